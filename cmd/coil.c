@@ -1,0 +1,106 @@
+/* coil: one executable for every Coil program. It dispatches on the basename of
+ * argv[0] (the upstream program names, installed as symlinks), then on the first
+ * argument; `coil` with CNI_COMMAND in its environment is the CNI plugin. */
+#include "applets.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct applet {
+	const char *name;  /* `coil NAME` */
+	const char *alias; /* upstream program name, usable as argv[0] */
+	int (*main)(int argc, char **argv);
+	const char *summary;
+};
+
+static int version_main(int argc, char **argv);
+static int help_main(int argc, char **argv);
+
+static const struct applet applets[] = {
+	{"daemon", "coild", daemon_main, "node daemon: pod addresses and pod networking"},
+	{"ipam-controller", "coil-ipam-controller", ipam_controller_main,
+	 "carves address blocks for nodes (leader-elected)"},
+	{"egress-controller", "coil-egress-controller", egress_controller_main,
+	 "manages Egress NAT gateway workloads (leader-elected)"},
+	{"egress", "coil-egress", egress_main, "runs in an egress NAT gateway pod"},
+	{"router", "coil-router", router_main, "routes other nodes' blocks on a flat L2 network"},
+	{"install", "coil-installer", install_main, "installs the plugin and the CNI config"},
+	{"migrate", "coil-migrator", migrate_main, "migrates a cluster from Coil v1 to v2"},
+	{"version", NULL, version_main, "prints the version"},
+	{"help", NULL, help_main, "lists the applets"},
+};
+
+#define N_APPLETS (sizeof(applets) / sizeof(applets[0]))
+
+static const struct applet *find_by_name(const char *name)
+{
+	for (size_t i = 0; i < N_APPLETS; i++) {
+		if (strcmp(applets[i].name, name) == 0)
+			return &applets[i];
+	}
+	return NULL;
+}
+
+static const struct applet *find_by_alias(const char *alias)
+{
+	for (size_t i = 0; i < N_APPLETS; i++) {
+		if (applets[i].alias && strcmp(applets[i].alias, alias) == 0)
+			return &applets[i];
+	}
+	return NULL;
+}
+
+static void print_usage(FILE *out)
+{
+	fprintf(out, "Usage: coil APPLET [flags]\n"
+		     "       CNI_COMMAND=... coil < netconf.json   (the CNI plugin)\n\n"
+		     "Applets:\n");
+	for (size_t i = 0; i < N_APPLETS; i++)
+		fprintf(out, "  %-18s %-24s %s\n", applets[i].name,
+			applets[i].alias ? applets[i].alias : "", applets[i].summary);
+	fprintf(out, "\n`coil APPLET --help` shows an applet's flags. Each applet also runs\n"
+		     "when coil is invoked through a symlink with its upstream name.\n");
+}
+
+static int version_main(int argc, char **argv)
+{
+	printf("coil %s (coil-c %s)\n", COIL_COMPAT_VERSION, COIL_BUILD_VERSION);
+	return 0;
+}
+
+static int help_main(int argc, char **argv)
+{
+	print_usage(stdout);
+	return 0;
+}
+
+static const char *basename_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+int main(int argc, char **argv)
+{
+	const char *self = argc > 0 ? basename_of(argv[0]) : "coil";
+	const struct applet *applet = find_by_alias(self);
+	if (applet)
+		return applet->main(argc, argv);
+
+	/* The runtime execs the plugin with CNI_COMMAND set and no arguments. */
+	if (getenv("CNI_COMMAND") || argc < 2)
+		return cni_main(argc, argv);
+
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return help_main(argc, argv);
+	if (strcmp(argv[1], "--version") == 0)
+		return version_main(argc, argv);
+	applet = find_by_name(argv[1]);
+	if (!applet) {
+		fprintf(stderr, "coil: unknown applet '%s'\n\n", argv[1]);
+		print_usage(stderr);
+		return 2;
+	}
+	return applet->main(argc - 1, argv + 1);
+}
