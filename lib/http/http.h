@@ -1,0 +1,29 @@
+/* A small HTTP server for metrics, health probes and (later) webhooks, on libmicrohttpd,
+ * which does the HTTP parsing and connection handling for us (one internal thread). */
+#ifndef COIL_HTTP_H
+#define COIL_HTTP_H
+
+#include <stddef.h>
+
+struct http_reply {
+	int status;               /* HTTP status, e.g. 200 */
+	char *body;               /* malloc'd; the server frees it */
+	const char *content_type; /* static string */
+};
+
+/* Called on the server's thread for every request. Must fill *reply. */
+typedef void (*http_handler_fn)(void *ctx, const char *method, const char *path,
+				struct http_reply *reply);
+
+struct http_server;
+
+/* Listens on `addr` ("host:port", ":port" for all addresses, "[v6]:port"). addr "0" means
+ * "disabled" as upstream (returns 0 and *out = NULL). Returns 0 or -errno with err filled. */
+int http_server_start(const char *addr, http_handler_fn handler, void *ctx,
+		      struct http_server **out, char *err, size_t errlen);
+void http_server_stop(struct http_server *server);
+
+/* Convenience for handlers: a malloc'd copy of text. */
+void http_reply_text(struct http_reply *reply, int status, const char *text);
+
+#endif

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages coil needs. Usage: scripts/deps.sh build|test|demo
+set -euo pipefail
+
+build_pkgs=(build-essential cmake pkg-config libmnl-dev libjansson-dev libyaml-dev check
+	libcurl4-openssl-dev libmicrohttpd-dev)
+# The sanitizer and fuzz builds use clang and its runtime libraries.
+test_pkgs=(clang libclang-rt-14-dev iproute2 iputils-ping nftables iptables
+	containernetworking-plugins containerd runc busybox-static python3 python3-grpcio procps
+	util-linux)
+demo_pkgs=(iproute2 iputils-ping procps)
+
+case "${1:-build}" in
+build) pkgs=("${build_pkgs[@]}") ;;
+test) pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+demo) pkgs=("${build_pkgs[@]}" "${demo_pkgs[@]}") ;;
+*) echo "usage: $0 build|test|demo" >&2; exit 2 ;;
+esac
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "scripts/deps.sh: run as root (it installs Debian packages)" >&2
+	exit 1
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+	echo "installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
