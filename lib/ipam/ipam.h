@@ -106,8 +106,10 @@ struct ipam_block_cidrs {
 };
 
 /* Upstream's GetBlock(n, bits): the n-th block of 2^block_bits addresses of
- * each present family, counted from the network address. -EINVAL if the set
- * is invalid for block_bits, -ERANGE if n is beyond the subnet. */
+ * each present family, counted from the network address. Like upstream, n is
+ * not checked against the subnet's capacity (callers walk capacities).
+ * -EINVAL if the set is invalid for block_bits, -ERANGE if the block would
+ * leave the address space. */
 int subnet_set_get_block(const struct subnet_set *set, uint64_t n, int block_bits,
 			 struct ipam_block_cidrs *out);
 
@@ -146,8 +148,9 @@ int block_alloc_new(const char *ipv4, const char *ipv6, struct block_alloc **out
 		    size_t errlen);
 void block_alloc_destroy(struct block_alloc *alloc);
 
-/* Number of addresses N (each family). */
+/* Number of addresses N (each family), and how many of them are in use. */
 uint32_t block_alloc_size(const struct block_alloc *alloc);
+uint32_t block_alloc_used(const struct block_alloc *alloc);
 
 /* Marks an address already in use (startup rebuild). ip4 / ip6 may be NULL.
  * Tries ip4 against the IPv4 block first, then ip6 against the IPv6 block.
@@ -163,6 +166,10 @@ int block_alloc_allocate(struct block_alloc *alloc, struct ip_addr *ip4, struct 
 /* The addresses at `offset` (no state change). -ERANGE if out of the block. */
 int block_alloc_addresses(const struct block_alloc *alloc, uint32_t offset, struct ip_addr *ip4,
 			  struct ip_addr *ip6);
+
+/* Marks offset used as if handed out last (restoring a persisted record).
+ * Returns 0 or -ERANGE. */
+int block_alloc_mark(struct block_alloc *alloc, uint32_t offset);
 
 /* Marks offset free; idempotent, out-of-range offsets are ignored. */
 void block_alloc_free_offset(struct block_alloc *alloc, uint32_t offset);
