@@ -1,0 +1,199 @@
+/* The plugin's side of the coild RPC: one connection per call carrying one
+ * request and one response, each ended by the writer's shutdown/close. The I/O
+ * is optimistic (try the syscall, poll only on EAGAIN) because the plugin sits
+ * on the pod start path. */
+#include "cni/cni.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+int64_t cni_monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits for events on fd until the deadline: 0, -ETIMEDOUT or -errno. */
+static int wait_for(int fd, short events, int64_t deadline_ms)
+{
+	for (;;) {
+		int64_t left = deadline_ms - cni_monotonic_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		struct pollfd pfd = {.fd = fd, .events = events};
+		int n = poll(&pfd, 1, left > 0x7fffffff ? 0x7fffffff : (int)left);
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+int cni_rpc_write_all(int fd, const char *buf, size_t len, int64_t deadline_ms)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n >= 0) {
+			buf += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -errno;
+		int rc = wait_for(fd, POLLOUT, deadline_ms);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int cni_rpc_read_all(int fd, size_t max, int64_t deadline_ms, char **buf, size_t *len)
+{
+	size_t cap = max + 1 < 4096 ? max + 1 : 4096, used = 0;
+	char *data = malloc(cap);
+	if (!data)
+		return -ENOMEM;
+	for (;;) {
+		if (used + 1 == cap) {
+			size_t next = cap * 2 < max + 1 ? cap * 2 : max + 1;
+			char *grown = next > cap ? realloc(data, next) : NULL;
+			if (!grown) {
+				free(data);
+				return next > cap ? -ENOMEM : -EMSGSIZE;
+			}
+			data = grown;
+			cap = next;
+		}
+		ssize_t n = read(fd, data + used, cap - used - 1);
+		if (n > 0) {
+			used += (size_t)n;
+			continue;
+		}
+		if (n == 0)
+			break;
+		int rc = errno == EINTR	   ? 0
+			 : errno == EAGAIN ? wait_for(fd, POLLIN, deadline_ms)
+					   : -errno;
+		if (rc < 0) {
+			free(data);
+			return rc;
+		}
+	}
+	data[used] = '\0';
+	*buf = data;
+	*len = used;
+	return 0;
+}
+
+/* A UNIX stream connection that is non-blocking once established. A full
+ * listen backlog (EAGAIN) is retried until the deadline; other failures are
+ * "cannot connect". */
+static int connect_unix(const char *path, int64_t deadline_ms, int *fd_out)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	size_t len = strlen(path);
+	if (len == 0) /* would name an abstract socket */
+		return -ENOENT;
+	if (len >= sizeof(addr.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(addr.sun_path, path, len + 1);
+	socklen_t addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	while (connect(fd, (struct sockaddr *)&addr, addrlen) < 0) {
+		int rc = -errno;
+		if (rc == -EAGAIN && cni_monotonic_ms() < deadline_ms) {
+			nanosleep(&(struct timespec){.tv_nsec = 2000000}, NULL);
+			continue;
+		}
+		close(fd);
+		return rc == -EAGAIN ? -ETIMEDOUT : rc;
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+static int transport_error(struct cni_error *err, int rc, const char *socket_path, int timeout_ms,
+			   const char *stage)
+{
+	if (rc == -ETIMEDOUT) {
+		char details[512];
+		snprintf(details, sizeof(details), "no answer from %s within %d ms (%s)",
+			 socket_path, timeout_ms, stage);
+		cni_error_set(
+		    err, CNI_ERR_INTERNAL, details,
+		    "rpc error: code = DeadlineExceeded desc = context deadline exceeded");
+	} else {
+		cni_error_set(err, CNI_ERR_INTERNAL, strerror(-rc), "rpc error: %s %s failed",
+			      stage, socket_path);
+	}
+	return rc;
+}
+
+/* Sends the request and reads the whole answer on a connected socket. */
+static int exchange(int fd, const struct cni_rpc_request *req, int64_t deadline_ms, char **answer,
+		    size_t *answer_len, const char **stage, char *why, size_t whylen)
+{
+	char *text;
+	size_t len;
+	*stage = "encoding the request for";
+	int rc = cni_rpc_request_encode(req, &text, &len, why, whylen);
+	if (rc < 0)
+		return rc;
+	*stage = "writing to";
+	rc = cni_rpc_write_all(fd, text, len, deadline_ms);
+	free(text);
+	if (rc == 0 && shutdown(fd, SHUT_WR) < 0)
+		rc = -errno;
+	if (rc < 0)
+		return rc;
+	*stage = "reading from";
+	return cni_rpc_read_all(fd, CNI_RPC_MAX_MESSAGE, deadline_ms, answer, answer_len);
+}
+
+int cni_rpc_call(const char *socket_path, const struct cni_rpc_request *req, int timeout_ms,
+		 struct cni_rpc_response *resp, struct cni_error *err)
+{
+	memset(resp, 0, sizeof(*resp));
+	int64_t deadline_ms = cni_monotonic_ms() + timeout_ms;
+	int fd = -1;
+	int rc = connect_unix(socket_path, deadline_ms, &fd);
+	if (rc == -ETIMEDOUT)
+		return transport_error(err, rc, socket_path, timeout_ms, "connecting to");
+	if (rc < 0) {
+		cni_error_set(err, CNI_ERR_TRY_AGAIN_LATER, strerror(-rc),
+			      "failed to connect to %s", socket_path);
+		return rc;
+	}
+	char *answer = NULL, why[512] = "";
+	size_t answer_len = 0;
+	const char *stage = "";
+	rc = exchange(fd, req, deadline_ms, &answer, &answer_len, &stage, why, sizeof(why));
+	close(fd);
+	if (rc < 0 && why[0])
+		return cni_error_set(err, CNI_ERR_INTERNAL, why, "rpc error: %s %s failed", stage,
+				     socket_path);
+	if (rc < 0)
+		return transport_error(err, rc, socket_path, timeout_ms, stage);
+	rc = cni_rpc_response_decode(answer, answer_len, resp, why, sizeof(why));
+	free(answer);
+	if (rc < 0) {
+		cni_rpc_response_free(resp);
+		cni_error_set(err, CNI_ERR_INTERNAL, why, "rpc error: invalid response from %s",
+			      socket_path);
+	}
+	return rc;
+}

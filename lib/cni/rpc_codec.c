@@ -1,0 +1,393 @@
+/* The JSON messages between the plugin and coild: one request object, one
+ * response object (see cni.h for their shape). */
+#include "cni/cni.h"
+#include "cni/internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int bad(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int bad(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EBADMSG;
+}
+
+void cni_rpc_request_free(struct cni_rpc_request *req)
+{
+	free(req->ips);
+	free(req->interfaces);
+	free(req->valid_attachments);
+	json_decref(req->doc);
+	memset(req, 0, sizeof(*req));
+}
+
+void cni_rpc_response_free(struct cni_rpc_response *resp)
+{
+	json_decref(resp->result);
+	memset(resp, 0, sizeof(*resp));
+}
+
+void cni_rpc_response_set_error(struct cni_rpc_response *resp, const char *status, int code,
+				const char *msg, const char *details)
+{
+	resp->failed = true;
+	snprintf(resp->status, sizeof(resp->status), "%s", status ? status : "Internal");
+	cni_error_set(&resp->error, code, details, "%s", msg ? msg : "");
+}
+
+/* ---- encoding ---- */
+
+static json_t *str(const char *text)
+{
+	return json_string(text ? text : "");
+}
+
+/* Sets key and drops the reference; a NULL value (failed allocation or invalid
+ * UTF-8) turns *ok false. */
+static void put(json_t *obj, const char *key, json_t *value, bool *ok)
+{
+	if (!value || json_object_set_new(obj, key, value) < 0)
+		*ok = false;
+}
+
+static json_t *args_json(const struct cni_rpc_request *req, bool *ok)
+{
+	json_t *args = json_object();
+	if (!args)
+		return NULL;
+	put(args, "K8S_POD_NAMESPACE", str(req->pod_namespace), ok);
+	put(args, "K8S_POD_NAME", str(req->pod_name), ok);
+	put(args, "K8S_POD_INFRA_CONTAINER_ID", str(req->pod_infra_container_id), ok);
+	put(args, "K8S_POD_UID", str(req->pod_uid), ok);
+	put(args, "IS_CHAINED", str(req->is_chained), ok);
+	return args;
+}
+
+static json_t *chained_json(const struct cni_rpc_request *req, json_t **interfaces, bool *ok)
+{
+	json_t *ips = json_array();
+	for (size_t i = 0; i < req->n_ips; i++)
+		if (json_array_append_new(ips, json_string(req->ips[i])) < 0)
+			*ok = false;
+	*interfaces = json_object();
+	for (size_t i = 0; *interfaces && i < req->n_interfaces; i++)
+		put(*interfaces, req->interfaces[i].name ? req->interfaces[i].name : "",
+		    json_boolean(req->interfaces[i].in_sandbox), ok);
+	return ips;
+}
+
+static json_t *attachments_json(const struct cni_rpc_request *req, bool *ok)
+{
+	json_t *list = json_array();
+	for (size_t i = 0; i < req->n_valid_attachments; i++) {
+		json_t *item = json_object();
+		if (item) {
+			put(item, "containerID", str(req->valid_attachments[i].container_id), ok);
+			put(item, "ifname", str(req->valid_attachments[i].ifname), ok);
+		}
+		if (json_array_append_new(list, item) < 0)
+			*ok = false;
+	}
+	return list;
+}
+
+static int dump(json_t *doc, char **text, size_t *len, char *err, size_t errlen)
+{
+	*text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(doc);
+	if (!*text) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	*len = strlen(*text);
+	return 0;
+}
+
+int cni_rpc_request_encode(const struct cni_rpc_request *req, char **text, size_t *len, char *err,
+			   size_t errlen)
+{
+	const char *command = cni_command_name(req->command);
+	if (!command[0] || req->command == CNI_CMD_VERSION) {
+		snprintf(err, errlen, "no RPC for command %d", (int)req->command);
+		return -EINVAL;
+	}
+	bool ok = true;
+	json_t *doc = json_object(), *interfaces = NULL;
+	if (!doc)
+		return dump(doc, text, len, err, errlen);
+	put(doc, "command", json_string(command), &ok);
+	put(doc, "container_id", str(req->container_id), &ok);
+	put(doc, "netns", str(req->netns), &ok);
+	put(doc, "ifname", str(req->ifname), &ok);
+	put(doc, "path", str(req->path), &ok);
+	put(doc, "stdin_data", json_stringn(req->stdin_data ? req->stdin_data : "", req->stdin_len),
+	    &ok);
+	put(doc, "args", args_json(req, &ok), &ok);
+	put(doc, "ips", chained_json(req, &interfaces, &ok), &ok);
+	put(doc, "interfaces", interfaces, &ok);
+	put(doc, "valid_attachments", attachments_json(req, &ok), &ok);
+	if (!ok) {
+		json_decref(doc);
+		snprintf(err, errlen, "cannot encode request (out of memory or invalid UTF-8)");
+		return -EINVAL;
+	}
+	return dump(doc, text, len, err, errlen);
+}
+
+int cni_rpc_response_encode(const struct cni_rpc_response *resp, char **text, size_t *len,
+			    char *err, size_t errlen)
+{
+	bool ok = true;
+	json_t *doc = json_object();
+	if (!doc)
+		return dump(doc, text, len, err, errlen);
+	if (resp->failed) {
+		json_t *error = json_object();
+		if (error) {
+			put(error, "code", json_integer(resp->error.code), &ok);
+			put(error, "msg", cni_json_string_lossy(resp->error.msg), &ok);
+			if (resp->error.details[0])
+				put(error, "details", cni_json_string_lossy(resp->error.details),
+				    &ok);
+		}
+		put(doc, "error", error, &ok);
+		put(doc, "status", json_string(resp->status[0] ? resp->status : "Internal"), &ok);
+	} else if (resp->result) {
+		put(doc, "result", json_incref(resp->result), &ok);
+	}
+	if (!ok) {
+		json_decref(doc);
+		snprintf(err, errlen, "cannot encode response (out of memory or invalid UTF-8)");
+		return -EINVAL;
+	}
+	return dump(doc, text, len, err, errlen);
+}
+
+/* ---- decoding ---- */
+
+static int load_object(const char *text, size_t len, json_t **doc, const char *what, char *err,
+		       size_t errlen)
+{
+	json_error_t jerr;
+	*doc = json_loadb(text, len, 0, &jerr);
+	if (!*doc)
+		return bad(err, errlen, "%s is not JSON: %s", what, jerr.text);
+	if (!json_is_object(*doc))
+		return bad(err, errlen, "%s is not a JSON object", what);
+	return 0;
+}
+
+/* Optional string member; absent/null → fallback. */
+static int member_string(const json_t *obj, const char *key, const char *fallback, const char **out,
+			 char *err, size_t errlen)
+{
+	const json_t *v = json_object_get(obj, key);
+	*out = fallback;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return bad(err, errlen, "%s is not a string", key);
+	*out = json_string_value(v);
+	return 0;
+}
+
+static int decode_args(const json_t *doc, struct cni_rpc_request *out, char *err, size_t errlen)
+{
+	const json_t *args = json_object_get(doc, "args");
+	if (!args || json_is_null(args))
+		return 0;
+	if (!json_is_object(args))
+		return bad(err, errlen, "args is not an object");
+	const char *key;
+	const json_t *value;
+	json_object_foreach((json_t *)args, key, value)
+	{
+		if (!json_is_string(value))
+			return bad(err, errlen, "args.%s is not a string", key);
+	}
+	int rc = member_string(args, "K8S_POD_NAMESPACE", NULL, &out->pod_namespace, err, errlen);
+	if (rc == 0)
+		rc = member_string(args, "K8S_POD_NAME", NULL, &out->pod_name, err, errlen);
+	if (rc == 0)
+		rc = member_string(args, "K8S_POD_INFRA_CONTAINER_ID", NULL,
+				   &out->pod_infra_container_id, err, errlen);
+	if (rc == 0)
+		rc = member_string(args, "K8S_POD_UID", NULL, &out->pod_uid, err, errlen);
+	if (rc == 0)
+		rc = member_string(args, "IS_CHAINED", NULL, &out->is_chained, err, errlen);
+	return rc;
+}
+
+static int decode_ips(const json_t *doc, struct cni_rpc_request *out, char *err, size_t errlen)
+{
+	const json_t *ips = json_object_get(doc, "ips");
+	if (!ips || json_is_null(ips))
+		return 0;
+	if (!json_is_array(ips))
+		return bad(err, errlen, "ips is not a list");
+	if (json_array_size(ips) == 0)
+		return 0;
+	out->ips = calloc(json_array_size(ips), sizeof(*out->ips));
+	if (!out->ips)
+		return bad(err, errlen, "out of memory");
+	for (size_t i = 0; i < json_array_size(ips); i++) {
+		const json_t *ip = json_array_get(ips, i);
+		if (!json_is_string(ip) ||
+		    cni_canonical_ip(json_string_value(ip), out->ips[i], NULL) < 0)
+			return bad(err, errlen, "ips[%zu] is not an IP address", i);
+		out->n_ips = i + 1;
+	}
+	return 0;
+}
+
+static int decode_interfaces(const json_t *doc, struct cni_rpc_request *out, char *err,
+			     size_t errlen)
+{
+	const json_t *map = json_object_get(doc, "interfaces");
+	if (!map || json_is_null(map))
+		return 0;
+	if (!json_is_object(map))
+		return bad(err, errlen, "interfaces is not an object");
+	if (json_object_size(map) == 0)
+		return 0;
+	out->interfaces = calloc(json_object_size(map), sizeof(*out->interfaces));
+	if (!out->interfaces)
+		return bad(err, errlen, "out of memory");
+	const char *name;
+	const json_t *value;
+	json_object_foreach((json_t *)map, name, value)
+	{
+		if (!json_is_boolean(value))
+			return bad(err, errlen, "interfaces.%s is not a boolean", name);
+		out->interfaces[out->n_interfaces].name = name;
+		out->interfaces[out->n_interfaces++].in_sandbox = json_is_true(value);
+	}
+	return 0;
+}
+
+static int decode_attachments(const json_t *doc, struct cni_rpc_request *out, char *err,
+			      size_t errlen)
+{
+	const json_t *list = json_object_get(doc, "valid_attachments");
+	if (!list || json_is_null(list))
+		return 0;
+	if (!json_is_array(list))
+		return bad(err, errlen, "valid_attachments is not a list");
+	if (json_array_size(list) == 0)
+		return 0;
+	out->valid_attachments = calloc(json_array_size(list), sizeof(*out->valid_attachments));
+	if (!out->valid_attachments)
+		return bad(err, errlen, "out of memory");
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		const json_t *item = json_array_get(list, i);
+		struct cni_attachment *a = &out->valid_attachments[i];
+		if (!json_is_object(item) ||
+		    member_string(item, "containerID", "", &a->container_id, err, errlen) < 0 ||
+		    member_string(item, "ifname", "", &a->ifname, err, errlen) < 0)
+			return bad(err, errlen,
+				   "valid_attachments[%zu] is not "
+				   "{\"containerID\":string,\"ifname\":string}",
+				   i);
+		out->n_valid_attachments = i + 1;
+	}
+	return 0;
+}
+
+static int decode_command(const json_t *doc, struct cni_rpc_request *out, char *err, size_t errlen)
+{
+	const char *command;
+	if (member_string(doc, "command", "", &command, err, errlen) < 0)
+		return -EBADMSG;
+	out->command = cni_command_parse(command);
+	if (out->command == CNI_CMD_NONE || out->command == CNI_CMD_UNKNOWN ||
+	    out->command == CNI_CMD_VERSION)
+		return bad(err, errlen, "unknown command \"%.32s\"", command);
+	return 0;
+}
+
+int cni_rpc_request_decode(const char *text, size_t len, struct cni_rpc_request *out, char *err,
+			   size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	if (load_object(text, len, &out->doc, "request", err, errlen) < 0)
+		return -EBADMSG;
+	const json_t *doc = out->doc;
+	int rc = decode_command(doc, out, err, errlen);
+	if (rc == 0)
+		rc = member_string(doc, "container_id", "", &out->container_id, err, errlen);
+	if (rc == 0)
+		rc = member_string(doc, "netns", "", &out->netns, err, errlen);
+	if (rc == 0)
+		rc = member_string(doc, "ifname", "", &out->ifname, err, errlen);
+	if (rc == 0)
+		rc = member_string(doc, "path", "", &out->path, err, errlen);
+	if (rc == 0)
+		rc = member_string(doc, "stdin_data", "", &out->stdin_data, err, errlen);
+	if (rc == 0) {
+		const json_t *data = json_object_get(doc, "stdin_data");
+		out->stdin_len = json_is_string(data) ? json_string_length(data) : 0;
+		rc = decode_args(doc, out, err, errlen);
+	}
+	if (rc == 0)
+		rc = decode_ips(doc, out, err, errlen);
+	if (rc == 0)
+		rc = decode_interfaces(doc, out, err, errlen);
+	if (rc == 0)
+		rc = decode_attachments(doc, out, err, errlen);
+	return rc;
+}
+
+static int decode_error(const json_t *error, struct cni_rpc_response *out, char *err, size_t errlen)
+{
+	if (!json_is_object(error))
+		return bad(err, errlen, "error is not an object");
+	const json_t *code = json_object_get(error, "code");
+	const char *msg, *details;
+	if (code && !json_is_integer(code))
+		return bad(err, errlen, "error.code is not an integer");
+	if (member_string(error, "msg", "", &msg, err, errlen) < 0 ||
+	    member_string(error, "details", "", &details, err, errlen) < 0)
+		return -EBADMSG;
+	json_int_t value = code ? json_integer_value(code) : CNI_ERR_INTERNAL;
+	if (value <= 0 || value > 0x7fffffff)
+		value = CNI_ERR_INTERNAL;
+	out->failed = true;
+	cni_error_set(&out->error, (int)value, details, "%s", msg);
+	return 0;
+}
+
+int cni_rpc_response_decode(const char *text, size_t len, struct cni_rpc_response *out, char *err,
+			    size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	json_t *doc;
+	int rc = load_object(text, len, &doc, "response", err, errlen);
+	const char *status = "OK";
+	if (rc == 0)
+		rc = member_string(doc, "status", "", &status, err, errlen);
+	if (rc == 0) {
+		snprintf(out->status, sizeof(out->status), "%s", status);
+		const json_t *error = json_object_get(doc, "error");
+		if (error && !json_is_null(error))
+			rc = decode_error(error, out, err, errlen);
+		else if (status[0] && strcmp(status, "OK") != 0)
+			cni_rpc_response_set_error(out, status, CNI_ERR_INTERNAL,
+						   "coild answered without an error object",
+						   status);
+	}
+	if (rc == 0 && !out->status[0])
+		snprintf(out->status, sizeof(out->status), "%s", out->failed ? "Internal" : "OK");
+	json_t *result = rc == 0 ? json_object_get(doc, "result") : NULL;
+	if (result && !json_is_null(result) && !out->failed)
+		out->result = json_incref(result);
+	json_decref(doc);
+	return rc;
+}
