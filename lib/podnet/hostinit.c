@@ -1,0 +1,88 @@
+/* Host init (cni-and-node.md §4.3 step 5): forwarding, the pod-table rule, MTU. */
+#include "podnet_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "log/log.h"
+
+static int enable_forwarding(const char *const *parts, size_t n, char *err, size_t errlen)
+{
+	char val[16];
+	if (nl_sysctl_read(parts, n, val, sizeof(val), err, errlen) == 0 && !strcmp(val, "1"))
+		return 0;
+	return nl_sysctl_write(parts, n, "1", err, errlen);
+}
+
+/* Adds "pref <prio> lookup <table>" unless a rule with that priority exists (any table). */
+static int ensure_rule(struct nl_sock *s, const struct podnet_config *cfg, int family, char *err,
+		       size_t errlen)
+{
+	struct nl_rule *rules;
+	size_t n;
+	int rc = nl_rule_list(s, family, &rules, &n, err, errlen);
+	if (rc < 0)
+		return rc;
+	bool present = false;
+	for (size_t i = 0; i < n && !present; i++)
+		present = rules[i].has_priority && rules[i].priority == cfg->rule_priority;
+	free(rules);
+	if (present)
+		return 0;
+	struct nl_rule r = {.family = family,
+			    .has_priority = true,
+			    .priority = cfg->rule_priority,
+			    .table = cfg->table};
+	return nl_rule_add(s, &r, err, errlen);
+}
+
+/* Logs a failed step and keeps the first error for the caller. */
+static void note(int rc, const char *step, const char *msg, int *first, char *err, size_t errlen)
+{
+	if (rc == 0)
+		return;
+	log_warn("host network init step failed", "step", step, "error", msg);
+	if (*first == 0) {
+		*first = rc;
+		snprintf(err, errlen, "%s", msg);
+	}
+}
+
+static int init_rules(struct podnet *pn, int *first, char *err, size_t errlen)
+{
+	char msg[512];
+	struct nl_sock s;
+	int rc = nl_sock_open(&s, msg, sizeof(msg));
+	note(rc, "rules", msg, first, err, errlen);
+	if (rc < 0)
+		return rc;
+	note(ensure_rule(&s, &pn->cfg, AF_INET, msg, sizeof(msg)), "IPv4 rule", msg, first, err,
+	     errlen);
+	note(ensure_rule(&s, &pn->cfg, AF_INET6, msg, sizeof(msg)), "IPv6 rule", msg, first, err,
+	     errlen);
+	nl_sock_close(&s);
+	return 0;
+}
+
+int podnet_init(struct podnet *pn, char *err, size_t errlen)
+{
+	static const char *const v4[] = {"net", "ipv4", "ip_forward"};
+	static const char *const v6[] = {"net", "ipv6", "conf", "all", "forwarding"};
+	char msg[512];
+	int first = 0;
+	note(enable_forwarding(v4, 3, msg, sizeof(msg)), "ipv4 forwarding", msg, &first, err,
+	     errlen);
+	note(enable_forwarding(v6, 5, msg, sizeof(msg)), "ipv6 forwarding", msg, &first, err,
+	     errlen);
+	init_rules(pn, &first, err, errlen);
+	if (pn->cfg.mtu == 0) {
+		unsigned mtu = 0;
+		note(podnet_detect_mtu(&mtu, msg, sizeof(msg)), "mtu detection", msg, &first, err,
+		     errlen);
+		pn->mtu = mtu;
+	}
+	return first;
+}

@@ -1,0 +1,128 @@
+/* Pod network on the node (cni-and-node.md §3.4-§3.10): the veth pair of a pod, its
+ * addresses and routes, host init (forwarding, the pod-table rule, MTU detection),
+ * teardown, and the rebuild of the pod list from kernel state.
+ *
+ * Every call treats the calling thread's current netns as the host. Calls are thread-safe;
+ * setups of different containers run in parallel (per-container hashed locks), each with
+ * its own netlink sockets.
+ *
+ * Difference from upstream: IPv6 works at once. DAD is skipped on both ends (accept_dad=0
+ * on both links before they come up, and IFA_F_NODAD on the addresses), so setup never
+ * waits for DAD. */
+#ifndef COIL_PODNET_H
+#define COIL_PODNET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nl/nl.h"
+
+#define PODNET_ALIAS_PREFIX "COIL"
+
+struct podnet_config {
+	uint32_t table;		/* pod routing table, --pod-table-id (116) */
+	unsigned char protocol; /* route protocol, --protocol-id (30) */
+	uint32_t rule_priority; /* priority of "lookup <table>", --pod-rule-prio (2000) */
+	struct nl_ip node_ipv4; /* node InternalIP v4 (host-side address); family 0 = none */
+	struct nl_ip node_ipv6; /* node InternalIP v6; family 0 = none */
+	unsigned mtu;		/* veth MTU; 0 = detect in podnet_init (§3.10) */
+	bool compat_calico;	/* calico-compatible host veth names and per-pod locks */
+};
+
+/* Fills the upstream defaults (116, 30, 2000, no node addresses, mtu 0, no calico). */
+void podnet_config_default(struct podnet_config *cfg);
+
+/* Opaque handle: configuration and locks. */
+struct podnet;
+
+/* Allocates a handle; touches no kernel state. Free with podnet_free. */
+int podnet_new(const struct podnet_config *cfg, struct podnet **out, char *err, size_t errlen);
+void podnet_free(struct podnet *pn);
+
+/* Host init (§4.3 step 5): ip_forward=1 and IPv6 all.forwarding=1 (written only if not 1),
+ * "pref <prio> lookup <table>" for IPv4 and IPv6 unless a rule with that priority exists,
+ * and MTU detection when the configured MTU is 0. Every step is attempted; failures are
+ * logged as warnings and the first one is returned (upstream treats them as non-fatal). */
+int podnet_init(struct podnet *pn, char *err, size_t errlen);
+
+/* The MTU given to new veths (configured or detected; 0 = kernel default). */
+unsigned podnet_mtu(const struct podnet *pn);
+
+/* MTU auto-detection (§3.10) in the calling thread's netns; 0 if nothing was found. */
+int podnet_detect_mtu(unsigned *mtu, char *err, size_t errlen);
+
+/* What to set up (§3.4). Strings are borrowed for the duration of the call. */
+struct podnet_pod {
+	const char *netns_path;	   /* CNI_NETNS */
+	const char *pod_namespace; /* for the calico name and lock (compat_calico) */
+	const char *pod_name;
+	const char *container_id;
+	const char *ifname; /* container-side interface name, e.g. eth0 */
+	const char *pool;   /* address pool name; goes into the alias */
+	struct nl_ip ipv4;  /* family 0 = none */
+	struct nl_ip ipv6;  /* family 0 = none */
+};
+
+#define PODNET_MAC_STRLEN 18 /* "aa:bb:cc:dd:ee:ff" */
+
+struct podnet_iface {
+	char name[IF_NAMESIZE];
+	char mac[PODNET_MAC_STRLEN];
+	char sandbox[4096]; /* netns path for the container interface; "" for the host one */
+};
+
+/* CNI-shaped result: interfaces [0] container, [1] host; ips v4 then v6, both on
+ * interface 0. */
+struct podnet_result {
+	struct podnet_iface ifaces[2];
+	struct nl_prefix ips[2]; /* /32 and /128 */
+	size_t n_ips;
+	int host_ifindex;
+	struct nl_ip ipv6_gateway; /* the host veth's link-local address (family 0 if no v6) */
+};
+
+/* Creates the pod's veth pair, addresses and routes. On failure nothing is left behind.
+ * A leftover link of the same container and ifname (by alias) is deleted first. */
+int podnet_setup(struct podnet *pn, const struct podnet_pod *pod, struct podnet_result *res,
+		 char *err, size_t errlen);
+
+/* Deletes the host veth whose alias names container_id and ifname (which removes the pair
+ * and its routes). Not found is success; the pod netns need not exist any more. */
+int podnet_destroy(struct podnet *pn, const char *container_id, const char *ifname, char *err,
+		   size_t errlen);
+
+/* 0 if a host link with that alias exists, -ENOENT ("not found") if not. */
+int podnet_check(struct podnet *pn, const char *container_id, const char *ifname, char *err,
+		 size_t errlen);
+
+/* One pod found in kernel state (§3.9). */
+struct podnet_entry {
+	char pool[NL_ALIAS_MAX];
+	char container_id[NL_ALIAS_MAX];
+	char ifname[NL_ALIAS_MAX];
+	struct nl_ip ipv4; /* from the pod table routes via the host veth; family 0 = none */
+	struct nl_ip ipv6;
+	char host_veth[IF_NAMESIZE];
+	int host_ifindex;
+};
+
+/* All pods: host links whose alias is COIL:<pool>:<containerID>:<ifname>, with addresses
+ * from the pod table. *out is freed by the caller with free(). */
+int podnet_list(struct podnet *pn, struct podnet_entry **out, size_t *count, char *err,
+		size_t errlen);
+
+/* Alias helpers (exposed for tests). podnet_alias_format returns -ENAMETOOLONG if the
+ * alias would not fit into IFALIASZ; podnet_alias_parse returns -EINVAL unless the text
+ * has exactly four ':'-separated fields, the first being "COIL". */
+int podnet_alias_format(const char *pool, const char *container_id, const char *ifname, char *buf,
+			size_t buflen);
+int podnet_alias_parse(const char *alias, struct podnet_entry *out);
+
+/* Host veth names (exposed for tests): "veth" + 8 random hex digits, or for calico
+ * compatibility "veth" + the first 11 hex digits of SHA-1("<namespace>.<name>"). */
+int podnet_random_veth_name(char name[IF_NAMESIZE]);
+void podnet_calico_veth_name(const char *pod_namespace, const char *pod_name,
+			     char name[IF_NAMESIZE]);
+
+#endif

@@ -1,0 +1,385 @@
+/* Pod network setup (cni-and-node.md §3.4), with DAD skipped so IPv6 works at once. */
+#include "podnet_internal.h"
+
+#include <errno.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define VETH_NAME_ATTEMPTS 10
+#define LINK_LOCAL_WAIT_NS (1000L * 1000 * 1000) /* normally found at once; see find_ll */
+
+/* State of one setup; sockets and fds are owned and released by podnet_setup. */
+struct setup {
+	struct podnet *pn;
+	const struct podnet_pod *pod;
+	struct podnet_result *res;
+	int pod_ns;	     /* fd of the pod netns */
+	struct nl_sock hs;   /* host netns */
+	struct nl_sock ps;   /* pod netns */
+	struct nl_link host; /* host veth, once created */
+	struct nl_link cont; /* container end */
+	bool created;
+	char *err;
+	size_t errlen;
+};
+
+static int fail(struct setup *st, int rc, const char *fmt, const char *arg)
+{
+	snprintf(st->err, st->errlen, fmt, arg);
+	return rc;
+}
+
+static int validate(const struct podnet *pn, const struct podnet_pod *pod, char *err, size_t errlen)
+{
+	char alias[NL_ALIAS_MAX];
+	if (!pod->netns_path || !*pod->netns_path || !pod->container_id || !*pod->container_id ||
+	    !pod->ifname || !pod->pool) {
+		snprintf(err, errlen,
+			 "pod network setup: netns, container id, ifname and pool are "
+			 "required");
+		return -EINVAL;
+	}
+	if (!nl_ifname_valid(pod->ifname)) {
+		snprintf(err, errlen, "pod network setup: invalid interface name \"%s\"",
+			 pod->ifname);
+		return -EINVAL;
+	}
+	if (podnet_alias_format(pod->pool, pod->container_id, pod->ifname, alias, sizeof(alias))) {
+		snprintf(err, errlen, "pod network setup: alias for %s too long",
+			 pod->container_id);
+		return -ENAMETOOLONG;
+	}
+	if ((pod->ipv4.family && pod->ipv4.family != AF_INET) ||
+	    (pod->ipv6.family && pod->ipv6.family != AF_INET6)) {
+		snprintf(err, errlen, "pod network setup: pod address of the wrong family");
+		return -EINVAL;
+	}
+	if (pod->ipv4.family && !pn->cfg.node_ipv4.family) {
+		snprintf(err, errlen, "pod network setup: the node has no IPv4 address");
+		return -EADDRNOTAVAIL;
+	}
+	if (pod->ipv6.family && !pn->cfg.node_ipv6.family) {
+		snprintf(err, errlen, "pod network setup: the node has no IPv6 address");
+		return -EADDRNOTAVAIL;
+	}
+	if (pn->cfg.compat_calico && (!pod->pod_namespace || !pod->pod_name)) {
+		snprintf(err, errlen, "pod network setup: calico names need the pod name");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Deletes a leftover link of this container and ifname (a retried ADD). Such a link's peer
+ * is the ifname inside this pod netns, so the alias dump is only needed when that exists. */
+static int remove_garbage(struct setup *st)
+{
+	const struct podnet_pod *pod = st->pod;
+	struct nl_link l;
+	int rc = nl_link_get_by_name(&st->ps, pod->ifname, &l, st->err, st->errlen);
+	if (rc == 0) {
+		rc = podnet_find_by_alias(&st->hs, pod->container_id, pod->ifname, &l, st->err,
+					  st->errlen);
+		if (rc == 0)
+			rc = nl_link_delete(&st->hs, l.index, st->err, st->errlen);
+		else if (rc == -ENOENT) /* the name is taken by a link that is not ours */
+			rc = fail(st, -EEXIST, "interface %s already exists in the pod netns",
+				  pod->ifname);
+	}
+	if (rc == -ENODEV)
+		rc = 0;
+	if (rc == 0 && st->pn->cfg.compat_calico) {
+		char name[IF_NAMESIZE];
+		podnet_calico_veth_name(pod->pod_namespace, pod->pod_name, name);
+		rc = nl_link_delete_by_name(&st->hs, name, st->err, st->errlen);
+		if (rc == -ENODEV)
+			rc = 0;
+	}
+	return rc;
+}
+
+/* Creates the pair from the host side, the container end directly in the pod netns. A
+ * random host name that clashes with a host link is replaced by a fresh one. */
+static int create_veth(struct setup *st)
+{
+	char name[IF_NAMESIZE];
+	struct nl_veth v = {name, st->pod->ifname, st->pod_ns, st->pn->mtu};
+	struct nl_link other;
+	for (int attempt = 0; attempt < VETH_NAME_ATTEMPTS; attempt++) {
+		int rc;
+		if (st->pn->cfg.compat_calico)
+			podnet_calico_veth_name(st->pod->pod_namespace, st->pod->pod_name, name);
+		else if ((rc = podnet_random_veth_name(name)) < 0)
+			return fail(st, rc, "failed to get random bytes for a veth name%s", "");
+		rc = nl_veth_create(&st->hs, &v, st->err, st->errlen);
+		if (rc == 0) {
+			st->created = true;
+			snprintf(st->host.name, sizeof(st->host.name), "%s", name);
+			return 0;
+		}
+		/* Retry only if the clash is our random host-side name. */
+		if (rc != -EEXIST || st->pn->cfg.compat_calico ||
+		    nl_link_get_by_name(&st->hs, name, &other, NULL, 0) != 0)
+			return rc;
+	}
+	snprintf(st->err, st->errlen, "no free host veth name after %d attempts",
+		 VETH_NAME_ATTEMPTS);
+	return -EEXIST;
+}
+
+static int disable_dad_here(void *arg)
+{
+	struct setup *st = arg;
+	const char *p[] = {"net", "ipv6", "conf", st->pod->ifname, "accept_dad"};
+	return nl_sysctl_write(p, 5, "0", st->err, st->errlen);
+}
+
+/* sysctls of both ends, written while the links are still down: accept_ra=0 on the host
+ * veth (upstream; errors ignored) and, for IPv6, accept_dad=0 on both ends so that the
+ * link-local addresses never go through DAD. */
+static int host_and_pod_sysctls(struct setup *st)
+{
+	const char *ra[] = {"net", "ipv6", "conf", st->host.name, "accept_ra"};
+	const char *dad[] = {"net", "ipv6", "conf", st->host.name, "accept_dad"};
+	char ignored[256];
+	nl_sysctl_write(ra, 5, "0", ignored, sizeof(ignored));
+	if (!st->pod->ipv6.family)
+		return 0;
+	int rc = nl_sysctl_write(dad, 5, "0", st->err, st->errlen);
+	if (rc == 0)
+		rc = nl_netns_run(st->pod_ns, disable_dad_here, st, st->err, st->errlen);
+	return rc;
+}
+
+static int bring_up(struct setup *st)
+{
+	int rc = nl_link_get_by_name(&st->hs, st->host.name, &st->host, st->err, st->errlen);
+	if (rc == 0)
+		rc = nl_link_get_by_name(&st->ps, st->pod->ifname, &st->cont, st->err, st->errlen);
+	if (rc == 0)
+		rc = host_and_pod_sysctls(st);
+	if (rc == 0)
+		rc = nl_link_set_up(&st->hs, st->host.index, true, st->err, st->errlen);
+	if (rc == 0)
+		rc = nl_link_set_up(&st->ps, st->cont.index, true, st->err, st->errlen);
+	return rc;
+}
+
+/* A /32 or /128 of ip, scope global, without DAD. */
+static int add_host_addr(struct nl_sock *s, int ifindex, const struct nl_ip *ip, char *err,
+			 size_t errlen)
+{
+	struct nl_addr a = {.ifindex = ifindex,
+			    .local = nl_prefix_host(ip),
+			    .scope = RT_SCOPE_UNIVERSE,
+			    .flags = ip->family == AF_INET6 ? IFA_F_NODAD : 0};
+	return nl_addr_add(s, &a, err, errlen);
+}
+
+static int pod_addresses(struct setup *st)
+{
+	int rc = 0;
+	if (st->pod->ipv4.family)
+		rc = add_host_addr(&st->ps, st->cont.index, &st->pod->ipv4, st->err, st->errlen);
+	if (rc == 0 && st->pod->ipv6.family)
+		rc = add_host_addr(&st->ps, st->cont.index, &st->pod->ipv6, st->err, st->errlen);
+	return rc;
+}
+
+/* `<pod ip>/32|128 dev <hostveth> scope link proto <protocol> table <table>` */
+static int add_pod_table_route(struct setup *st, const struct nl_ip *ip)
+{
+	struct nl_route r = {.dst = nl_prefix_host(ip),
+			     .table = st->pn->cfg.table,
+			     .protocol = st->pn->cfg.protocol,
+			     .scope = RT_SCOPE_LINK,
+			     .oif = st->host.index};
+	return nl_route_add(&st->hs, &r, st->err, st->errlen);
+}
+
+static int host_side(struct setup *st)
+{
+	const struct podnet_config *cfg = &st->pn->cfg;
+	char alias[NL_ALIAS_MAX];
+	podnet_alias_format(st->pod->pool, st->pod->container_id, st->pod->ifname, alias,
+			    sizeof(alias));
+	int rc = nl_link_set_alias(&st->hs, st->host.index, alias, st->err, st->errlen);
+	if (rc == 0 && st->pod->ipv6.family)
+		rc = add_host_addr(&st->hs, st->host.index, &cfg->node_ipv6, st->err, st->errlen);
+	if (rc == 0 && st->pod->ipv6.family)
+		rc = add_pod_table_route(st, &st->pod->ipv6);
+	if (rc == 0 && st->pod->ipv4.family)
+		rc = add_host_addr(&st->hs, st->host.index, &cfg->node_ipv4, st->err, st->errlen);
+	if (rc == 0 && st->pod->ipv4.family)
+		rc = add_pod_table_route(st, &st->pod->ipv4);
+	return rc;
+}
+
+/* The first scope-link IPv6 address of the host veth. With accept_dad=0 the kernel makes it
+ * when the pair gets carrier and clears "tentative" from a work item moments later, so a
+ * short poll (microseconds, normally none) covers the gap. */
+static int find_ll(struct setup *st, struct nl_ip *ll)
+{
+	struct timespec start, now, pause = {0, 20 * 1000};
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		struct nl_addr *a;
+		size_t n;
+		bool tentative = false;
+		int rc =
+		    nl_addr_list(&st->hs, AF_INET6, st->host.index, &a, &n, st->err, st->errlen);
+		if (rc < 0)
+			return rc;
+		ll->family = 0;
+		for (size_t i = 0; i < n && !ll->family; i++)
+			if (a[i].scope == RT_SCOPE_LINK) {
+				*ll = a[i].local.ip;
+				tentative = a[i].flags & IFA_F_TENTATIVE;
+			}
+		free(a);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long waited =
+		    (now.tv_sec - start.tv_sec) * 1000000000L + now.tv_nsec - start.tv_nsec;
+		if ((ll->family && !tentative) || waited > LINK_LOCAL_WAIT_NS)
+			break;
+		nanosleep(&pause, NULL);
+		if (pause.tv_nsec < 1000 * 1000)
+			pause.tv_nsec *= 2;
+	}
+	if (!ll->family)
+		return fail(st, -EADDRNOTAVAIL, "failed to find link-local address of %s",
+			    st->host.name);
+	return 0;
+}
+
+static int pod_routes(struct setup *st)
+{
+	const struct podnet_config *cfg = &st->pn->cfg;
+	int rc = 0;
+	if (st->pod->ipv4.family) {
+		struct nl_route link = {.dst = nl_prefix_host(&cfg->node_ipv4),
+					.protocol = RTPROT_BOOT,
+					.scope = RT_SCOPE_LINK,
+					.oif = st->cont.index};
+		struct nl_route def = {.dst = {.ip = {.family = AF_INET}},
+				       .gateway = cfg->node_ipv4,
+				       .protocol = RTPROT_BOOT};
+		rc = nl_route_add(&st->ps, &link, st->err, st->errlen);
+		if (rc == 0)
+			rc = nl_route_add(&st->ps, &def, st->err, st->errlen);
+	}
+	if (rc == 0 && st->pod->ipv6.family) {
+		struct nl_route def6 = {.dst = {.ip = {.family = AF_INET6}},
+					.gateway = st->res->ipv6_gateway,
+					.protocol = RTPROT_BOOT,
+					.oif = st->cont.index};
+		rc = find_ll(st, &def6.gateway);
+		st->res->ipv6_gateway = def6.gateway;
+		if (rc == 0)
+			rc = nl_route_add(&st->ps, &def6, st->err, st->errlen);
+	}
+	return rc;
+}
+
+static void fill_result(struct setup *st)
+{
+	struct podnet_result *res = st->res;
+	struct podnet_iface *c = &res->ifaces[0], *h = &res->ifaces[1];
+	snprintf(c->name, sizeof(c->name), "%s", st->pod->ifname);
+	nl_mac_format(st->cont.mac, st->cont.mac_len, c->mac, sizeof(c->mac));
+	snprintf(c->sandbox, sizeof(c->sandbox), "%s", st->pod->netns_path);
+	snprintf(h->name, sizeof(h->name), "%s", st->host.name);
+	nl_mac_format(st->host.mac, st->host.mac_len, h->mac, sizeof(h->mac));
+	h->sandbox[0] = '\0';
+	res->n_ips = 0;
+	if (st->pod->ipv4.family)
+		res->ips[res->n_ips++] = nl_prefix_host(&st->pod->ipv4);
+	if (st->pod->ipv6.family)
+		res->ips[res->n_ips++] = nl_prefix_host(&st->pod->ipv6);
+	res->host_ifindex = st->host.index;
+}
+
+/* Everything after locking and opening the pod netns. */
+static int run_setup(struct setup *st)
+{
+	int rc = nl_sock_open(&st->hs, st->err, st->errlen);
+	if (rc == 0)
+		rc = nl_sock_open_in(&st->ps, st->pod_ns, st->err, st->errlen);
+	if (rc == 0)
+		rc = remove_garbage(st);
+	if (rc == 0)
+		rc = create_veth(st);
+	if (rc == 0)
+		rc = bring_up(st);
+	if (rc == 0)
+		rc = pod_addresses(st);
+	if (rc == 0)
+		rc = host_side(st);
+	if (rc == 0)
+		rc = pod_routes(st);
+	if (rc == 0)
+		fill_result(st);
+	return rc;
+}
+
+/* Deletes the pair (and so every route via it) after a failed setup. */
+static void roll_back(struct setup *st)
+{
+	char ignored[256];
+	int rc = st->host.index
+		     ? nl_link_delete(&st->hs, st->host.index, ignored, sizeof(ignored))
+		     : nl_link_delete_by_name(&st->hs, st->host.name, ignored, sizeof(ignored));
+	(void)rc; /* the setup error is what the caller needs to see */
+}
+
+/* Opens the pod netns, runs the setup and rolls back on failure; locks are held. */
+static int setup_locked(struct setup *st)
+{
+	char inner[512];
+	int rc = nl_netns_open(st->pod->netns_path, &st->pod_ns, inner, sizeof(inner));
+	if (rc < 0) {
+		/* inner is "open netns <path>: <reason>"; keep only the reason. */
+		const char *reason = strstr(inner, ": ");
+		snprintf(st->err, st->errlen, "failed to open netns path %s: %s",
+			 st->pod->netns_path, reason ? reason + 2 : inner);
+		return rc;
+	}
+	rc = run_setup(st);
+	if (rc < 0 && st->created)
+		roll_back(st);
+	close(st->pod_ns);
+	nl_sock_close(&st->ps);
+	nl_sock_close(&st->hs);
+	return rc;
+}
+
+int podnet_setup(struct podnet *pn, const struct podnet_pod *pod, struct podnet_result *res,
+		 char *err, size_t errlen)
+{
+	struct setup st = {
+	    .pn = pn, .pod = pod, .res = res, .pod_ns = -1, .err = err, .errlen = errlen};
+	memset(res, 0, sizeof(*res));
+	int rc = validate(pn, pod, err, errlen);
+	if (rc < 0)
+		return rc;
+	/* Lock order: pod (calico names are per pod), then container. */
+	char podkey[600];
+	pthread_mutex_t *pod_lock = NULL;
+	if (pn->cfg.compat_calico) {
+		snprintf(podkey, sizeof(podkey), "%s/%s", pod->pod_namespace, pod->pod_name);
+		pod_lock = podnet_lock_for(pn->pod_locks, podkey);
+		pthread_mutex_lock(pod_lock);
+	}
+	pthread_mutex_t *lock = podnet_lock_for(pn->container_locks, pod->container_id);
+	pthread_mutex_lock(lock);
+	rc = setup_locked(&st);
+	pthread_mutex_unlock(lock);
+	if (pod_lock)
+		pthread_mutex_unlock(pod_lock);
+	return rc;
+}
