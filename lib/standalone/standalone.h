@@ -26,7 +26,7 @@ struct standalone_subnet {
 };
 
 struct standalone_pool {
-	char *name;        /* owned by the manifest */
+	char *name;	    /* owned by the manifest */
 	int blocksize_bits; /* spec.blockSizeBits, 5 when absent */
 	size_t nsubnets;    /* >= 1 */
 	struct standalone_subnet *subnets;
@@ -64,7 +64,7 @@ void standalone_manifest_free(struct standalone_manifest *m);
 
 /* The pool called `name`, or NULL. */
 const struct standalone_pool *standalone_manifest_pool(const struct standalone_manifest *m,
-							const char *name);
+						       const char *name);
 
 /* Opens the block source: loads the manifest at `manifest_path`, creates
  * `state_dir` if missing (mode 0700, its parent must exist), locks it and loads

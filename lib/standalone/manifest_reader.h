@@ -1,0 +1,43 @@
+/* Internal to the manifest parser: the state of reading one YAML document and
+ * the readers of the object kinds it keeps. */
+#ifndef COIL_STANDALONE_MANIFEST_READER_H
+#define COIL_STANDALONE_MANIFEST_READER_H
+
+#include <stddef.h>
+#include <yaml.h>
+
+#include "standalone/standalone.h"
+
+struct manifest_reader {
+	yaml_document_t *doc;	       /* the document being read (borrowed) */
+	struct standalone_manifest *m; /* what has been kept so far */
+	size_t pools_cap, namespaces_cap;
+	char where[64]; /* "document 2" or "document 2, items[3]" */
+	char *err;
+	size_t errlen;
+};
+
+/* Writes "<where>: <message>" to the error buffer; returns -EINVAL. */
+int reader_fail(struct manifest_reader *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Writes "<where>: out of memory"; returns -ENOMEM. */
+int reader_oom(struct manifest_reader *r);
+
+/* The string value of `key` of mapping `map` (borrowed), NULL when absent or
+ * null. `path` is the key's field path for messages. Fails when the value is
+ * not a scalar, holds NUL bytes, or the key is duplicated; with `required`, also
+ * when it is absent, null or empty. */
+int reader_string(struct manifest_reader *r, const yaml_node_t *map, const char *key,
+		  const char *path, bool required, const char **out);
+
+/* The mapping at `key` of `map`, NULL when absent or null; fails when it is
+ * something else or the key is duplicated. */
+int reader_mapping(struct manifest_reader *r, const yaml_node_t *map, const char *key,
+		   const char *path, yaml_node_t **out);
+
+/* Add an AddressPool / a Namespace object (a mapping) to r->m. */
+int read_address_pool(struct manifest_reader *r, const yaml_node_t *obj);
+int read_namespace(struct manifest_reader *r, const yaml_node_t *obj);
+
+#endif
