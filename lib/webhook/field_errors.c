@@ -1,0 +1,165 @@
+/* Field errors and the Kubernetes API Status they turn into when a
+ * validating webhook denies a request (apierrors.NewInvalid). */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int field_errors_add(struct field_errors *errs, enum field_error_type type, const char *field,
+		     const char *detail)
+{
+	if (errs->n == errs->cap) {
+		size_t cap = errs->cap ? errs->cap * 2 : 4;
+		struct field_error *items = realloc(errs->items, cap * sizeof(*items));
+		if (!items)
+			return -ENOMEM;
+		errs->items = items;
+		errs->cap = cap;
+	}
+	struct field_error *e = &errs->items[errs->n];
+	e->type = type;
+	e->field = strdup(field);
+	e->detail = strdup(detail);
+	if (!e->field || !e->detail) {
+		free(e->field);
+		free(e->detail);
+		return -ENOMEM;
+	}
+	errs->n++;
+	return 0;
+}
+
+void field_errors_free(struct field_errors *errs)
+{
+	for (size_t i = 0; i < errs->n; i++) {
+		free(errs->items[i].field);
+		free(errs->items[i].detail);
+	}
+	free(errs->items);
+	*errs = (struct field_errors){0};
+}
+
+/* Writes text quoted like Go's %q (enough for object names: escapes quotes,
+ * backslashes and control bytes; other UTF-8 passes through). */
+static void write_go_quoted(FILE *out, const char *text)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		switch (*p) {
+		case '"':
+			fputs("\\\"", out);
+			break;
+		case '\\':
+			fputs("\\\\", out);
+			break;
+		case '\n':
+			fputs("\\n", out);
+			break;
+		case '\t':
+			fputs("\\t", out);
+			break;
+		case '\r':
+			fputs("\\r", out);
+			break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				fprintf(out, "\\x%02x", *p);
+			else
+				fputc(*p, out);
+		}
+	}
+	fputc('"', out);
+}
+
+/* field.Error.ErrorBody(): `Invalid value: "": <detail>` (the webhooks always
+ * report the value "") or `Forbidden: <detail>`. */
+static void write_error_body(FILE *out, const struct field_error *e)
+{
+	if (e->type == FIELD_INVALID)
+		fputs("Invalid value: \"\"", out);
+	else
+		fputs("Forbidden", out);
+	if (e->detail[0])
+		fprintf(out, ": %s", e->detail);
+}
+
+static char *error_body(const struct field_error *e)
+{
+	char *text = NULL;
+	size_t len;
+	FILE *out = open_memstream(&text, &len);
+	if (!out)
+		return NULL;
+	write_error_body(out, e);
+	if (fclose(out) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* `AddressPool.coil.cybozu.com "<name>" is invalid: <aggregate>`, where the
+ * aggregate is the single error or all of them in [..] joined by ", ". */
+static char *status_message(const struct field_errors *errs, const char *name)
+{
+	char *text = NULL;
+	size_t len;
+	FILE *out = open_memstream(&text, &len);
+	if (!out)
+		return NULL;
+	fputs("AddressPool.coil.cybozu.com ", out);
+	write_go_quoted(out, name);
+	fputs(" is invalid", out);
+	if (errs->n > 0)
+		fputs(errs->n > 1 ? ": [" : ": ", out);
+	for (size_t i = 0; i < errs->n; i++) {
+		if (i > 0)
+			fputs(", ", out);
+		fprintf(out, "%s: ", errs->items[i].field);
+		write_error_body(out, &errs->items[i]);
+	}
+	if (errs->n > 1)
+		fputc(']', out);
+	if (fclose(out) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+static json_t *status_causes(const struct field_errors *errs)
+{
+	json_t *causes = json_array();
+	for (size_t i = 0; causes && i < errs->n; i++) {
+		const struct field_error *e = &errs->items[i];
+		char *body = error_body(e);
+		json_t *cause = body ? json_pack("{s:s, s:s, s:s}", "reason",
+						 e->type == FIELD_INVALID ? "FieldValueInvalid"
+									  : "FieldValueForbidden",
+						 "message", body, "field", e->field)
+				     : NULL;
+		free(body);
+		if (json_array_append_new(causes, cause) != 0) {
+			json_decref(causes);
+			return NULL;
+		}
+	}
+	return causes;
+}
+
+json_t *field_errors_status(const struct field_errors *errs, const char *name)
+{
+	char *message = status_message(errs, name);
+	json_t *causes = status_causes(errs);
+	json_t *status = NULL;
+	if (message && causes)
+		status = json_pack("{s:{}, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:O}, s:i}", "metadata",
+				   "status", "Failure", "message", message, "reason", "Invalid",
+				   "details", "name", name, "group", "coil.cybozu.com", "kind",
+				   "AddressPool", "causes", causes, "code", 422);
+	free(message);
+	json_decref(causes);
+	return status;
+}
