@@ -1,11 +1,322 @@
+/* coil daemon (coild): flags and wiring of the node daemon. The work is in lib/coild. */
 #include "applets.h"
 
-static const char usage[] = "Usage: coil daemon [flags]   (alias: coild)\n"
-			    "\n"
-			    "The node daemon: allocates pod addresses and sets up pod networking.\n"
-			    "Not implemented yet in this build.\n";
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "coild/coild.h"
+#include "coild/server.h"
+#include "flags/flags.h"
+#include "http/http.h"
+#include "log/log.h"
+#include "standalone/standalone.h"
+
+static const char usage[] =
+    "Usage: coil daemon [flags]   (alias: coild)\n"
+    "\n"
+    "The node daemon: hands out pod addresses from this node's blocks, sets up pod\n"
+    "networks for the coil CNI plugin and exports the blocks to a routing table.\n"
+    "With --standalone, pools come from a manifest file (--config) and blocks are\n"
+    "kept in --state-dir; no Kubernetes is needed. COIL_NODE_NAME names the node\n"
+    "(default: the host name in standalone mode).\n";
+
+struct daemon_opts {
+	const char *metrics_addr, *health_addr, *socket, *backend;
+	const char *config, *state_dir, *node_ipv4, *node_ipv6, *log_level;
+	int export_table, protocol, pod_table, pod_rule_prio, egress_port, mtu;
+	bool enable_ipam, enable_egress, clear_routes, register_from_main, compat_calico;
+	bool originating_only, standalone;
+	double gc_interval;
+};
+
+static struct daemon_opts opts = {
+    .metrics_addr = ":9384",
+    .health_addr = ":9385",
+    .socket = "/run/coild.sock",
+    .backend = "iptables",
+    .state_dir = "/var/lib/coil",
+    .log_level = "info",
+    .export_table = 119,
+    .protocol = 30,
+    .pod_table = 116,
+    .pod_rule_prio = 2000,
+    .egress_port = 5555,
+    .enable_ipam = true,
+    .enable_egress = true,
+    .gc_interval = 300,
+};
+
+static const struct flag daemon_flags[] = {
+    {"metrics-addr", FLAG_STRING, &opts.metrics_addr, "bind address of metrics endpoint"},
+    {"health-addr", FLAG_STRING, &opts.health_addr, "bind address of health/readiness probes"},
+    {"socket", FLAG_STRING, &opts.socket, "UNIX domain socket path"},
+    {"export-table-id", FLAG_INT, &opts.export_table, "routing table ID to export routes"},
+    {"protocol-id", FLAG_INT, &opts.protocol, "route author ID"},
+    {"pod-table-id", FLAG_INT, &opts.pod_table, "routing table ID for pod routes"},
+    {"pod-rule-prio", FLAG_INT, &opts.pod_rule_prio, "priority of the rule for the pod table"},
+    {"compat-calico", FLAG_BOOL, &opts.compat_calico, "make veth names compatible with Calico"},
+    {"egress-port", FLAG_INT, &opts.egress_port, "UDP port number for egress NAT"},
+    {"register-from-main", FLAG_BOOL, &opts.register_from_main,
+     "also register pod addresses found in the main routing table"},
+    {"enable-ipam", FLAG_BOOL, &opts.enable_ipam, "enable IPAM related features"},
+    {"enable-egress", FLAG_BOOL, &opts.enable_egress, "enable egress related features"},
+    {"addressblock-gc-interval", FLAG_DURATION, &opts.gc_interval,
+     "interval of the address block garbage collection"},
+    {"clear-routes-on-shutdown", FLAG_BOOL, &opts.clear_routes,
+     "empty the export table on shutdown"},
+    {"backend", FLAG_STRING, &opts.backend, "backend for egress NAT rules: iptables, nftables"},
+    {"enable-originating-only", FLAG_BOOL, &opts.originating_only,
+     "route only connections originating in client pods through egress"},
+    {"standalone", FLAG_BOOL, &opts.standalone, "take pools from --config instead of Kubernetes"},
+    {"config", FLAG_STRING, &opts.config, "standalone: YAML manifest of AddressPools/Namespaces"},
+    {"state-dir", FLAG_STRING, &opts.state_dir, "directory of blocks and address records"},
+    {"node-ipv4", FLAG_STRING, &opts.node_ipv4,
+     "node IPv4 address for the host side of veths (default: source of the default route)"},
+    {"node-ipv6", FLAG_STRING, &opts.node_ipv6,
+     "node IPv6 address for the host side of veths (default: source of the default route)"},
+    {"mtu", FLAG_INT, &opts.mtu, "MTU of pod veths (0: detect)"},
+    {"log-level", FLAG_STRING, &opts.log_level, "debug, info, warn or error"},
+};
+
+#define N_FLAGS (sizeof(daemon_flags) / sizeof(daemon_flags[0]))
+
+static struct {
+	struct coild *coild;
+	struct metrics *metrics;
+	struct block_source source;
+	struct socket_server *server;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool stopping;
+} state = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+
+static int fail_startup(const char *what, const char *err)
+{
+	log_error(what, "error", err);
+	return 1;
+}
+
+/* The node's address of a family: the flag, else the source address the kernel would use
+ * for traffic leaving this node (no packet is sent). family 0 in *out when none. */
+static int node_address(const char *flag, int family, struct nl_ip *out, char *err, size_t len)
+{
+	memset(out, 0, sizeof(*out));
+	if (flag && *flag) {
+		if (nl_ip_parse(flag, out) < 0 || out->family != family) {
+			snprintf(err, len, "invalid node address: %s", flag);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	struct nl_sock s = {0};
+	struct nl_ip probe;
+	struct nl_route route;
+	nl_ip_parse(family == AF_INET ? "192.0.0.10" : "2001:db8::10", &probe);
+	if (nl_sock_open(&s, err, len) == 0 && nl_route_get(&s, &probe, &route, err, len) == 0)
+		*out = route.prefsrc;
+	nl_sock_close(&s);
+	return 0;
+}
+
+static int build_config(struct coild_config *cfg, char *err, size_t len)
+{
+	podnet_config_default(&cfg->podnet);
+	cfg->podnet.table = (uint32_t)opts.pod_table;
+	cfg->podnet.protocol = (unsigned char)opts.protocol;
+	cfg->podnet.rule_priority = (uint32_t)opts.pod_rule_prio;
+	cfg->podnet.mtu = (unsigned)opts.mtu;
+	cfg->podnet.compat_calico = opts.compat_calico;
+	cfg->export_table = (uint32_t)opts.export_table;
+	cfg->state_dir = opts.state_dir;
+	cfg->default_pool = "default";
+	cfg->register_from_main = opts.register_from_main;
+	if (node_address(opts.node_ipv4, AF_INET, &cfg->podnet.node_ipv4, err, len) < 0 ||
+	    node_address(opts.node_ipv6, AF_INET6, &cfg->podnet.node_ipv6, err, len) < 0)
+		return -EINVAL;
+	char v4[NL_IP_STRLEN], v6[NL_IP_STRLEN];
+	log_info("node addresses", "ipv4", nl_ip_format(&cfg->podnet.node_ipv4, v4, sizeof(v4)),
+		 "ipv6", nl_ip_format(&cfg->podnet.node_ipv6, v6, sizeof(v6)));
+	return 0;
+}
+
+static void serve_metrics(void *ctx, const char *method, const char *path, struct http_reply *reply)
+{
+	if (strcmp(path, "/metrics") != 0)
+		return http_reply_text(reply, 404, "404 page not found\n");
+	reply->status = 200;
+	reply->body = metrics_render(state.metrics);
+	reply->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+static void serve_health(void *ctx, const char *method, const char *path, struct http_reply *reply)
+{
+	if (strcmp(path, "/healthz") == 0)
+		return http_reply_text(reply, 200, "ok");
+	if (strcmp(path, "/readyz") == 0)
+		return http_reply_text(reply, coild_ready(state.coild) ? 200 : 500,
+				       coild_ready(state.coild) ? "ok" : "not ready");
+	http_reply_text(reply, 404, "404 page not found\n");
+}
+
+/* Waits for SIGTERM/SIGINT (stop) and SIGHUP (reload the standalone manifest). */
+static void *signal_thread(void *arg)
+{
+	sigset_t *set = arg;
+	for (;;) {
+		int sig;
+		if (sigwait(set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP && opts.standalone) {
+			char err[512];
+			if (standalone_reload(&state.source, opts.config, err, sizeof(err)) < 0)
+				log_error("failed to reload the pool manifest", "error", err);
+			else
+				log_info("reloaded the pool manifest", "config", opts.config);
+			continue;
+		}
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_info("shutting down");
+			socket_server_shutdown(state.server);
+			return NULL;
+		}
+	}
+}
+
+/* Releases empty blocks and repairs exported routes every --addressblock-gc-interval. */
+static void *gc_thread(void *arg)
+{
+	pthread_mutex_lock(&state.lock);
+	while (!state.stopping) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += (time_t)opts.gc_interval;
+		if (pthread_cond_timedwait(&state.wake, &state.lock, &until) != ETIMEDOUT)
+			continue;
+		pthread_mutex_unlock(&state.lock);
+		char err[512];
+		if (coild_gc(state.coild, err, sizeof(err)) < 0)
+			log_error("periodic block GC failed", "error", err);
+		pthread_mutex_lock(&state.lock);
+	}
+	pthread_mutex_unlock(&state.lock);
+	return NULL;
+}
+
+static int check_options(const char **node_name, char *err, size_t len)
+{
+	enum log_level level;
+	if (log_level_parse(opts.log_level, &level) < 0) {
+		snprintf(err, len, "invalid --log-level: %s", opts.log_level);
+		return -EINVAL;
+	}
+	log_set_level(level);
+	if (!opts.enable_ipam && !opts.enable_egress) {
+		snprintf(err, len, "configuration error: both IPAM and egress are disabled");
+		return -EINVAL;
+	}
+	if (!opts.enable_ipam) {
+		snprintf(err, len, "egress-only mode (--enable-ipam=false) is not implemented yet");
+		return -ENOSYS;
+	}
+	if (!opts.standalone) {
+		snprintf(err, len,
+			 "the Kubernetes block source is not implemented yet; "
+			 "run with --standalone --config FILE");
+		return -ENOSYS;
+	}
+	if (!opts.config) {
+		snprintf(err, len, "--standalone needs --config FILE");
+		return -EINVAL;
+	}
+	static char host[256];
+	*node_name = getenv("COIL_NODE_NAME");
+	if ((!*node_name || !**node_name) && gethostname(host, sizeof(host) - 1) == 0)
+		*node_name = host;
+	if (opts.enable_egress)
+		log_warn("egress NAT is not implemented yet in this build; pods get no NAT "
+			 "gateways");
+	return 0;
+}
+
+static int run_daemon(sigset_t *signals)
+{
+	char err[1024];
+	struct http_server *metrics_srv = NULL, *health_srv = NULL;
+	if (socket_server_open(opts.socket, coild_handle_request, state.coild, &state.server, err,
+			       sizeof(err)) < 0)
+		return fail_startup("failed to open the socket", err);
+	if (http_server_start(opts.metrics_addr, serve_metrics, NULL, &metrics_srv, err,
+			      sizeof(err)) < 0 ||
+	    http_server_start(opts.health_addr, serve_health, NULL, &health_srv, err, sizeof(err)) <
+		0) {
+		socket_server_close(state.server);
+		http_server_stop(metrics_srv);
+		return fail_startup("failed to start the HTTP servers", err);
+	}
+	pthread_t gc, sig;
+	pthread_create(&sig, NULL, signal_thread, signals);
+	pthread_detach(sig);
+	pthread_create(&gc, NULL, gc_thread, NULL);
+	log_info("coild started", "socket", opts.socket);
+	int rc = socket_server_run(state.server);
+
+	pthread_mutex_lock(&state.lock);
+	state.stopping = true;
+	pthread_cond_broadcast(&state.wake);
+	pthread_mutex_unlock(&state.lock);
+	pthread_join(gc, NULL);
+	if (opts.clear_routes && coild_clear_routes(state.coild, err, sizeof(err)) < 0)
+		log_error("failed to clear exported routes", "error", err);
+	http_server_stop(health_srv);
+	http_server_stop(metrics_srv);
+	socket_server_close(state.server);
+	return rc < 0 ? 1 : 0;
+}
 
 int daemon_main(int argc, char **argv)
 {
-	return applet_not_implemented("daemon", usage, argc, argv);
+	char err[1024];
+	const char *node_name = NULL;
+	int rc = flags_parse(daemon_flags, N_FLAGS, argc, argv, usage, err, sizeof(err));
+	if (rc != 0) {
+		if (rc < 0)
+			fprintf(stderr, "coil daemon: %s\n", err);
+		return rc < 0 ? 2 : 0;
+	}
+	if (check_options(&node_name, err, sizeof(err)) < 0)
+		return fail_startup("invalid configuration", err);
+
+	/* Signals are taken by one thread with sigwait; every other thread blocks them. */
+	static sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct coild_config cfg;
+	if (build_config(&cfg, err, sizeof(err)) < 0)
+		return fail_startup("invalid configuration", err);
+	if (standalone_open(opts.config, opts.state_dir, node_name, &state.source, err,
+			    sizeof(err)) < 0)
+		return fail_startup("failed to open the standalone block source", err);
+	state.metrics = metrics_new();
+	if (coild_new(&cfg, &state.source, state.metrics, &state.coild, err, sizeof(err)) < 0) {
+		standalone_close(&state.source);
+		metrics_free(state.metrics);
+		return fail_startup("failed to start", err);
+	}
+	rc = run_daemon(&set);
+	coild_free(state.coild);
+	standalone_close(&state.source);
+	metrics_free(state.metrics);
+	return rc;
 }

@@ -18,17 +18,17 @@ static int version_main(int argc, char **argv);
 static int help_main(int argc, char **argv);
 
 static const struct applet applets[] = {
-	{"daemon", "coild", daemon_main, "node daemon: pod addresses and pod networking"},
-	{"ipam-controller", "coil-ipam-controller", ipam_controller_main,
-	 "carves address blocks for nodes (leader-elected)"},
-	{"egress-controller", "coil-egress-controller", egress_controller_main,
-	 "manages Egress NAT gateway workloads (leader-elected)"},
-	{"egress", "coil-egress", egress_main, "runs in an egress NAT gateway pod"},
-	{"router", "coil-router", router_main, "routes other nodes' blocks on a flat L2 network"},
-	{"install", "coil-installer", install_main, "installs the plugin and the CNI config"},
-	{"migrate", "coil-migrator", migrate_main, "migrates a cluster from Coil v1 to v2"},
-	{"version", NULL, version_main, "prints the version"},
-	{"help", NULL, help_main, "lists the applets"},
+    {"daemon", "coild", daemon_main, "node daemon: pod addresses and pod networking"},
+    {"ipam-controller", "coil-ipam-controller", ipam_controller_main,
+     "carves address blocks for nodes (leader-elected)"},
+    {"egress-controller", "coil-egress-controller", egress_controller_main,
+     "manages Egress NAT gateway workloads (leader-elected)"},
+    {"egress", "coil-egress", egress_main, "runs in an egress NAT gateway pod"},
+    {"router", "coil-router", router_main, "routes other nodes' blocks on a flat L2 network"},
+    {"install", "coil-installer", install_main, "installs the plugin and the CNI config"},
+    {"migrate", "coil-migrator", migrate_main, "migrates a cluster from Coil v1 to v2"},
+    {"version", NULL, version_main, "prints the version"},
+    {"help", NULL, help_main, "lists the applets"},
 };
 
 #define N_APPLETS (sizeof(applets) / sizeof(applets[0]))

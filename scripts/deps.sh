@@ -3,11 +3,11 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libmnl-dev libjansson-dev libyaml-dev check
-	libcurl4-openssl-dev libmicrohttpd-dev)
+	libcurl4-openssl-dev libmicrohttpd-dev libgnutls28-dev)
 # The sanitizer and fuzz builds use clang and its runtime libraries.
 test_pkgs=(clang libclang-rt-14-dev iproute2 iputils-ping nftables iptables
 	containernetworking-plugins containerd runc busybox-static python3 python3-grpcio procps
-	util-linux)
+	util-linux openssl)
 demo_pkgs=(iproute2 iputils-ping procps)
 
 case "${1:-build}" in

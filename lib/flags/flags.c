@@ -12,7 +12,7 @@ int flags_parse_duration(const char *text, double *seconds)
 		const char *unit;
 		double scale;
 	} units[] = {{"ns", 1e-9}, {"us", 1e-6}, {"µs", 1e-6}, {"ms", 1e-3},
-		     {"s", 1},     {"m", 60},    {"h", 3600}};
+		     {"s", 1},	   {"m", 60},	 {"h", 3600}};
 	const char *p = text;
 	double total = 0;
 	if (*p == '\0')
@@ -112,7 +112,8 @@ static const char *format_default(const struct flag *f, char *buf, size_t len)
 {
 	switch (f->type) {
 	case FLAG_STRING:
-		snprintf(buf, len, "\"%s\"", *(const char **)f->value ? *(const char **)f->value : "");
+		snprintf(buf, len, "\"%s\"",
+			 *(const char **)f->value ? *(const char **)f->value : "");
 		break;
 	case FLAG_INT:
 		snprintf(buf, len, "%d", *(int *)f->value);

@@ -13,7 +13,7 @@ enum flag_type { FLAG_STRING, FLAG_INT, FLAG_BOOL, FLAG_DURATION };
 struct flag {
 	const char *name; /* without dashes */
 	enum flag_type type;
-	void *value;      /* const char **, int *, bool *, or double * (seconds) */
+	void *value; /* const char **, int *, bool *, or double * (seconds) */
 	const char *help;
 };
 

@@ -39,7 +39,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	server->handler(server->ctx, method, url, &reply);
 	const char *body = reply.body ? reply.body : "";
 	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+	    MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
 	free(reply.body);
 	if (!resp)
 		return MHD_NO;
@@ -113,10 +113,10 @@ int http_server_start(const char *addr, http_handler_fn handler, void *ctx,
 	uint16_t port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
 	if (any)
 		flags |= MHD_USE_DUAL_STACK; /* ":port" listens on IPv4 and IPv6 */
-	server->daemon = any ? MHD_start_daemon(flags, port, NULL, NULL, on_request, server,
-						MHD_OPTION_END)
-			     : MHD_start_daemon(flags, port, NULL, NULL, on_request, server,
-						MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_END);
+	server->daemon =
+	    any ? MHD_start_daemon(flags, port, NULL, NULL, on_request, server, MHD_OPTION_END)
+		: MHD_start_daemon(flags, port, NULL, NULL, on_request, server,
+				   MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_END);
 	if (!server->daemon && any) /* no IPv6 in this netns: IPv4 only */
 		server->daemon = MHD_start_daemon(flags & ~(unsigned)MHD_USE_DUAL_STACK, port, NULL,
 						  NULL, on_request, server, MHD_OPTION_END);

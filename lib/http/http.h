@@ -6,8 +6,8 @@
 #include <stddef.h>
 
 struct http_reply {
-	int status;               /* HTTP status, e.g. 200 */
-	char *body;               /* malloc'd; the server frees it */
+	int status;		  /* HTTP status, e.g. 200 */
+	char *body;		  /* malloc'd; the server frees it */
 	const char *content_type; /* static string */
 };
 

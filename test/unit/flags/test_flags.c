@@ -8,9 +8,8 @@ static const struct {
 	const char *text;
 	double seconds; /* < 0: invalid */
 } durations[] = {
-	{"1h0m0s", 3600}, {"5m0s", 300}, {"10s", 10}, {"250ms", 0.25}, {"1.5h", 5400},
-	{"0", 0},         {"1us", 1e-6}, {"", -1},    {"10", -1},      {"5x", -1},
-	{"-1s", -1},      {"1h-", -1},
+    {"1h0m0s", 3600}, {"5m0s", 300}, {"10s", 10}, {"250ms", 0.25}, {"1.5h", 5400}, {"0", 0},
+    {"1us", 1e-6},    {"", -1},	     {"10", -1},  {"5x", -1},	   {"-1s", -1},	   {"1h-", -1},
 };
 
 START_TEST(test_duration)
@@ -33,15 +32,23 @@ START_TEST(test_parse_upstream_args)
 	bool ipam = true, calico = false;
 	double gc = 300;
 	const struct flag flags[] = {
-		{"socket", FLAG_STRING, &socket, ""},
-		{"export-table-id", FLAG_INT, &table, ""},
-		{"enable-ipam", FLAG_BOOL, &ipam, ""},
-		{"compat-calico", FLAG_BOOL, &calico, ""},
-		{"addressblock-gc-interval", FLAG_DURATION, &gc, ""},
+	    {"socket", FLAG_STRING, &socket, ""},
+	    {"export-table-id", FLAG_INT, &table, ""},
+	    {"enable-ipam", FLAG_BOOL, &ipam, ""},
+	    {"compat-calico", FLAG_BOOL, &calico, ""},
+	    {"addressblock-gc-interval", FLAG_DURATION, &gc, ""},
 	};
-	char *argv[] = {"coild", "--socket", "/tmp/s", "--export-table-id=200", "--enable-ipam=false",
-			"--compat-calico", "--zap-stacktrace-level=panic", "-v", "2",
-			"--zap-devel", "--addressblock-gc-interval=1m0s"};
+	char *argv[] = {"coild",
+			"--socket",
+			"/tmp/s",
+			"--export-table-id=200",
+			"--enable-ipam=false",
+			"--compat-calico",
+			"--zap-stacktrace-level=panic",
+			"-v",
+			"2",
+			"--zap-devel",
+			"--addressblock-gc-interval=1m0s"};
 	char err[128];
 	ck_assert_int_eq(flags_parse(flags, 5, 11, argv, "", err, sizeof(err)), 0);
 	ck_assert_str_eq(socket, "/tmp/s");

@@ -1,0 +1,98 @@
+#include "coild/internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log/log.h"
+
+/* Startup rebuild (spec cni-and-node.md §3.9): every host veth with a COIL alias is a
+ * running pod; its addresses come from the pod table. They are registered so that they
+ * are never handed out again, and the pods are left untouched. */
+static int restore_pods(struct coild *d, char *err, size_t errlen)
+{
+	struct podnet_entry *pods = NULL;
+	size_t n = 0;
+	int rc = podnet_list(d->podnet, &pods, &n, err, errlen);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		char v4[NL_IP_STRLEN], v6[NL_IP_STRLEN];
+		nl_ip_format(&pods[i].ipv4, v4, sizeof(v4));
+		nl_ip_format(&pods[i].ipv6, v6, sizeof(v6));
+		rc = node_ipam_register(d->ipam, pods[i].pool, pods[i].container_id, pods[i].ifname,
+					v4, v6, err, errlen);
+		if (rc == 0)
+			log_info("restored pod address", "container_id", pods[i].container_id,
+				 "ifname", pods[i].ifname, "pool", pods[i].pool, "ipv4", v4, "ipv6",
+				 v6, "veth", pods[i].host_veth);
+	}
+	free(pods);
+	return rc;
+}
+
+int coild_new(const struct coild_config *cfg, const struct block_source *source,
+	      struct metrics *metrics, struct coild **out, char *err, size_t errlen)
+{
+	struct coild *d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->cfg = *cfg;
+	d->source = source;
+	d->metrics = metrics;
+	pthread_mutex_init(&d->export_lock, NULL);
+	coild_metrics_declare(metrics);
+
+	int rc = podnet_new(&cfg->podnet, &d->podnet, err, errlen);
+	if (rc == 0 && podnet_init(d->podnet, err, errlen) < 0)
+		log_warn("host network init incomplete", "error", err);
+	struct node_ipam_config icfg = {
+	    .source = source,
+	    .state_dir = cfg->state_dir,
+	    .blocks_changed = coild_blocks_changed,
+	    .blocks_changed_arg = d,
+	};
+	if (rc == 0)
+		rc = node_ipam_new(&icfg, &d->ipam, err, errlen);
+	if (rc == 0)
+		rc = restore_pods(d, err, errlen);
+	if (rc == 0)
+		rc = node_ipam_gc(d->ipam, NULL, NULL, err, errlen);
+	if (rc == 0)
+		rc = coild_export_routes(d, err, errlen);
+	if (rc < 0) {
+		coild_free(d);
+		return rc;
+	}
+	d->ready = true;
+	*out = d;
+	return 0;
+}
+
+void coild_free(struct coild *d)
+{
+	if (!d)
+		return;
+	node_ipam_destroy(d->ipam);
+	podnet_free(d->podnet);
+	pthread_mutex_destroy(&d->export_lock);
+	free(d);
+}
+
+int coild_gc(struct coild *d, char *err, size_t errlen)
+{
+	int rc = node_ipam_gc(d->ipam, NULL, NULL, err, errlen);
+	/* gc re-exports through blocks_changed; export again so that routes someone
+	 * removed by hand come back even when no block changed. */
+	char err2[256];
+	int rc2 = coild_export_routes(d, err2, sizeof(err2));
+	if (rc == 0 && rc2 < 0) {
+		snprintf(err, errlen, "%s", err2);
+		rc = rc2;
+	}
+	return rc;
+}
+
+bool coild_ready(const struct coild *d)
+{
+	return d && d->ready;
+}

@@ -1,0 +1,68 @@
+/* Route export (spec ipam.md §5.9): the export table (119) holds exactly one route per
+ * block this node owns, via lo with protocol 30, so that BIRD can advertise them. coild
+ * owns the table wholesale. */
+#include "coild/internal.h"
+
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "log/log.h"
+
+static int sync_export_table(struct coild *d, const struct nl_prefix *want, size_t n, char *err,
+			     size_t errlen)
+{
+	struct nl_sock s = {0};
+	int rc = nl_sock_open(&s, err, errlen);
+	if (rc < 0)
+		return rc;
+	struct nl_link lo;
+	rc = nl_link_get_by_name(&s, "lo", &lo, err, errlen);
+	if (rc == 0) {
+		pthread_mutex_lock(&d->export_lock);
+		rc = nl_route_sync_table(&s, d->cfg.export_table, lo.index, d->cfg.podnet.protocol,
+					 want, n, err, errlen);
+		pthread_mutex_unlock(&d->export_lock);
+	}
+	nl_sock_close(&s);
+	return rc;
+}
+
+int coild_export_routes(struct coild *d, char *err, size_t errlen)
+{
+	struct node_ipam_cidr *cidrs = NULL;
+	size_t n = 0;
+	if (node_ipam_owned_cidrs(d->ipam, &cidrs, &n) < 0) {
+		snprintf(err, errlen, "list owned blocks: out of memory");
+		return -ENOMEM;
+	}
+	struct nl_prefix *want = calloc(n ? n : 1, sizeof(*want));
+	int rc = want ? 0 : -ENOMEM;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (nl_prefix_parse(cidrs[i].text, &want[i]) < 0) {
+			snprintf(err, errlen, "owned block has a bad CIDR: %s", cidrs[i].text);
+			rc = -EINVAL;
+		}
+	}
+	if (rc == 0)
+		rc = sync_export_table(d, want, n, err, errlen);
+	free(want);
+	free(cidrs);
+	return rc;
+}
+
+int coild_clear_routes(struct coild *d, char *err, size_t errlen)
+{
+	return sync_export_table(d, NULL, 0, err, errlen);
+}
+
+void coild_blocks_changed(void *arg)
+{
+	struct coild *d = arg;
+	char err[256];
+	if (!d->ipam) /* the first sync inside node_ipam_new(); coild_new exports after it */
+		return;
+	if (coild_export_routes(d, err, sizeof(err)) < 0)
+		log_error("failed to export block routes", "error", err);
+}

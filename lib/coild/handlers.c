@@ -1,0 +1,210 @@
+/* ADD, DEL, CHECK, STATUS and GC as coild serves them (spec cni-and-node.md §3), with the
+ * error messages of §2.4. Every failure reaches the plugin as code 999 with the outer
+ * message, except "try again later" conditions (code 11) and STATUS (50). */
+#include "coild/internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log/log.h"
+
+#define ERRLEN 512
+
+static void fail(struct cni_rpc_response *resp, int code, const char *msg, const char *details)
+{
+	cni_rpc_response_set_error(resp, "Internal", code, msg, details);
+}
+
+/* IS_CHAINED as Go's strconv.ParseBool; -EINVAL when it is neither. */
+static int parse_chained(const char *text, bool *chained)
+{
+	static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
+	static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False"};
+	*chained = false;
+	if (!text || !*text)
+		return 0;
+	for (size_t i = 0; i < 6; i++) {
+		if (strcmp(text, yes[i]) == 0) {
+			*chained = true;
+			return 0;
+		}
+		if (strcmp(text, no[i]) == 0)
+			return 0;
+	}
+	return -EINVAL;
+}
+
+/* The pool of the pod's namespace. Without K8S_POD_NAMESPACE (a runtime other than
+ * kubelet, e.g. `ctr run --cni`, nerdctl) the pod gets the default pool. */
+static int choose_pool(struct coild *d, const struct cni_rpc_request *req, char *pool,
+		       size_t poollen, char *err, size_t errlen)
+{
+	const char *ns = req->pod_namespace && *req->pod_namespace ? req->pod_namespace : NULL;
+	if (!ns) {
+		snprintf(pool, poollen, "%s", d->cfg.default_pool);
+		return 0;
+	}
+	return d->source->ops->pool_for_namespace(d->source->ctx, ns, pool, poollen, err, errlen);
+}
+
+/* -EAGAIN from the source means it cannot be reached now: the runtime should retry. */
+static int allocation_error_code(int rc)
+{
+	return rc == -EAGAIN ? CNI_ERR_TRY_AGAIN_LATER : CNI_ERR_INTERNAL;
+}
+
+static int parse_ip(const char *text, struct nl_ip *ip)
+{
+	memset(ip, 0, sizeof(*ip));
+	return text[0] ? nl_ip_parse(text, ip) : 0;
+}
+
+static json_t *result_json(const struct podnet_result *res)
+{
+	struct cni_result r = {0};
+	json_t *doc = NULL;
+	char cidr[NL_PREFIX_STRLEN], err[128];
+	int rc = 0;
+	for (size_t i = 0; rc >= 0 && i < 2; i++)
+		rc = cni_result_add_interface(&r, res->ifaces[i].name, res->ifaces[i].mac,
+					      res->ifaces[i].sandbox[0] ? res->ifaces[i].sandbox
+									: NULL);
+	for (size_t i = 0; rc >= 0 && i < res->n_ips; i++)
+		rc = cni_result_add_ip(&r, nl_prefix_format(&res->ips[i], cidr, sizeof(cidr)), NULL,
+				       0);
+	if (rc >= 0)
+		doc = cni_result_to_json(&r, CNI_VERSION_LATEST, err, sizeof(err));
+	cni_result_free(&r);
+	return doc;
+}
+
+static int setup_network(struct coild *d, const struct cni_rpc_request *req, const char *pool,
+			 const char *v4, const char *v6, struct podnet_result *res, char *err,
+			 size_t errlen)
+{
+	struct podnet_pod pod = {
+	    .netns_path = req->netns,
+	    .pod_namespace = req->pod_namespace ? req->pod_namespace : "",
+	    .pod_name = req->pod_name ? req->pod_name : "",
+	    .container_id = req->container_id,
+	    .ifname = req->ifname,
+	    .pool = pool,
+	};
+	if (parse_ip(v4, &pod.ipv4) < 0 || parse_ip(v6, &pod.ipv6) < 0) {
+		snprintf(err, errlen, "allocated a malformed address: %s %s", v4, v6);
+		return -EINVAL;
+	}
+	return podnet_setup(d->podnet, &pod, res, err, errlen);
+}
+
+void coild_add(struct coild *d, const struct cni_rpc_request *req, struct cni_rpc_response *resp)
+{
+	char err[ERRLEN] = "", pool[NODE_NAME_MAX], v4[IP_ADDR_STRLEN], v6[IP_ADDR_STRLEN];
+	bool chained;
+	struct podnet_result res;
+
+	if (parse_chained(req->is_chained, &chained) < 0)
+		return fail(resp, CNI_ERR_INTERNAL, "failed to get CNI arguments", "runtime error");
+	if (chained)
+		return fail(resp, CNI_ERR_INTERNAL,
+			    "coil must be called as the first plugin when IPAM related features "
+			    "are enabled",
+			    "configuration error");
+	if (choose_pool(d, req, pool, sizeof(pool), err, sizeof(err)) < 0)
+		return fail(resp, CNI_ERR_INTERNAL, "failed to get namespace", err);
+	int rc = node_ipam_allocate(d->ipam, pool, req->container_id, req->ifname, v4, v6, err,
+				    sizeof(err));
+	if (rc < 0)
+		return fail(resp, allocation_error_code(rc), "failed to allocate address", err);
+	if (setup_network(d, req, pool, v4, v6, &res, err, sizeof(err)) < 0) {
+		char ferr[ERRLEN];
+		if (node_ipam_free(d->ipam, req->container_id, req->ifname, ferr, sizeof(ferr)) < 0)
+			log_warn("failed to free an address after a failed setup", "error", ferr);
+		return fail(resp, CNI_ERR_INTERNAL, "failed to setup pod network IPAM", err);
+	}
+	resp->result = result_json(&res);
+	if (!resp->result)
+		fail(resp, CNI_ERR_INTERNAL, "failed to marshal the result", "out of memory");
+}
+
+void coild_del(struct coild *d, const struct cni_rpc_request *req, struct cni_rpc_response *resp)
+{
+	char err[ERRLEN] = "";
+	if (podnet_destroy(d->podnet, req->container_id, req->ifname, err, sizeof(err)) < 0)
+		return fail(resp, CNI_ERR_INTERNAL, "failed to destroy pod network", err);
+	if (node_ipam_free(d->ipam, req->container_id, req->ifname, err, sizeof(err)) < 0)
+		return fail(resp, CNI_ERR_INTERNAL, "failed to free addresses", err);
+}
+
+void coild_check(struct coild *d, const struct cni_rpc_request *req, struct cni_rpc_response *resp)
+{
+	char err[ERRLEN] = "";
+	if (podnet_check(d->podnet, req->container_id, req->ifname, err, sizeof(err)) < 0)
+		fail(resp, CNI_ERR_INTERNAL, "check failed", "not found");
+}
+
+void coild_status(struct coild *d, const struct cni_rpc_request *req, struct cni_rpc_response *resp)
+{
+	const char *pool = d->cfg.default_pool;
+	int ready = node_ipam_pool_ready(d->ipam, pool);
+	if (ready == 1)
+		return;
+	char details[NODE_NAME_MAX + 64];
+	snprintf(details, sizeof(details),
+		 ready == 0 ? "pool %s has no free address and cannot get a new block"
+			    : "cannot tell whether pool %s has free addresses",
+		 pool);
+	fail(resp, CNI_ERR_PLUGIN_NOT_AVAILABLE, "The plugin is not available", details);
+}
+
+static bool attachment_valid(const struct cni_rpc_request *req, const char *id, const char *ifn)
+{
+	for (size_t i = 0; i < req->n_valid_attachments; i++) {
+		const struct cni_attachment *a = &req->valid_attachments[i];
+		if (strcmp(a->container_id, id) == 0 && strcmp(a->ifname, ifn) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* CNI GC: first the pod networks of attachments that are not valid any more, then their
+ * addresses (including allocations whose setup never finished, e.g. after a crash). */
+static int gc_pod_networks(struct coild *d, const struct cni_rpc_request *req, char *err,
+			   size_t errlen)
+{
+	struct podnet_entry *pods = NULL;
+	size_t n = 0;
+	int first = podnet_list(d->podnet, &pods, &n, err, errlen);
+	for (size_t i = 0; first == 0 && i < n; i++) {
+		if (attachment_valid(req, pods[i].container_id, pods[i].ifname))
+			continue;
+		log_info("gc: removing pod network", "container_id", pods[i].container_id, "ifname",
+			 pods[i].ifname);
+		first =
+		    podnet_destroy(d->podnet, pods[i].container_id, pods[i].ifname, err, errlen);
+	}
+	free(pods);
+	return first;
+}
+
+void coild_gc_attachments(struct coild *d, const struct cni_rpc_request *req,
+			  struct cni_rpc_response *resp)
+{
+	char err[ERRLEN] = "";
+	if (gc_pod_networks(d, req, err, sizeof(err)) < 0)
+		return fail(resp, CNI_ERR_INTERNAL, "failed to destroy pod network", err);
+	struct node_ipam_key *keys = calloc(req->n_valid_attachments + 1, sizeof(*keys));
+	if (!keys)
+		return fail(resp, CNI_ERR_INTERNAL, "failed to free addresses", "out of memory");
+	for (size_t i = 0; i < req->n_valid_attachments; i++) {
+		keys[i].container_id = req->valid_attachments[i].container_id;
+		keys[i].ifname = req->valid_attachments[i].ifname;
+	}
+	int rc =
+	    node_ipam_gc_attachments(d->ipam, keys, req->n_valid_attachments, err, sizeof(err));
+	free(keys);
+	if (rc < 0)
+		fail(resp, CNI_ERR_INTERNAL, "failed to free addresses", err);
+}

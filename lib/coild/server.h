@@ -1,0 +1,31 @@
+/* The node daemon's UNIX socket server. One JSON request per connection (the client writes
+ * it and shuts down its writing side), one JSON response back, then close. Each connection
+ * is served on its own short-lived thread, so a slow request (a new block being acquired)
+ * never holds up the others. */
+#ifndef COIL_COILD_SERVER_H
+#define COIL_COILD_SERVER_H
+
+#include <stddef.h>
+
+/* Serves one request: `request` is NUL-terminated. Returns the malloc'd response text
+ * (the server frees it); NULL means "close without answering" (out of memory). */
+typedef char *(*socket_request_fn)(void *ctx, const char *request, size_t len);
+
+struct socket_server;
+
+/* Removes a stale socket file, binds and listens (mode 0600: only root talks to coild).
+ * Returns 0 or -errno with err filled. */
+int socket_server_open(const char *path, socket_request_fn fn, void *ctx,
+		       struct socket_server **out, char *err, size_t errlen);
+
+/* Accepts and serves until socket_server_shutdown() is called (from a signal handler or
+ * another thread), then waits for the requests in flight and returns 0 or -errno. */
+int socket_server_run(struct socket_server *server);
+
+/* Async-signal-safe: makes socket_server_run() return. */
+void socket_server_shutdown(struct socket_server *server);
+
+/* Closes the socket, removes its file, frees the server. */
+void socket_server_close(struct socket_server *server);
+
+#endif
