@@ -20,7 +20,7 @@ run() {
 	(cd "$dir" && ctest --output-on-failure --no-tests=error "$@") || status=1
 }
 run build
-run build-asan -LE 'e2e|bench'
+run build-asan -LE 'e2e|bench|apiserver'
 run build-fuzz -L fuzz
 if [ "$status" -ne 0 ]; then
 	echo "scripts/test.sh: FAILED" >&2
