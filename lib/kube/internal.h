@@ -1,0 +1,92 @@
+/* Shared between the files of lib/kube; not part of the public API. */
+#ifndef COIL_KUBE_INTERNAL_H
+#define COIL_KUBE_INTERNAL_H
+
+#include "kube/kube.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#define KUBE_MAX_IDLE_HANDLES 8
+
+/* Formats into err (if errlen > 0) and returns code, so `return kube_err(...)` reads well. */
+int kube_err(char *err, size_t errlen, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+long kube_now_ms(void); /* CLOCK_MONOTONIC in milliseconds */
+
+/* Full-jitter exponential backoff: a random delay in [d/2, d] with d = base * 2^attempt capped
+ * at max. attempt counts from 0. */
+long kube_backoff_ms(int attempt, long base_ms, long max_ms);
+
+/* Decodes standard base64, skipping whitespace. *out is malloc'd and NUL-terminated (caller
+ * frees). Returns 0 or -EINVAL. */
+int kube_base64_decode(const char *in, size_t len, char **out, size_t *outlen);
+
+/* Parses one YAML document into JSON (mappings → objects, sequences → arrays, every scalar →
+ * string). Aliases are refused. *out is a new reference. */
+int kube_yaml_to_json(const char *text, size_t len, json_t **out, char *err, size_t errlen);
+
+/* The bearer token of a client: fixed, or read from a file when the file changed. */
+struct kube_token {
+	pthread_mutex_t lock;
+	char *value; /* owned */
+	char *file;  /* owned; NULL for a fixed token */
+	struct timespec mtime;
+	off_t size;
+	ino_t ino;
+	long checked_ms;
+};
+
+struct kube_client {
+	struct kube_config *config; /* a private copy */
+	struct kube_client_options opts;
+	char user_agent[64];
+	struct kube_token token;
+	pthread_mutex_t pool_lock;
+	CURL *idle[KUBE_MAX_IDLE_HANDLES]; /* kept-alive handles, reused by any thread */
+	int nidle;
+};
+
+/* curl_global_init, once per process (thread-safe). */
+void kube_curl_global_init(void);
+
+/* Takes an idle handle (reset to the client's TLS settings) or makes a new one; NULL if out of
+ * memory. Return it with kube_handle_put so its connection is kept alive. */
+CURL *kube_handle_get(struct kube_client *client);
+void kube_handle_put(struct kube_client *client, CURL *curl);
+
+/* Copies the current bearer token into buf ("" when none). Returns 0 or a negative errno. */
+int kube_token_current(struct kube_token *token, char *buf, size_t len, char *err, size_t errlen);
+
+/* Builds "Authorization: Bearer …" and other headers every request carries; caller frees with
+ * curl_slist_free_all. content_type may be NULL. */
+int kube_request_headers(struct kube_client *client, const char *content_type,
+			 struct curl_slist **out, char *err, size_t errlen);
+
+/* The full URL of path?query; caller frees. */
+char *kube_url(const struct kube_client *client, const char *path, const char *query);
+
+/* Maps a curl failure to a negative errno. */
+int kube_curl_errno(CURLcode code);
+
+/* Maps an HTTP error status and its (maybe Status) body to an errno and a message
+ * "METHOD PATH: HTTP 409 Conflict: <message>". */
+int kube_status_error(long status, const char *body, size_t len, const char *method,
+		      const char *path, char *err, size_t errlen);
+
+/* Whether an HTTP status is worth retrying (429, 5xx). */
+bool kube_status_retryable(long status);
+
+/* Parses a Retry-After header value (delta-seconds only); -1 when absent or unparsable. */
+long kube_parse_retry_after(const char *value, size_t len);
+
+/* Appends "key=escaped(value)" to a query being built in a malloc'd string. */
+int kube_query_add(char **query, const char *key, const char *value);
+
+/* Query text for list options (malloc'd, maybe ""), or NULL on allocation failure. */
+char *kube_list_query(const struct kube_list_opts *opts);
+
+#endif

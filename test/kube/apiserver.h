@@ -1,0 +1,36 @@
+/* Runs test/apiserver/run (the Python test API server) for integration tests of lib/kube. */
+#ifndef COIL_TEST_KUBE_APISERVER_H
+#define COIL_TEST_KUBE_APISERVER_H
+
+#include "kube/kube.h"
+
+#include <sys/types.h>
+
+struct apiserver {
+	pid_t pid;
+	int port;
+	char dir[64]; /* scratch directory: port file, log, certificates */
+	char url[128];
+};
+
+/* Starts the server with extra arguments (NULL-terminated argv tail, may be NULL), waits for
+ * its port file, then for GET /version to answer (through a client of cfg_template's TLS and
+ * token settings, or plain HTTP if NULL). Aborts the test on failure. */
+void apiserver_start(struct apiserver *srv, const char *const *extra,
+		     const struct kube_config *cfg_template);
+void apiserver_stop(struct apiserver *srv);
+
+/* A client for the server: plain HTTP, fast retries. Caller frees. */
+struct kube_client *apiserver_client(const struct apiserver *srv);
+
+/* POSTs a /_test/faults rule given as JSON text; /_test/reset (with data=true: all objects). */
+void apiserver_fault(struct kube_client *client, const char *rule_json);
+void apiserver_reset(struct kube_client *client, bool data);
+
+/* Runs argv (argv[0] a path) to completion; returns its exit status or -1. */
+int run_command(const char *const *argv);
+
+long test_now_ms(void);
+void test_sleep_ms(long ms);
+
+#endif
