@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Builds coil. Usage: scripts/build.sh [normal|asan|fuzz]...   (default: normal)
+# COIL_TARGET=coil builds only the binary (the demo needs no tests).
 # normal -> build/ (gcc), asan -> build-asan/ (clang, ASan+UBSan), fuzz -> build-fuzz/ (clang, libFuzzer)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,5 +13,5 @@ for kind in "${@:-normal}"; do
 	*) echo "unknown build kind: $kind" >&2; exit 2 ;;
 	esac
 	CC=$cc cmake -S . -B "$dir" "${args[@]}" >/dev/null
-	cmake --build "$dir" -j "$jobs"
+	cmake --build "$dir" -j "$jobs" ${COIL_TARGET:+--target "$COIL_TARGET"}
 done

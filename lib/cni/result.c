@@ -78,10 +78,11 @@ int cni_canonical_cidr(const char *text, char out[CNI_CIDR_MAX], int *family)
 	size_t digits = strspn(p, "0123456789");
 	if (digits == 0 || digits > 3 || p[digits] != '\0')
 		return -EINVAL;
-	int prefix = atoi(p);
-	if (prefix > (fam == AF_INET ? 32 : 128))
+	unsigned prefix = (unsigned)atoi(p);
+	if (prefix > (fam == AF_INET ? 32u : 128u))
 		return -EINVAL;
-	snprintf(out, CNI_CIDR_MAX, "%s/%d", canon, prefix);
+	/* canon is shorter than INET6_ADDRSTRLEN and the prefix at most 3 digits: fits. */
+	snprintf(out, CNI_CIDR_MAX, "%.*s/%u", INET6_ADDRSTRLEN - 1, canon, prefix & 0xffu);
 	if (family)
 		*family = fam;
 	return 0;

@@ -59,7 +59,7 @@ int nl_netns_current(int *fd, char *err, size_t errlen)
 
 int nl_netns_run(int netns_fd, int (*fn)(void *arg), void *arg, char *err, size_t errlen)
 {
-	int orig;
+	int orig = -1;
 	int rc = nl_netns_current(&orig, err, errlen);
 	if (rc < 0)
 		return rc;
