@@ -1,0 +1,384 @@
+/* cni-bench: latency of a CNI plugin's ADD and DEL, run as a container runtime
+ * would (fork/exec, config on stdin), against pod netns made beforehand.
+ *
+ * Phases, each over the same N pod netns (PREFIX0 .. PREFIX<N-1>):
+ *   warm-up  one untimed ADD + DEL, so page cache and lazy state do not count
+ *   add      N sequential ADDs, one per pod          -> p50, p99, mean, max
+ *   rss      VmRSS of --rss-pid (a daemon) after them
+ *   del      N sequential DELs                        -> p50, p99, mean, max
+ *   burst    N ADDs started at once                   -> wall time, p50, p99
+ *   burst_del  N DELs started at once                 -> wall time, p50, p99
+ * Results go to stdout as key=value lines; failures (with the plugin's output)
+ * to stderr; the exit status is 1 if any call failed. */
+#include "cni_call.h"
+#include "latency.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define MAX_PODS	   4096
+#define MAX_SHOWN_FAILURES 3
+
+struct bench_opts {
+	const char *plugin;
+	const char *netconf_path;
+	const char *cni_path;
+	const char *netns_prefix;
+	const char *ifname;
+	const char *pod_namespace;
+	int pods;
+	long rss_pid; /* 0: none */
+};
+
+struct bench {
+	struct bench_opts opts;
+	char *netconf; /* owned */
+	size_t netconf_len;
+	struct cni_call *calls; /* owned, opts.pods entries */
+	double *samples;	/* owned, opts.pods entries */
+	int failures;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: cni-bench --plugin BIN --netconf FILE --netns-prefix PATH\n"
+		     "                 [--pods N] [--cni-path DIR] [--ifname eth0]\n"
+		     "                 [--pod-namespace NS] [--rss-pid PID]\n"
+		     "Pod i uses the netns PATH<i>, i = 0 .. N-1 (made beforehand).\n");
+}
+
+static int parse_int(const char *text, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno || end == text || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_option(struct bench_opts *o, const char *name, const char *value, char *err,
+			size_t errlen)
+{
+	long n;
+
+	if (!strcmp(name, "--plugin"))
+		o->plugin = value;
+	else if (!strcmp(name, "--netconf"))
+		o->netconf_path = value;
+	else if (!strcmp(name, "--cni-path"))
+		o->cni_path = value;
+	else if (!strcmp(name, "--netns-prefix"))
+		o->netns_prefix = value;
+	else if (!strcmp(name, "--ifname"))
+		o->ifname = value;
+	else if (!strcmp(name, "--pod-namespace"))
+		o->pod_namespace = value;
+	else if (!strcmp(name, "--pods") || !strcmp(name, "--rss-pid")) {
+		if (parse_int(value, 1, !strcmp(name, "--pods") ? MAX_PODS : 1 << 30, &n) < 0) {
+			snprintf(err, errlen, "%s: bad number '%s'", name, value);
+			return -EINVAL;
+		}
+		if (!strcmp(name, "--pods"))
+			o->pods = (int)n;
+		else
+			o->rss_pid = n;
+	} else {
+		snprintf(err, errlen, "unknown option '%s'", name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct bench_opts *o, char *err, size_t errlen)
+{
+	*o = (struct bench_opts){.ifname = "eth0", .pod_namespace = "bench", .pods = 100};
+	for (int i = 1; i < argc; i += 2) {
+		if (i + 1 >= argc) {
+			snprintf(err, errlen, "option '%s' needs a value", argv[i]);
+			return -EINVAL;
+		}
+		int rc = parse_option(o, argv[i], argv[i + 1], err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	if (!o->plugin || !o->netconf_path || !o->netns_prefix) {
+		snprintf(err, errlen, "--plugin, --netconf and --netns-prefix are required");
+		return -EINVAL;
+	}
+	if (!o->cni_path)
+		o->cni_path = "/usr/lib/cni";
+	return 0;
+}
+
+/* Reads a whole file into a NUL-terminated buffer the caller frees. */
+static int read_file(const char *path, char **buf, size_t *len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *data = NULL;
+	size_t cap = 0, used = 0, n;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	do {
+		if (cap - used < 4096) {
+			char *bigger = realloc(data, cap + 65536);
+			if (!bigger) {
+				free(data);
+				fclose(f);
+				snprintf(err, errlen, "%s: out of memory", path);
+				return -ENOMEM;
+			}
+			data = bigger;
+			cap += 65536;
+		}
+		n = fread(data + used, 1, cap - used - 1, f);
+		used += n;
+	} while (n > 0);
+	fclose(f);
+	data[used] = '\0';
+	*buf = data;
+	*len = used;
+	return 0;
+}
+
+/* Per-call strings; they only need to live until cni_call_start() returns. */
+struct pod_names {
+	char container_id[128];
+	char netns[512];
+	char cni_args[512];
+};
+
+static void pod_request(const struct bench *b, int pod, const char *command, const char *phase,
+			struct pod_names *names, struct cni_request *req)
+{
+	snprintf(names->container_id, sizeof(names->container_id), "bench-%s-%d", phase, pod);
+	snprintf(names->netns, sizeof(names->netns), "%s%d", b->opts.netns_prefix, pod);
+	/* What containerd passes for a kubelet-made pod. */
+	snprintf(names->cni_args, sizeof(names->cni_args),
+		 "IgnoreUnknown=1;K8S_POD_NAMESPACE=%s;K8S_POD_NAME=%s-pod-%d;"
+		 "K8S_POD_INFRA_CONTAINER_ID=%s;K8S_POD_UID=00000000-0000-4000-8000-%012d",
+		 b->opts.pod_namespace, phase, pod, names->container_id, pod);
+	*req = (struct cni_request){
+	    .plugin = b->opts.plugin,
+	    .command = command,
+	    .container_id = names->container_id,
+	    .netns = names->netns,
+	    .ifname = b->opts.ifname,
+	    .cni_path = b->opts.cni_path,
+	    .cni_args = names->cni_args,
+	    .netconf = b->netconf,
+	    .netconf_len = b->netconf_len,
+	};
+}
+
+static void report_failure(struct bench *b, const struct cni_call *call, const char *command,
+			   const char *phase, int pod)
+{
+	char output[2048];
+
+	b->failures++;
+	if (b->failures > MAX_SHOWN_FAILURES)
+		return;
+	cni_call_output(call, output, sizeof(output));
+	fprintf(stderr, "cni-bench: %s %s pod %d failed (wait status 0x%x): %s\n", phase, command,
+		pod, (unsigned)call->wait_status, output);
+}
+
+static int start_call(struct bench *b, int pod, const char *command, const char *phase)
+{
+	struct pod_names names;
+	struct cni_request req;
+	char err[512];
+
+	pod_request(b, pod, command, phase, &names, &req);
+	if (cni_call_start(&b->calls[pod], &req, err, sizeof(err)) < 0) {
+		fprintf(stderr, "cni-bench: %s\n", err);
+		b->failures++;
+		return -1;
+	}
+	return 0;
+}
+
+static void finish_call(struct bench *b, int pod, const char *command, const char *phase)
+{
+	struct cni_call *call = &b->calls[pod];
+
+	b->samples[pod] = call->elapsed_ms;
+	if (!cni_call_succeeded(call))
+		report_failure(b, call, command, phase, pod);
+	cni_call_release(call);
+}
+
+static void print_figures(const char *label, double *samples, int n)
+{
+	double sum = 0.0;
+
+	for (int i = 0; i < n; i++)
+		sum += samples[i];
+	printf("%s_mean_ms=%.2f\n", label, n ? sum / n : 0.0);
+	printf("%s_p50_ms=%.2f\n", label, latency_percentile(samples, (size_t)n, 50));
+	printf("%s_p99_ms=%.2f\n", label, latency_percentile(samples, (size_t)n, 99));
+	printf("%s_max_ms=%.2f\n", label, n ? samples[n - 1] : 0.0);
+}
+
+/* Calls the plugin for every pod, one after the other. */
+static void run_sequential(struct bench *b, const char *command, const char *phase,
+			   const char *label)
+{
+	char err[256];
+
+	for (int pod = 0; pod < b->opts.pods; pod++) {
+		b->samples[pod] = 0.0;
+		if (start_call(b, pod, command, phase) < 0)
+			continue;
+		if (cni_call_wait(&b->calls[pod], err, sizeof(err)) < 0)
+			fprintf(stderr, "cni-bench: %s\n", err);
+		finish_call(b, pod, command, phase);
+	}
+	print_figures(label, b->samples, b->opts.pods);
+}
+
+static double ms_since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) * 1e3 +
+	       (double)(now.tv_nsec - start->tv_nsec) / 1e6;
+}
+
+static int find_call(const struct bench *b, pid_t pid)
+{
+	for (int pod = 0; pod < b->opts.pods; pod++)
+		if (b->calls[pod].pid == pid && b->calls[pod].out_fd >= 0)
+			return pod;
+	return -1;
+}
+
+/* Starts the plugin for every pod at once, then reaps them as they finish. */
+static void run_burst(struct bench *b, const char *command, const char *phase, const char *label)
+{
+	struct timespec start;
+	int running = 0, status;
+	pid_t pid;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (int pod = 0; pod < b->opts.pods; pod++) {
+		b->samples[pod] = 0.0;
+		b->calls[pod].out_fd = -1;
+		if (start_call(b, pod, command, phase) == 0)
+			running++;
+	}
+	while (running > 0 && (pid = waitpid(-1, &status, 0)) > 0) {
+		int pod = find_call(b, pid);
+		if (pod < 0)
+			continue;
+		cni_call_reaped(&b->calls[pod], status);
+		finish_call(b, pod, command, phase);
+		running--;
+	}
+	printf("%s_wall_ms=%.2f\n", label, ms_since(&start));
+	print_figures(label, b->samples, b->opts.pods);
+}
+
+/* VmRSS of a process in KiB, or -1. */
+static long vmrss_kib(long pid)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+static void print_rss(const struct bench *b, const char *label)
+{
+	long kib;
+
+	if (!b->opts.rss_pid)
+		return;
+	kib = vmrss_kib(b->opts.rss_pid);
+	if (kib < 0)
+		fprintf(stderr, "cni-bench: no VmRSS for pid %ld (gone?)\n", b->opts.rss_pid);
+	else
+		printf("%s_mib=%.1f\n", label, (double)kib / 1024.0);
+}
+
+/* One untimed ADD + DEL in pod 0's netns. Returns 0 if both succeeded. */
+static int warm_up(struct bench *b)
+{
+	const char *commands[] = {"ADD", "DEL"};
+	char err[256];
+	int before = b->failures;
+
+	for (int i = 0; i < 2; i++) {
+		if (start_call(b, 0, commands[i], "warmup") < 0)
+			continue;
+		if (cni_call_wait(&b->calls[0], err, sizeof(err)) < 0)
+			fprintf(stderr, "cni-bench: %s\n", err);
+		finish_call(b, 0, commands[i], "warmup");
+	}
+	return b->failures == before ? 0 : -1;
+}
+
+static void run_phases(struct bench *b)
+{
+	if (warm_up(b) < 0) {
+		fprintf(stderr, "cni-bench: warm-up failed, not measuring\n");
+		return;
+	}
+	run_sequential(b, "ADD", "seq", "add");
+	print_rss(b, "rss_after_adds");
+	run_sequential(b, "DEL", "seq", "del");
+	run_burst(b, "ADD", "burst", "burst_add");
+	print_rss(b, "rss_after_burst");
+	run_burst(b, "DEL", "burst", "burst_del");
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	struct bench b = {0};
+	char err[512];
+
+	if (argc == 2 && !strcmp(argv[1], "--help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (parse_args(argc, argv, &b.opts, err, sizeof(err)) < 0 ||
+	    read_file(b.opts.netconf_path, &b.netconf, &b.netconf_len, err, sizeof(err)) < 0) {
+		fprintf(stderr, "cni-bench: %s\n", err);
+		usage(stderr);
+		return 2;
+	}
+	b.calls = calloc((size_t)b.opts.pods, sizeof(*b.calls));
+	b.samples = calloc((size_t)b.opts.pods, sizeof(*b.samples));
+	if (!b.calls || !b.samples) {
+		fprintf(stderr, "cni-bench: out of memory\n");
+		return 2;
+	}
+	run_phases(&b);
+	printf("failures=%d\n", b.failures);
+	free(b.calls);
+	free(b.samples);
+	free(b.netconf);
+	return b.failures ? 1 : 0;
+}
