@@ -9,6 +9,7 @@ for kind in "${@:-normal}"; do
 	case "$kind" in
 	normal) dir=build; args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo); cc=gcc ;;
 	asan) dir=build-asan; args=(-DCMAKE_BUILD_TYPE=Debug -DCOIL_SANITIZE=ON); cc=clang ;;
+	tsan) dir=build-tsan; args=(-DCMAKE_BUILD_TYPE=Debug -DCOIL_TSAN=ON); cc=clang ;;
 	fuzz) dir=build-fuzz; args=(-DCMAKE_BUILD_TYPE=Debug -DCOIL_FUZZ=ON); cc=clang ;;
 	*) echo "unknown build kind: $kind" >&2; exit 2 ;;
 	esac
