@@ -72,7 +72,7 @@ static bool is_address_pool(const json_t *request, char *err, size_t errlen)
 
 static json_t *allowed(const char *uid)
 {
-	return json_pack("{s:s, s:b, s:{s:i}}", "uid", uid, "allowed", 1, "result", "code", 200);
+	return json_pack("{s:s, s:b, s:{s:i}}", "uid", uid, "allowed", 1, "status", "code", 200);
 }
 
 /* Allowed with patch (a JSONPatch array) serialized and base64-encoded. */
@@ -82,7 +82,7 @@ static json_t *allowed_patch(const char *uid, const json_t *patch)
 	char *b64 = text ? base64_encode((const unsigned char *)text, strlen(text)) : NULL;
 	json_t *resp =
 	    b64 ? json_pack("{s:s, s:b, s:s, s:s, s:{s:i}}", "uid", uid, "allowed", 1, "patchType",
-			    "JSONPatch", "patch", b64, "result", "code", 200)
+			    "JSONPatch", "patch", b64, "status", "code", 200)
 		: NULL;
 	free(text);
 	free(b64);
@@ -91,14 +91,14 @@ static json_t *allowed_patch(const char *uid, const json_t *patch)
 
 static json_t *denied(const char *uid, json_t *status_stolen)
 {
-	return json_pack("{s:s, s:b, s:o}", "uid", uid, "allowed", 0, "result", status_stolen);
+	return json_pack("{s:s, s:b, s:o}", "uid", uid, "allowed", 0, "status", status_stolen);
 }
 
 /* controller-runtime's Errored(code, err): a denial whose result carries the
  * HTTP-like code and the message. */
 static json_t *errored(const char *uid, int code, const char *message)
 {
-	return json_pack("{s:s, s:b, s:{s:i, s:s}}", "uid", uid, "allowed", 0, "result", "code",
+	return json_pack("{s:s, s:b, s:{s:i, s:s}}", "uid", uid, "allowed", 0, "status", "code",
 			 code, "message", message);
 }
 

@@ -178,7 +178,7 @@ static void check_review(const char *body, const struct review_case *c)
 	const json_t *resp = json_object_get(review, "response");
 	ck_assert_str_eq(json_string_value(json_object_get(resp, "uid")), c->uid ? c->uid : UID);
 	ck_assert_int_eq(json_is_true(json_object_get(resp, "allowed")), c->allowed);
-	const json_t *result = json_object_get(resp, "result");
+	const json_t *result = json_object_get(resp, "status");
 	ck_assert_int_eq(json_integer_value(json_object_get(result, "code")), c->code);
 	check_status(result, c);
 	check_patch(resp, c->patch);
@@ -258,7 +258,7 @@ START_TEST(test_long_cidr_text)
 	char err[256];
 	json_t *answer = webhook_review(WEBHOOK_VALIDATE, review, err, sizeof(err));
 	ck_assert_ptr_nonnull(answer);
-	const json_t *result = json_object_get(json_object_get(answer, "response"), "result");
+	const json_t *result = json_object_get(json_object_get(answer, "response"), "status");
 	ck_assert_int_eq(json_integer_value(json_object_get(result, "code")), 422);
 	const char *message = json_string_value(json_object_get(result, "message"));
 	ck_assert_ptr_nonnull(strstr(message, "invalid CIDR address: \xc3\xa9"));

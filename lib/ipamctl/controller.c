@@ -1,0 +1,330 @@
+/* The leader's controller: informers turn events into keys on two work queues (pools,
+ * requests), one worker thread per queue runs the reconciler, and a GC thread removes orphaned
+ * blocks at start, every gc_interval_ms and soon after a Node is deleted.
+ *
+ * Threads: 4 informer threads (lib/kube), 2 workers, 1 GC thread. Informer handlers only copy
+ * names into the queues (the objects they see are borrowed and not shareable across threads);
+ * every decision reads the API server directly. */
+#include "ipamctl.h"
+#include "log/log.h"
+#include "objects.h"
+#include "workqueue.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Retry backoff of failed reconciles: 100 ms doubling up to 30 s. */
+#define RETRY_BASE_MS 100
+#define RETRY_MAX_MS  30000
+
+/* A deleted Node is usually followed by more (a node pool going away): wait a moment so one
+ * GC run covers them. */
+#define NODE_GC_DELAY_MS 200
+
+enum { INF_POOLS, INF_BLOCKS, INF_REQUESTS, INF_NODES, N_INFORMERS };
+
+struct worker {
+	struct ipamctl_controller *ctl;
+	struct ipamctl_queue *queue;
+	int (*reconcile)(struct kube_client *, const struct ipamctl_pools *, const char *, char *,
+			 size_t);
+	const char *what;
+	pthread_t thread;
+	bool started;
+};
+
+struct ipamctl_controller {
+	struct ipamctl_controller_config cfg;
+	struct kube_informer *informers[N_INFORMERS];
+	struct worker pool_worker, request_worker;
+
+	pthread_mutex_t gc_lock;
+	pthread_cond_t gc_wake;
+	bool gc_kicked, stopping; /* guarded by gc_lock */
+	pthread_t gc_thread;
+	bool gc_started;
+};
+
+/* ---- event handlers (informer threads) ---- */
+
+static void enqueue_pool(void *arg, const json_t *obj)
+{
+	struct ipamctl_controller *ctl = arg;
+	if (kube_obj_name(obj))
+		ipamctl_queue_add(ctl->pool_worker.queue, kube_obj_name(obj));
+}
+
+static void pool_updated(void *arg, const json_t *old_obj, const json_t *new_obj)
+{
+	enqueue_pool(arg, new_obj);
+}
+
+/* Only the deletion of a block controller-owned by a pool triggers that pool. */
+static void block_deleted(void *arg, const json_t *obj)
+{
+	struct ipamctl_controller *ctl = arg;
+	const char *pool = ipamctl_controller_pool(obj);
+	if (pool)
+		ipamctl_queue_add(ctl->pool_worker.queue, pool);
+}
+
+static void request_added(void *arg, const json_t *obj)
+{
+	struct ipamctl_controller *ctl = arg;
+	if (kube_obj_name(obj))
+		ipamctl_queue_add(ctl->request_worker.queue, kube_obj_name(obj));
+}
+
+/* Updates count only when the new object has no conditions (e.g. they were cleared). */
+static void request_updated(void *arg, const json_t *old_obj, const json_t *new_obj)
+{
+	if (ipamctl_condition_count(new_obj) == 0)
+		request_added(arg, new_obj);
+}
+
+static void kick_gc(struct ipamctl_controller *ctl)
+{
+	pthread_mutex_lock(&ctl->gc_lock);
+	ctl->gc_kicked = true;
+	pthread_cond_signal(&ctl->gc_wake);
+	pthread_mutex_unlock(&ctl->gc_lock);
+}
+
+static void node_deleted(void *arg, const json_t *obj)
+{
+	log_info("node deleted; collecting its blocks", "node", kube_obj_name(obj));
+	kick_gc(arg);
+}
+
+/* ---- workers ---- */
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	char *key, err[1024];
+	while (ipamctl_queue_get(w->queue, &key)) {
+		err[0] = '\0';
+		int ret =
+		    w->reconcile(w->ctl->cfg.client, &w->ctl->cfg.pools, key, err, sizeof(err));
+		if (ret < 0) {
+			log_error("reconcile failed; will retry", "controller", w->what, "name",
+				  key, "error", err);
+			ipamctl_queue_add_rate_limited(w->queue, key);
+		} else {
+			ipamctl_queue_forget(w->queue, key);
+		}
+		ipamctl_queue_done(w->queue, key);
+		free(key);
+	}
+	return NULL;
+}
+
+/* ---- GC ---- */
+
+static void gc_once(struct ipamctl_controller *ctl)
+{
+	char err[1024] = "";
+	int removed = 0;
+	int ret = ipamctl_gc_orphan_blocks(ctl->cfg.client, &removed, err, sizeof(err));
+	if (removed > 0) {
+		char count[16];
+		snprintf(count, sizeof(count), "%d", removed);
+		log_info("orphan block GC removed blocks", "count", count);
+	}
+	/* Upstream exits here; logging and trying again at the next run serves as well. */
+	if (ret < 0)
+		log_error("orphan block GC failed", "error", err);
+}
+
+/* Waits for a kick, the interval or stop; returns false on stop. */
+static bool gc_wait(struct ipamctl_controller *ctl)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	long interval = ctl->cfg.gc_interval_ms;
+	until.tv_sec += interval / 1000;
+	until.tv_nsec += (interval % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&ctl->gc_lock);
+	while (!ctl->stopping && !ctl->gc_kicked) {
+		int ret = interval > 0
+			      ? pthread_cond_timedwait(&ctl->gc_wake, &ctl->gc_lock, &until)
+			      : pthread_cond_wait(&ctl->gc_wake, &ctl->gc_lock);
+		if (ret == ETIMEDOUT)
+			break;
+	}
+	bool kicked = ctl->gc_kicked;
+	ctl->gc_kicked = false;
+	bool go_on = !ctl->stopping;
+	pthread_mutex_unlock(&ctl->gc_lock);
+	if (go_on && kicked)
+		nanosleep(&(struct timespec){0, NODE_GC_DELAY_MS * 1000000L}, NULL);
+	return go_on;
+}
+
+static void *gc_main(void *arg)
+{
+	struct ipamctl_controller *ctl = arg;
+	do
+		gc_once(ctl);
+	while (gc_wait(ctl));
+	return NULL;
+}
+
+/* ---- start and stop ---- */
+
+static int start_informer(struct ipamctl_controller *ctl, int which,
+			  const struct kube_resource *res, struct kube_informer_handlers handlers,
+			  char *err, size_t errlen)
+{
+	handlers.arg = ctl;
+	struct kube_informer_opts opts = {.res = res, .handlers = handlers};
+	int ret = kube_informer_new(ctl->cfg.client, &opts, &ctl->informers[which], err, errlen);
+	if (ret == 0)
+		ret = kube_informer_start(ctl->informers[which], err, errlen);
+	return ret;
+}
+
+static int start_informers(struct ipamctl_controller *ctl, char *err, size_t errlen)
+{
+	struct kube_informer_handlers pools = {
+	    .on_add = enqueue_pool, .on_update = pool_updated, .on_delete = enqueue_pool};
+	struct kube_informer_handlers blocks = {.on_delete = block_deleted};
+	struct kube_informer_handlers requests = {.on_add = request_added,
+						  .on_update = request_updated};
+	struct kube_informer_handlers nodes = {.on_delete = node_deleted};
+	int ret = start_informer(ctl, INF_POOLS, &KUBE_RES_ADDRESSPOOLS, pools, err, errlen);
+	if (ret == 0)
+		ret = start_informer(ctl, INF_BLOCKS, &KUBE_RES_ADDRESSBLOCKS, blocks, err, errlen);
+	if (ret == 0)
+		ret = start_informer(ctl, INF_REQUESTS, &KUBE_RES_BLOCKREQUESTS, requests, err,
+				     errlen);
+	if (ret == 0 && !ctl->cfg.disable_gc)
+		ret = start_informer(ctl, INF_NODES, &KUBE_RES_NODES, nodes, err, errlen);
+	return ret;
+}
+
+static int start_worker(struct ipamctl_controller *ctl, struct worker *w, const char *what,
+			int (*reconcile)(struct kube_client *, const struct ipamctl_pools *,
+					 const char *, char *, size_t),
+			char *err, size_t errlen)
+{
+	*w = (struct worker){.ctl = ctl, .reconcile = reconcile, .what = what};
+	w->queue = ipamctl_queue_new(RETRY_BASE_MS, RETRY_MAX_MS);
+	if (!w->queue) {
+		snprintf(err, errlen, "%s: out of memory", what);
+		return -ENOMEM;
+	}
+	int ret = pthread_create(&w->thread, NULL, worker_main, w);
+	if (ret) {
+		snprintf(err, errlen, "%s: cannot start a thread: %s", what, strerror(ret));
+		return -ret;
+	}
+	w->started = true;
+	return 0;
+}
+
+int ipamctl_controller_start(const struct ipamctl_controller_config *cfg,
+			     struct ipamctl_controller **out, char *err, size_t errlen)
+{
+	struct ipamctl_controller *ctl = calloc(1, sizeof(*ctl));
+	if (!ctl) {
+		snprintf(err, errlen, "controller: out of memory");
+		return -ENOMEM;
+	}
+	ctl->cfg = *cfg;
+	pthread_mutex_init(&ctl->gc_lock, NULL);
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&ctl->gc_wake, &attr);
+	pthread_condattr_destroy(&attr);
+	int ret = start_worker(ctl, &ctl->pool_worker, "addresspool", ipamctl_reconcile_pool, err,
+			       errlen);
+	if (ret == 0)
+		ret = start_worker(ctl, &ctl->request_worker, "blockrequest",
+				   ipamctl_reconcile_request, err, errlen);
+	if (ret == 0)
+		ret = start_informers(ctl, err, errlen);
+	if (ret == 0 && !cfg->disable_gc) {
+		ret = -pthread_create(&ctl->gc_thread, NULL, gc_main, ctl);
+		ctl->gc_started = ret == 0;
+		if (ret)
+			snprintf(err, errlen, "gc: cannot start a thread: %s", strerror(-ret));
+	}
+	if (ret) {
+		ipamctl_controller_stop(ctl);
+		return ret;
+	}
+	log_info("ipam controller started");
+	*out = ctl;
+	return 0;
+}
+
+bool ipamctl_controller_wait_synced(struct ipamctl_controller *ctl, long timeout_ms)
+{
+	for (int i = 0; i < N_INFORMERS; i++) {
+		if (ctl->informers[i] && !kube_informer_wait_synced(ctl->informers[i], timeout_ms))
+			return false;
+	}
+	return true;
+}
+
+static void stop_worker(struct worker *w)
+{
+	if (w->queue)
+		ipamctl_queue_shutdown(w->queue);
+	if (w->started)
+		pthread_join(w->thread, NULL);
+	ipamctl_queue_free(w->queue);
+}
+
+static void *informer_stopper(void *arg)
+{
+	kube_informer_stop(arg);
+	return NULL;
+}
+
+/* An idle watch notices a stop only about once a second (libcurl's progress callback), so the
+ * informers are stopped in parallel rather than one after the other. */
+static void stop_informers(struct ipamctl_controller *ctl)
+{
+	pthread_t threads[N_INFORMERS];
+	bool joined[N_INFORMERS] = {false};
+	for (int i = 0; i < N_INFORMERS; i++) {
+		if (ctl->informers[i])
+			joined[i] = pthread_create(&threads[i], NULL, informer_stopper,
+						   ctl->informers[i]) == 0;
+	}
+	for (int i = 0; i < N_INFORMERS; i++) {
+		if (joined[i])
+			pthread_join(threads[i], NULL);
+		kube_informer_free(ctl->informers[i]); /* stops it here if no thread did */
+	}
+}
+
+void ipamctl_controller_stop(struct ipamctl_controller *ctl)
+{
+	if (!ctl)
+		return;
+	/* Informers first, so no handler touches a queue being freed. */
+	stop_informers(ctl);
+	pthread_mutex_lock(&ctl->gc_lock);
+	ctl->stopping = true;
+	pthread_cond_broadcast(&ctl->gc_wake);
+	pthread_mutex_unlock(&ctl->gc_lock);
+	if (ctl->gc_started)
+		pthread_join(ctl->gc_thread, NULL);
+	stop_worker(&ctl->pool_worker);
+	stop_worker(&ctl->request_worker);
+	pthread_mutex_destroy(&ctl->gc_lock);
+	pthread_cond_destroy(&ctl->gc_wake);
+	free(ctl);
+	log_info("ipam controller stopped");
+}

@@ -1,0 +1,378 @@
+/* The pool manager (§4.2, §4.3): per pool, the set of allocated block indices rebuilt from a
+ * direct list of its AddressBlocks, and the carving of the lowest free block. One mutex per
+ * pool serializes its syncs and carves; map_lock guards the list of pools. Pool states are
+ * reference counted so that DropPool cannot free a state another thread is using. */
+#include "indexset.h"
+#include "ipamctl.h"
+#include "log/log.h"
+#include "objects.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct pool_state {
+	char *name; /* owned */
+	pthread_mutex_t lock;
+	struct ipamctl_index_set used; /* guarded by lock */
+	int refs;		       /* guarded by the manager's map_lock */
+	struct pool_state *next;
+};
+
+struct ipamctl_pool_manager {
+	struct kube_client *client; /* borrowed */
+	struct metrics *metrics;    /* borrowed, may be NULL */
+	pthread_mutex_t map_lock;
+	struct pool_state *pools;
+};
+
+int ipamctl_metrics_declare(struct metrics *m)
+{
+	int ret = metrics_declare(m, IPAMCTL_METRIC_MAX_BLOCKS, METRIC_GAUGE,
+				  "the maximum number of address blocks");
+	if (ret && ret != -EEXIST)
+		return ret;
+	ret = metrics_declare(m, IPAMCTL_METRIC_ALLOCATED_BLOCKS, METRIC_GAUGE,
+			      "the number of allocated address blocks");
+	return ret == -EEXIST ? 0 : ret;
+}
+
+static void pool_labels(const char *pool, char *buf, size_t len)
+{
+	snprintf(buf, len, "pool=\"%s\"", pool);
+}
+
+static void set_gauge(struct ipamctl_pool_manager *pm, const char *metric, const char *pool,
+		      double value, bool add)
+{
+	char labels[300];
+	if (!pm->metrics)
+		return;
+	pool_labels(pool, labels, sizeof(labels));
+	if (add)
+		metrics_add(pm->metrics, metric, labels, value);
+	else
+		metrics_set(pm->metrics, metric, labels, value);
+}
+
+static void delete_gauges(struct ipamctl_pool_manager *pm, const char *pool)
+{
+	char labels[300];
+	if (!pm->metrics)
+		return;
+	pool_labels(pool, labels, sizeof(labels));
+	metrics_delete(pm->metrics, IPAMCTL_METRIC_MAX_BLOCKS, labels);
+	metrics_delete(pm->metrics, IPAMCTL_METRIC_ALLOCATED_BLOCKS, labels);
+}
+
+int ipamctl_pool_manager_new(struct kube_client *client, struct metrics *metrics,
+			     struct ipamctl_pool_manager **out, char *err, size_t errlen)
+{
+	struct ipamctl_pool_manager *pm = calloc(1, sizeof(*pm));
+	if (!pm || (metrics && ipamctl_metrics_declare(metrics) < 0)) {
+		free(pm);
+		snprintf(err, errlen, "pool manager: out of memory");
+		return -ENOMEM;
+	}
+	pm->client = client;
+	pm->metrics = metrics;
+	pthread_mutex_init(&pm->map_lock, NULL);
+	*out = pm;
+	return 0;
+}
+
+static void state_free(struct pool_state *state)
+{
+	pthread_mutex_destroy(&state->lock);
+	ipamctl_index_set_free(&state->used);
+	free(state->name);
+	free(state);
+}
+
+static void state_put(struct ipamctl_pool_manager *pm, struct pool_state *state)
+{
+	pthread_mutex_lock(&pm->map_lock);
+	bool last = --state->refs == 0;
+	pthread_mutex_unlock(&pm->map_lock);
+	if (last)
+		state_free(state);
+}
+
+void ipamctl_pool_manager_free(struct ipamctl_pool_manager *pm)
+{
+	if (!pm)
+		return;
+	while (pm->pools) {
+		struct pool_state *state = pm->pools;
+		pm->pools = state->next;
+		delete_gauges(pm, state->name);
+		state_put(pm, state);
+	}
+	pthread_mutex_destroy(&pm->map_lock);
+	free(pm);
+}
+
+static int list_pool_blocks(struct ipamctl_pool_manager *pm, const char *pool, json_t **blocks,
+			    char *err, size_t errlen)
+{
+	char selector[300];
+	snprintf(selector, sizeof(selector), "%s=%s", IPAMCTL_LABEL_POOL, pool);
+	struct kube_list_opts opts = {.label_selector = selector};
+	return kube_list_all(pm->client, &KUBE_RES_ADDRESSBLOCKS, NULL, &opts, blocks, NULL, 0, err,
+			     errlen);
+}
+
+/* SyncBlocks (§4.2). Called with state->lock held. */
+static int sync_blocks(struct ipamctl_pool_manager *pm, struct pool_state *state, char *err,
+		       size_t errlen)
+{
+	json_t *pool = NULL, *blocks = NULL;
+	struct ipamctl_pool_spec spec;
+	int ret =
+	    kube_get(pm->client, &KUBE_RES_ADDRESSPOOLS, NULL, state->name, &pool, err, errlen);
+	if (ret)
+		return ret;
+	ret = ipamctl_pool_spec_parse(pool, &spec, err, errlen);
+	if (ret) {
+		json_decref(pool);
+		return ret;
+	}
+	set_gauge(pm, IPAMCTL_METRIC_MAX_BLOCKS, state->name,
+		  (double)ipam_pool_max_blocks(&spec.pool), false);
+	ipamctl_pool_spec_free(&spec);
+	json_decref(pool);
+
+	ret = list_pool_blocks(pm, state->name, &blocks, err, errlen);
+	if (ret)
+		return ret;
+	ipamctl_index_set_clear(&state->used);
+	size_t i;
+	json_t *block;
+	json_array_foreach(blocks, i, block)
+	{
+		int64_t index = ipamctl_block_index(block);
+		if (index >= 0 && ipamctl_index_set_add(&state->used, (uint32_t)index) < 0)
+			ret = -ENOMEM;
+	}
+	set_gauge(pm, IPAMCTL_METRIC_ALLOCATED_BLOCKS, state->name, (double)json_array_size(blocks),
+		  false);
+	json_decref(blocks);
+	if (ret)
+		snprintf(err, errlen, "AddressPool %s: out of memory", state->name);
+	return ret;
+}
+
+static struct pool_state *find_locked(struct ipamctl_pool_manager *pm, const char *name)
+{
+	for (struct pool_state *s = pm->pools; s; s = s->next) {
+		if (strcmp(s->name, name) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+static struct pool_state *state_new(const char *name)
+{
+	struct pool_state *state = calloc(1, sizeof(*state));
+	if (!state || !(state->name = strdup(name))) {
+		free(state);
+		return NULL;
+	}
+	pthread_mutex_init(&state->lock, NULL);
+	state->refs = 1; /* the map's reference */
+	return state;
+}
+
+/* getPool: the pool's state with a reference the caller puts back, created with a full sync
+ * when new (like upstream, creation and the first sync happen under the map lock). */
+static int get_pool(struct ipamctl_pool_manager *pm, const char *name, struct pool_state **out,
+		    char *err, size_t errlen)
+{
+	pthread_mutex_lock(&pm->map_lock);
+	struct pool_state *state = find_locked(pm, name);
+	if (!state) {
+		if (!(state = state_new(name))) {
+			pthread_mutex_unlock(&pm->map_lock);
+			snprintf(err, errlen, "AddressPool %s: out of memory", name);
+			return -ENOMEM;
+		}
+		pthread_mutex_lock(&state->lock);
+		int ret = sync_blocks(pm, state, err, errlen);
+		pthread_mutex_unlock(&state->lock);
+		if (ret) {
+			pthread_mutex_unlock(&pm->map_lock);
+			state_free(state);
+			return ret;
+		}
+		state->next = pm->pools;
+		pm->pools = state;
+	}
+	state->refs++;
+	pthread_mutex_unlock(&pm->map_lock);
+	*out = state;
+	return 0;
+}
+
+int ipamctl_pool_manager_sync_pool(struct ipamctl_pool_manager *pm, const char *pool, char *err,
+				   size_t errlen)
+{
+	struct pool_state *state;
+	int ret = get_pool(pm, pool, &state, err, errlen);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&state->lock);
+	ret = sync_blocks(pm, state, err, errlen);
+	pthread_mutex_unlock(&state->lock);
+	state_put(pm, state);
+	return ret;
+}
+
+void ipamctl_pool_manager_drop_pool(struct ipamctl_pool_manager *pm, const char *pool)
+{
+	pthread_mutex_lock(&pm->map_lock);
+	struct pool_state **link = &pm->pools;
+	while (*link && strcmp((*link)->name, pool) != 0)
+		link = &(*link)->next;
+	struct pool_state *state = *link;
+	if (state)
+		*link = state->next;
+	delete_gauges(pm, pool);
+	pthread_mutex_unlock(&pm->map_lock);
+	if (state)
+		state_put(pm, state);
+}
+
+int ipamctl_pool_manager_is_used(struct ipamctl_pool_manager *pm, const char *pool, bool *used,
+				 char *err, size_t errlen)
+{
+	struct pool_state *state;
+	json_t *blocks = NULL;
+	int ret = get_pool(pm, pool, &state, err, errlen);
+	if (ret)
+		return ret;
+	state_put(pm, state);
+	ret = list_pool_blocks(pm, pool, &blocks, err, errlen);
+	if (ret == 0)
+		*used = json_array_size(blocks) > 0;
+	json_decref(blocks);
+	return ret;
+}
+
+/* Reads the pool and carves block `index` of it into *block (§4.3 steps 2-4). */
+static int build_block(struct ipamctl_pool_manager *pm, const char *pool_name, uint64_t index,
+		       const char *node, const char *request_uid, json_t **block, char *err,
+		       size_t errlen)
+{
+	json_t *pool = NULL;
+	struct ipamctl_pool_spec spec;
+	struct ipam_block_cidrs cidrs;
+	int ret = kube_get(pm->client, &KUBE_RES_ADDRESSPOOLS, NULL, pool_name, &pool, err, errlen);
+	if (ret)
+		return ret;
+	if (ipamctl_being_deleted(pool)) {
+		json_decref(pool);
+		snprintf(err, errlen, "AddressPool %s is being deleted: out of blocks", pool_name);
+		return IPAMCTL_ERR_NO_BLOCK;
+	}
+	ret = ipamctl_pool_spec_parse(pool, &spec, err, errlen);
+	if (ret == 0) {
+		ret = ipam_pool_get_block(&spec.pool, index, &cidrs, err, errlen);
+		ipamctl_pool_spec_free(&spec);
+	}
+	if (ret == -ENOSPC) {
+		snprintf(err, errlen, "AddressPool %s: out of blocks", pool_name);
+		ret = IPAMCTL_ERR_NO_BLOCK;
+	}
+	if (ret == 0 &&
+	    !(*block = ipamctl_block_build(pool, (uint32_t)index, &cidrs, node, request_uid))) {
+		snprintf(err, errlen, "AddressPool %s: cannot build block %llu", pool_name,
+			 (unsigned long long)index);
+		ret = -EINVAL;
+	}
+	json_decref(pool);
+	return ret;
+}
+
+/* AllocateBlock with the pool's lock held. */
+static int carve_locked(struct ipamctl_pool_manager *pm, struct pool_state *state, const char *node,
+			const char *request_uid, json_t **out, char *err, size_t errlen)
+{
+	uint64_t index = ipamctl_index_set_lowest_free(&state->used);
+	json_t *block = NULL;
+	int ret = build_block(pm, state->name, index, node, request_uid, &block, err, errlen);
+	if (ret)
+		return ret;
+	ret = kube_create(pm->client, &KUBE_RES_ADDRESSBLOCKS, NULL, block, out, err, errlen);
+	json_decref(block);
+	/* A block of that name exists without the pool label (made by hand): its index cannot be
+	 * used, so skip it until the next sync instead of failing on it forever. */
+	if (ret == 0 || ret == -EEXIST)
+		ipamctl_index_set_add(&state->used, (uint32_t)index);
+	if (ret == 0)
+		set_gauge(pm, IPAMCTL_METRIC_ALLOCATED_BLOCKS, state->name, 1, true);
+	return ret;
+}
+
+int ipamctl_pool_manager_allocate(struct ipamctl_pool_manager *pm, const char *pool,
+				  const char *node, const char *request_uid, json_t **block,
+				  char *err, size_t errlen)
+{
+	struct pool_state *state;
+	json_t *created = NULL;
+	if (!pool || !*pool || !node || !request_uid) {
+		snprintf(err, errlen, "allocate: pool, node and request UID are required");
+		return -EINVAL;
+	}
+	int ret = get_pool(pm, pool, &state, err, errlen);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&state->lock);
+	ret = carve_locked(pm, state, node, request_uid, &created, err, errlen);
+	pthread_mutex_unlock(&state->lock);
+	state_put(pm, state);
+	if (ret == 0)
+		log_info("allocated a block", "pool", pool, "node", node, "block",
+			 kube_obj_name(created));
+	if (block && ret == 0)
+		*block = created;
+	else
+		json_decref(created);
+	return ret;
+}
+
+static int ops_sync(void *arg, const char *pool, char *err, size_t errlen)
+{
+	return ipamctl_pool_manager_sync_pool(arg, pool, err, errlen);
+}
+
+static void ops_drop(void *arg, const char *pool)
+{
+	ipamctl_pool_manager_drop_pool(arg, pool);
+}
+
+static int ops_is_used(void *arg, const char *pool, bool *used, char *err, size_t errlen)
+{
+	return ipamctl_pool_manager_is_used(arg, pool, used, err, errlen);
+}
+
+static int ops_allocate(void *arg, const char *pool, const char *node, const char *request_uid,
+			char *block_name, char *err, size_t errlen)
+{
+	json_t *block = NULL;
+	int ret = ipamctl_pool_manager_allocate(arg, pool, node, request_uid, &block, err, errlen);
+	if (ret == 0)
+		snprintf(block_name, IPAMCTL_BLOCK_NAME_MAX, "%s",
+			 kube_obj_name(block) ? kube_obj_name(block) : "");
+	json_decref(block);
+	return ret;
+}
+
+struct ipamctl_pools ipamctl_pool_manager_ops(struct ipamctl_pool_manager *pm)
+{
+	return (struct ipamctl_pools){.sync_pool = ops_sync,
+				      .drop_pool = ops_drop,
+				      .is_used = ops_is_used,
+				      .allocate = ops_allocate,
+				      .arg = pm};
+}

@@ -1,0 +1,225 @@
+/* The work queue: a FIFO of keys plus sets (jansson objects used as string-keyed hash tables,
+ * touched only under the queue's lock). */
+#include "workqueue.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct ipamctl_queue {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	json_t *fifo;	    /* array of keys ready to be taken, in order */
+	json_t *dirty;	    /* keys queued (in fifo, or waiting for their processing to end) */
+	json_t *processing; /* keys a worker holds */
+	json_t *delayed;    /* key → due time (monotonic ms) */
+	json_t *failures;   /* key → consecutive failures */
+	long base_ms, max_ms;
+	bool shut_down;
+};
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+struct ipamctl_queue *ipamctl_queue_new(long base_ms, long max_ms)
+{
+	struct ipamctl_queue *q = calloc(1, sizeof(*q));
+	if (!q)
+		return NULL;
+	q->fifo = json_array();
+	q->dirty = json_object();
+	q->processing = json_object();
+	q->delayed = json_object();
+	q->failures = json_object();
+	q->base_ms = base_ms > 0 ? base_ms : 1;
+	q->max_ms = max_ms > q->base_ms ? max_ms : q->base_ms;
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&q->wake, &attr);
+	pthread_condattr_destroy(&attr);
+	if (!q->fifo || !q->dirty || !q->processing || !q->delayed || !q->failures) {
+		ipamctl_queue_free(q);
+		return NULL;
+	}
+	return q;
+}
+
+void ipamctl_queue_free(struct ipamctl_queue *q)
+{
+	if (!q)
+		return;
+	json_decref(q->fifo);
+	json_decref(q->dirty);
+	json_decref(q->processing);
+	json_decref(q->delayed);
+	json_decref(q->failures);
+	pthread_mutex_destroy(&q->lock);
+	pthread_cond_destroy(&q->wake);
+	free(q);
+}
+
+/* Called with the lock held. */
+static void add_locked(struct ipamctl_queue *q, const char *key)
+{
+	if (q->shut_down || json_object_get(q->dirty, key))
+		return;
+	json_object_set_new(q->dirty, key, json_true());
+	if (json_object_get(q->processing, key))
+		return; /* ipamctl_queue_done puts it back */
+	json_array_append_new(q->fifo, json_string(key));
+	pthread_cond_signal(&q->wake);
+}
+
+void ipamctl_queue_add(struct ipamctl_queue *q, const char *key)
+{
+	pthread_mutex_lock(&q->lock);
+	add_locked(q, key);
+	pthread_mutex_unlock(&q->lock);
+}
+
+static void add_after_locked(struct ipamctl_queue *q, const char *key, long delay_ms)
+{
+	if (q->shut_down)
+		return;
+	if (delay_ms <= 0) {
+		add_locked(q, key);
+		return;
+	}
+	long due = now_ms() + delay_ms;
+	json_t *pending = json_object_get(q->delayed, key);
+	if (pending && json_integer_value(pending) <= due)
+		return;
+	json_object_set_new(q->delayed, key, json_integer(due));
+	pthread_cond_broadcast(&q->wake); /* a waiter may need an earlier deadline */
+}
+
+void ipamctl_queue_add_after(struct ipamctl_queue *q, const char *key, long delay_ms)
+{
+	pthread_mutex_lock(&q->lock);
+	add_after_locked(q, key, delay_ms);
+	pthread_mutex_unlock(&q->lock);
+}
+
+void ipamctl_queue_add_rate_limited(struct ipamctl_queue *q, const char *key)
+{
+	pthread_mutex_lock(&q->lock);
+	json_int_t n = json_integer_value(json_object_get(q->failures, key));
+	long delay = q->base_ms;
+	for (json_int_t i = 0; i < n && delay < q->max_ms; i++)
+		delay *= 2;
+	if (delay > q->max_ms)
+		delay = q->max_ms;
+	json_object_set_new(q->failures, key, json_integer(n + 1));
+	add_after_locked(q, key, delay);
+	pthread_mutex_unlock(&q->lock);
+}
+
+void ipamctl_queue_forget(struct ipamctl_queue *q, const char *key)
+{
+	pthread_mutex_lock(&q->lock);
+	json_object_del(q->failures, key);
+	pthread_mutex_unlock(&q->lock);
+}
+
+int ipamctl_queue_failures(struct ipamctl_queue *q, const char *key)
+{
+	pthread_mutex_lock(&q->lock);
+	int n = (int)json_integer_value(json_object_get(q->failures, key));
+	pthread_mutex_unlock(&q->lock);
+	return n;
+}
+
+/* Moves due delayed keys to the fifo; returns the earliest remaining due time or -1. */
+static long promote_due_locked(struct ipamctl_queue *q)
+{
+	long now = now_ms(), next = -1;
+	const char *key;
+	json_t *due;
+	void *tmp;
+	json_object_foreach_safe(q->delayed, tmp, key, due)
+	{
+		long when = (long)json_integer_value(due);
+		if (when <= now) {
+			char *copy = strdup(key);
+			json_object_del(q->delayed, key);
+			if (copy)
+				add_locked(q, copy);
+			free(copy);
+		} else if (next < 0 || when < next) {
+			next = when;
+		}
+	}
+	return next;
+}
+
+static void wait_until_locked(struct ipamctl_queue *q, long due_ms)
+{
+	if (due_ms < 0) {
+		pthread_cond_wait(&q->wake, &q->lock);
+		return;
+	}
+	struct timespec until = {due_ms / 1000, (due_ms % 1000) * 1000000L};
+	pthread_cond_timedwait(&q->wake, &q->lock, &until);
+}
+
+bool ipamctl_queue_get(struct ipamctl_queue *q, char **key)
+{
+	pthread_mutex_lock(&q->lock);
+	for (;;) {
+		if (q->shut_down) {
+			pthread_mutex_unlock(&q->lock);
+			return false;
+		}
+		long next = promote_due_locked(q);
+		if (json_array_size(q->fifo) > 0)
+			break;
+		wait_until_locked(q, next);
+	}
+	char *copy = strdup(json_string_value(json_array_get(q->fifo, 0)));
+	if (copy) {
+		json_object_set_new(q->processing, copy, json_true());
+		json_object_del(q->dirty, copy);
+	}
+	json_array_remove(q->fifo, 0);
+	pthread_mutex_unlock(&q->lock);
+	*key = copy;
+	return copy != NULL || ipamctl_queue_get(q, key);
+}
+
+void ipamctl_queue_done(struct ipamctl_queue *q, const char *key)
+{
+	pthread_mutex_lock(&q->lock);
+	json_object_del(q->processing, key);
+	if (json_object_get(q->dirty, key) && !q->shut_down) {
+		json_array_append_new(q->fifo, json_string(key));
+		pthread_cond_signal(&q->wake);
+	}
+	pthread_mutex_unlock(&q->lock);
+}
+
+int ipamctl_queue_len(struct ipamctl_queue *q)
+{
+	pthread_mutex_lock(&q->lock);
+	promote_due_locked(q);
+	int n = (int)json_array_size(q->fifo);
+	pthread_mutex_unlock(&q->lock);
+	return n;
+}
+
+void ipamctl_queue_shutdown(struct ipamctl_queue *q)
+{
+	pthread_mutex_lock(&q->lock);
+	q->shut_down = true;
+	pthread_cond_broadcast(&q->wake);
+	pthread_mutex_unlock(&q->lock);
+}

@@ -1,0 +1,35 @@
+/* libFuzzer: an AddressPool object (JSON from the API server) through the spec parser, the
+ * capacity walk and the block builder, as the pool manager uses them. */
+#include "ipamctl/objects.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char err[256];
+	json_t *pool = json_loadb((const char *)data, size, JSON_DISABLE_EOF_CHECK, NULL);
+	struct ipamctl_pool_spec spec;
+	if (!pool)
+		return 0;
+	if (ipamctl_pool_spec_parse(pool, &spec, err, sizeof(err)) == 0) {
+		uint64_t max = ipam_pool_max_blocks(&spec.pool);
+		uint64_t probes[] = {0, 1, max ? max - 1 : 0, max};
+		for (size_t i = 0; i < 4; i++) {
+			struct ipam_block_cidrs cidrs;
+			if (ipam_pool_get_block(&spec.pool, probes[i], &cidrs, err, sizeof(err)) ==
+			    0)
+				json_decref(ipamctl_block_build(pool, (uint32_t)probes[i], &cidrs,
+								"node", "uid"));
+		}
+		ipamctl_pool_spec_free(&spec);
+	}
+	ipamctl_being_deleted(pool);
+	ipamctl_condition_count(pool);
+	ipamctl_controller_pool(pool);
+	ipamctl_block_index(pool);
+	json_decref(pool);
+	return 0;
+}
