@@ -183,8 +183,14 @@ int socket_server_run(struct socket_server *s)
 			rc = -errno;
 			break;
 		}
-		if (fds[1].revents)
+		if (fds[1].revents) {
+			/* Reading the byte orders this thread after the one that asked us to
+			 * stop, which may still be returning from socket_server_shutdown(). */
+			char byte;
+			if (read(s->wake_pipe[0], &byte, 1) < 0 && errno != EAGAIN)
+				rc = -errno;
 			break;
+		}
 		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd >= 0)
 			start_connection(s, fd);

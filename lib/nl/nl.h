@@ -87,6 +87,7 @@ struct nl_link {
 	unsigned char operstate; /* IF_OPER_* */
 	unsigned char mac[NL_MAC_MAX];
 	size_t mac_len;
+	bool peer_in_other_netns; /* IFLA_LINK_NETNSID: a veth whose peer lives elsewhere */
 };
 
 /* Writes "aa:bb:cc:dd:ee:ff" (lowercase) into buf (>= 3 * NL_MAC_MAX bytes is always enough). */

@@ -102,6 +102,9 @@ static int link_attr(const struct nlattr *a, void *data)
 		if (mnl_attr_validate(a, MNL_TYPE_NESTED) == 0)
 			mnl_attr_parse_nested(a, linkinfo_attr, l);
 		break;
+	case IFLA_LINK_NETNSID:
+		l->peer_in_other_netns = true;
+		break;
 	}
 	return MNL_CB_OK;
 }
@@ -207,7 +210,8 @@ static int route_attr(const struct nlattr *a, void *data)
 int nl_parse_route(const struct nlmsghdr *nlh, struct nl_route *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (nlh->nlmsg_type != RTM_NEWROUTE ||
+	/* RTM_DELROUTE too: route notifications of deletions carry the same body. */
+	if ((nlh->nlmsg_type != RTM_NEWROUTE && nlh->nlmsg_type != RTM_DELROUTE) ||
 	    mnl_nlmsg_get_payload_len(nlh) < sizeof(struct rtmsg))
 		return -EINVAL;
 	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);

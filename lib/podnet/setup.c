@@ -80,13 +80,20 @@ static int validate(const struct podnet *pn, const struct podnet_pod *pod, char 
 static int remove_garbage(struct setup *st)
 {
 	const struct podnet_pod *pod = st->pod;
-	struct nl_link l;
-	int rc = nl_link_get_by_name(&st->ps, pod->ifname, &l, st->err, st->errlen);
+	struct nl_link in_pod, host;
+	int rc = nl_link_get_by_name(&st->ps, pod->ifname, &in_pod, st->err, st->errlen);
 	if (rc == 0) {
-		rc = podnet_find_by_alias(&st->hs, pod->container_id, pod->ifname, &l, st->err,
+		rc = podnet_find_by_alias(&st->hs, pod->container_id, pod->ifname, &host, st->err,
 					  st->errlen);
 		if (rc == 0)
-			rc = nl_link_delete(&st->hs, l.index, st->err, st->errlen);
+			rc = nl_link_delete(&st->hs, host.index, st->err, st->errlen);
+		else if (rc == -ENOENT && strcmp(in_pod.kind, "veth") == 0 &&
+			 in_pod.peer_in_other_netns)
+			/* A pair to another netns whose host end never got its alias: an ADD
+			 * of this container that died half-way (coild killed). coil must be the
+			 * first plugin, so the veth can only be ours; deleting it also removes
+			 * its peer. */
+			rc = nl_link_delete(&st->ps, in_pod.index, st->err, st->errlen);
 		else if (rc == -ENOENT) /* the name is taken by a link that is not ours */
 			rc = fail(st, -EEXIST, "interface %s already exists in the pod netns",
 				  pod->ifname);

@@ -615,6 +615,24 @@ START_TEST(rollback_when_ifname_taken)
 }
 END_TEST
 
+/* coild killed between creating the pair and aliasing its host end: the retried ADD
+ * removes the half-made pair instead of failing on "eth0 already exists" forever. */
+START_TEST(setup_replaces_unaliased_leftover_pair)
+{
+	struct pod p;
+	pod_init(&p, "halfmade", "10.1.2.3", NULL);
+	struct nl_veth v = {"vethhalf", "eth0", p.ns, 0};
+	ck_assert_int_eq(nl_veth_create(&hs, &v, err, sizeof(err)), 0);
+	pod_setup(&p);
+	struct nl_link l;
+	ck_assert_int_eq(nl_link_get_by_name(&hs, "vethhalf", &l, err, sizeof(err)), -ENODEV);
+	ck_assert_uint_eq(count_veths(), 1);
+	ck_assert_int_eq(podnet_destroy(pn, p.cid, "eth0", err, sizeof(err)), 0);
+	expect_nothing_left();
+	pod_close(&p);
+}
+END_TEST
+
 START_TEST(rollback_when_route_step_fails)
 {
 	struct pod p;
@@ -815,6 +833,7 @@ static Suite *podnet_suite(void)
 	tcase_add_test(k, check_and_list);
 	tcase_add_test(k, rollback_when_netns_is_not_a_netns);
 	tcase_add_test(k, rollback_when_ifname_taken);
+	tcase_add_test(k, setup_replaces_unaliased_leftover_pair);
 	tcase_add_test(k, rollback_when_route_step_fails);
 	tcase_add_test(k, rejects_bad_input_before_touching_the_kernel);
 	tcase_add_test(k, second_setup_replaces_leftover);
