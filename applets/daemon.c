@@ -15,6 +15,7 @@
 #include "coild/server.h"
 #include "flags/flags.h"
 #include "http/http.h"
+#include "kubesource/kubesource.h"
 #include "log/log.h"
 #include "standalone/standalone.h"
 
@@ -24,12 +25,14 @@ static const char usage[] =
     "The node daemon: hands out pod addresses from this node's blocks, sets up pod\n"
     "networks for the coil CNI plugin and exports the blocks to a routing table.\n"
     "With --standalone, pools come from a manifest file (--config) and blocks are\n"
-    "kept in --state-dir; no Kubernetes is needed. COIL_NODE_NAME names the node\n"
-    "(default: the host name in standalone mode).\n";
+    "kept in --state-dir; no Kubernetes is needed. Without it, blocks come from the\n"
+    "Kubernetes API (--kubeconfig, else KUBECONFIG, else in-cluster) through\n"
+    "BlockRequests. COIL_NODE_NAME names the node (required with Kubernetes; default:\n"
+    "the host name in standalone mode).\n";
 
 struct daemon_opts {
 	const char *metrics_addr, *health_addr, *socket, *backend;
-	const char *config, *state_dir, *node_ipv4, *node_ipv6, *log_level;
+	const char *config, *state_dir, *node_ipv4, *node_ipv6, *log_level, *kubeconfig;
 	int export_table, protocol, pod_table, pod_rule_prio, egress_port, mtu;
 	bool enable_ipam, enable_egress, clear_routes, register_from_main, compat_calico;
 	bool originating_only, standalone;
@@ -76,6 +79,8 @@ static const struct flag daemon_flags[] = {
      "route only connections originating in client pods through egress"},
     {"standalone", FLAG_BOOL, &opts.standalone, "take pools from --config instead of Kubernetes"},
     {"config", FLAG_STRING, &opts.config, "standalone: YAML manifest of AddressPools/Namespaces"},
+    {"kubeconfig", FLAG_STRING, &opts.kubeconfig,
+     "kubeconfig file (default: KUBECONFIG, else in-cluster configuration)"},
     {"state-dir", FLAG_STRING, &opts.state_dir, "directory of blocks and address records"},
     {"node-ipv4", FLAG_STRING, &opts.node_ipv4,
      "node IPv4 address for the host side of veths (default: source of the default route)"},
@@ -91,6 +96,7 @@ static struct {
 	struct coild *coild;
 	struct metrics *metrics;
 	struct block_source source;
+	struct kubesource *kube; /* Kubernetes mode only */
 	struct socket_server *server;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
@@ -103,11 +109,14 @@ static int fail_startup(const char *what, const char *err)
 	return 1;
 }
 
-/* The node's address of a family: the flag, else the source address the kernel would use
- * for traffic leaving this node (no packet is sent). family 0 in *out when none. */
+/* The node's address of a family: the flag, else (standalone) the source address the kernel
+ * would use for traffic leaving this node (no packet is sent), else (Kubernetes) none yet:
+ * use_node_internal_ips() fills it. family 0 in *out when none. */
 static int node_address(const char *flag, int family, struct nl_ip *out, char *err, size_t len)
 {
 	memset(out, 0, sizeof(*out));
+	if (!opts.standalone && (!flag || !*flag))
+		return 0;
 	if (flag && *flag) {
 		if (nl_ip_parse(flag, out) < 0 || out->family != family) {
 			snprintf(err, len, "invalid node address: %s", flag);
@@ -140,10 +149,28 @@ static int build_config(struct coild_config *cfg, char *err, size_t len)
 	if (node_address(opts.node_ipv4, AF_INET, &cfg->podnet.node_ipv4, err, len) < 0 ||
 	    node_address(opts.node_ipv6, AF_INET6, &cfg->podnet.node_ipv6, err, len) < 0)
 		return -EINVAL;
+	return 0;
+}
+
+/* Kubernetes mode: the Node's InternalIPs where no --node-ipv4/--node-ipv6 was given, and
+ * the pod lookup on ADD. */
+static void use_kubernetes(struct coild_config *cfg)
+{
+	char ip4[IP_ADDR_STRLEN], ip6[IP_ADDR_STRLEN];
+	kubesource_node_ips(state.kube, ip4, ip6);
+	if (!cfg->podnet.node_ipv4.family && *ip4)
+		nl_ip_parse(ip4, &cfg->podnet.node_ipv4);
+	if (!cfg->podnet.node_ipv6.family && *ip6)
+		nl_ip_parse(ip6, &cfg->podnet.node_ipv6);
+	cfg->pod_lookup = kubesource_pod_lookup;
+	cfg->pod_lookup_ctx = state.kube;
+}
+
+static void log_node_addresses(const struct coild_config *cfg)
+{
 	char v4[NL_IP_STRLEN], v6[NL_IP_STRLEN];
 	log_info("node addresses", "ipv4", nl_ip_format(&cfg->podnet.node_ipv4, v4, sizeof(v4)),
 		 "ipv6", nl_ip_format(&cfg->podnet.node_ipv6, v6, sizeof(v6)));
-	return 0;
 }
 
 static void serve_metrics(void *ctx, const char *method, const char *path, struct http_reply *reply)
@@ -225,12 +252,11 @@ static int check_options(const char **node_name, char *err, size_t len)
 		snprintf(err, len, "egress-only mode (--enable-ipam=false) is not implemented yet");
 		return -ENOSYS;
 	}
-	if (!opts.standalone) {
-		snprintf(err, len,
-			 "the Kubernetes block source is not implemented yet; "
-			 "run with --standalone --config FILE");
-		return -ENOSYS;
-	}
+	if (opts.enable_egress)
+		log_warn("egress NAT is not implemented yet in this build; pods get no NAT "
+			 "gateways");
+	if (!opts.standalone)
+		return 0;
 	if (!opts.config) {
 		snprintf(err, len, "--standalone needs --config FILE");
 		return -EINVAL;
@@ -239,10 +265,24 @@ static int check_options(const char **node_name, char *err, size_t len)
 	*node_name = getenv("COIL_NODE_NAME");
 	if ((!*node_name || !**node_name) && gethostname(host, sizeof(host) - 1) == 0)
 		*node_name = host;
-	if (opts.enable_egress)
-		log_warn("egress NAT is not implemented yet in this build; pods get no NAT "
-			 "gateways");
 	return 0;
+}
+
+/* --clear-routes-on-shutdown: standalone always; with Kubernetes only when this Node is gone
+ * (ipam.md §5.9), asked with a 10 s bound. */
+static void clear_routes_on_shutdown(void)
+{
+	char err[1024];
+	int gone = state.kube ? kubesource_node_gone(state.kube, 10000, err, sizeof(err)) : 1;
+	if (gone < 0)
+		log_warn("cannot tell whether this Node is deleted; leaving exported routes",
+			 "error", err);
+	if (gone <= 0)
+		return;
+	if (state.kube)
+		log_info("node is deleted, clearing export routes");
+	if (coild_clear_routes(state.coild, err, sizeof(err)) < 0)
+		log_error("failed to clear exported routes", "error", err);
 }
 
 static int run_daemon(sigset_t *signals)
@@ -260,24 +300,51 @@ static int run_daemon(sigset_t *signals)
 		http_server_stop(metrics_srv);
 		return fail_startup("failed to start the HTTP servers", err);
 	}
+	struct coild_route_monitor *monitor = NULL;
+	if (coild_route_monitor_start(state.coild, &monitor, err, sizeof(err)) < 0)
+		log_warn("routes removed by others will only be repaired by the periodic GC",
+			 "error", err);
 	pthread_t gc, sig;
 	pthread_create(&sig, NULL, signal_thread, signals);
-	pthread_detach(sig);
 	pthread_create(&gc, NULL, gc_thread, NULL);
 	log_info("coild started", "socket", opts.socket);
 	int rc = socket_server_run(state.server);
+	/* The signal thread must be done with the server before it is closed: wake it (if the
+	 * server stopped for another reason) and join it. */
+	pthread_kill(sig, SIGTERM);
+	pthread_join(sig, NULL);
 
 	pthread_mutex_lock(&state.lock);
 	state.stopping = true;
 	pthread_cond_broadcast(&state.wake);
 	pthread_mutex_unlock(&state.lock);
 	pthread_join(gc, NULL);
-	if (opts.clear_routes && coild_clear_routes(state.coild, err, sizeof(err)) < 0)
-		log_error("failed to clear exported routes", "error", err);
+	coild_route_monitor_stop(monitor);
+	if (opts.clear_routes)
+		clear_routes_on_shutdown();
 	http_server_stop(health_srv);
 	http_server_stop(metrics_srv);
 	socket_server_close(state.server);
 	return rc < 0 ? 1 : 0;
+}
+
+static int open_source(const char *node_name, char *err, size_t len)
+{
+	if (opts.standalone)
+		return standalone_open(opts.config, opts.state_dir, node_name, &state.source, err,
+				       len);
+	int rc = kubesource_open_default(opts.kubeconfig, &state.kube, err, len);
+	if (rc == 0)
+		state.source = kubesource_block_source(state.kube);
+	return rc;
+}
+
+static void close_source(void)
+{
+	if (state.kube)
+		kubesource_close(state.kube);
+	else
+		standalone_close(&state.source);
 }
 
 int daemon_main(int argc, char **argv)
@@ -302,21 +369,25 @@ int daemon_main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	struct coild_config cfg;
+	struct coild_config cfg = {0};
 	if (build_config(&cfg, err, sizeof(err)) < 0)
 		return fail_startup("invalid configuration", err);
-	if (standalone_open(opts.config, opts.state_dir, node_name, &state.source, err,
-			    sizeof(err)) < 0)
-		return fail_startup("failed to open the standalone block source", err);
+	if (open_source(node_name, err, sizeof(err)) < 0)
+		return fail_startup(opts.standalone ? "failed to open the standalone block source"
+						    : "failed to open the Kubernetes block source",
+				    err);
+	if (state.kube)
+		use_kubernetes(&cfg);
+	log_node_addresses(&cfg);
 	state.metrics = metrics_new();
 	if (coild_new(&cfg, &state.source, state.metrics, &state.coild, err, sizeof(err)) < 0) {
-		standalone_close(&state.source);
+		close_source();
 		metrics_free(state.metrics);
 		return fail_startup("failed to start", err);
 	}
 	rc = run_daemon(&set);
 	coild_free(state.coild);
-	standalone_close(&state.source);
+	close_source();
 	metrics_free(state.metrics);
 	return rc;
 }

@@ -19,6 +19,11 @@ struct coild_config {
 	const char *state_dir;	     /* allocation records; NULL = memory only */
 	const char *default_pool;    /* the pool STATUS reports on ("default") */
 	bool register_from_main;     /* --register-from-main: also read main-table pod routes */
+	/* Kubernetes mode: looks the pod up on ADD; K8S_POD_NAME and K8S_POD_NAMESPACE are then
+	 * required and a failure is "failed to get pod" (-EAGAIN: CNI code 11). NULL
+	 * (standalone): no lookup, lenient about missing pod arguments. */
+	int (*pod_lookup)(void *ctx, const char *ns, const char *name, char *err, size_t errlen);
+	void *pod_lookup_ctx;
 };
 
 struct coild;
@@ -43,6 +48,21 @@ int coild_export_routes(struct coild *d, char *err, size_t errlen);
 
 /* Empties the export table (--clear-routes-on-shutdown). */
 int coild_clear_routes(struct coild *d, char *err, size_t errlen);
+
+/* Repairs routes that something else removed: a route deleted from the export table makes
+ * the table re-exported, a pod's route deleted from the pod table is put back while the
+ * pod's address record and host veth still exist. Watches the kernel's route notifications
+ * (RTNLGRP_IPV4_ROUTE/IPV6_ROUTE) on a thread of its own until coild_route_monitor_stop(),
+ * which the caller must call before coild_free(). */
+struct coild_route_monitor;
+int coild_route_monitor_start(struct coild *d, struct coild_route_monitor **out, char *err,
+			      size_t errlen);
+void coild_route_monitor_stop(struct coild_route_monitor *m); /* joins and frees; NULL ok */
+
+/* Puts back the pod-table route of dst via host link oif if an address record holds dst and
+ * oif is that record's host veth (by alias); else does nothing. Returns 0 or -errno. */
+int coild_repair_pod_route(struct coild *d, const struct nl_ip *dst, int oif, char *err,
+			   size_t errlen);
 
 /* For /readyz: true once coild_new succeeded. */
 bool coild_ready(const struct coild *d);

@@ -112,10 +112,16 @@ void coild_add(struct coild *d, const struct cni_rpc_request *req, struct cni_rp
 			    "coil must be called as the first plugin when IPAM related features "
 			    "are enabled",
 			    "configuration error");
-	if (choose_pool(d, req, pool, sizeof(pool), err, sizeof(err)) < 0)
-		return fail(resp, CNI_ERR_INTERNAL, "failed to get namespace", err);
-	int rc = node_ipam_allocate(d->ipam, pool, req->container_id, req->ifname, v4, v6, err,
-				    sizeof(err));
+	int rc = d->cfg.pod_lookup ? d->cfg.pod_lookup(d->cfg.pod_lookup_ctx, req->pod_namespace,
+						       req->pod_name, err, sizeof(err))
+				   : 0;
+	if (rc < 0)
+		return fail(resp, allocation_error_code(rc), "failed to get pod", err);
+	rc = choose_pool(d, req, pool, sizeof(pool), err, sizeof(err));
+	if (rc < 0)
+		return fail(resp, allocation_error_code(rc), "failed to get namespace", err);
+	rc = node_ipam_allocate(d->ipam, pool, req->container_id, req->ifname, v4, v6, err,
+				sizeof(err));
 	if (rc < 0)
 		return fail(resp, allocation_error_code(rc), "failed to allocate address", err);
 	if (setup_network(d, req, pool, v4, v6, &res, err, sizeof(err)) < 0) {

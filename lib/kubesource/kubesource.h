@@ -1,0 +1,72 @@
+/* The Kubernetes block source of the node daemon (spec ipam.md §5.2–5.8 with the fixes of
+ * §10): this node's blocks are the AddressBlocks labeled coil.cybozu.com/node=<node>; a new
+ * block is asked for with a BlockRequest req-<pool>-<node> that coil-ipam-controller answers;
+ * an empty block is given back by removing its finalizer and deleting it. It also serves the
+ * daemon's other Kubernetes reads: the Node (InternalIPs, existence at shutdown), Pods (ADD)
+ * and Namespaces (the pool annotation, from an informer cache).
+ *
+ * Threads: two informers (BlockRequests, Namespaces) run on threads of their own from open to
+ * close. Every function is thread-safe. Requests on the CNI ADD/DEL path use a client with
+ * short timeouts and few retries, so an unreachable API server fails an ADD within about two
+ * seconds with -EAGAIN (the plugin then answers CNI code 11, "try again later"). */
+#ifndef COIL_KUBESOURCE_H
+#define COIL_KUBESOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ipam/ipam.h"
+#include "kube/kube.h"
+#include "nodeipam/blocksource.h"
+
+#define KUBESOURCE_NODE_ENV "COIL_NODE_NAME"
+
+struct kubesource_config {
+	/* Borrowed; must outlive the source (kubesource_node_gone makes a client from it). */
+	const struct kube_config *kube;
+	/* This node (COIL_NODE_NAME). */
+	const char *node_name;
+	/* How long acquire() waits for the controller's answer; 0 = 10000 (upstream). */
+	long acquire_timeout_ms;
+	/* One API request on the ADD/DEL path; 0 = 1000. Up to 3 tries within 2 s. */
+	long request_timeout_ms;
+	/* How long open() waits for the informers' first lists; 0 = 10000. Not fatal. */
+	long sync_timeout_ms;
+};
+
+struct kubesource;
+
+/* Reads this Node (its UID owns the BlockRequests; failure is an error: startup must stop),
+ * then starts the BlockRequest and Namespace informers. Caller ends it with
+ * kubesource_close(). Returns 0 or -errno with err set. */
+int kubesource_open(const struct kubesource_config *cfg, struct kubesource **out, char *err,
+		    size_t errlen);
+
+/* Loads the Kubernetes configuration (kubeconfig_path if given, else $KUBECONFIG, else
+ * in-cluster) and opens the source for the node named by $COIL_NODE_NAME, with the default
+ * timeouts. The daemon's one call. */
+int kubesource_open_default(const char *kubeconfig_path, struct kubesource **out, char *err,
+			    size_t errlen);
+
+/* Stops the informers and frees everything. No op may be running or start. NULL is fine. */
+void kubesource_close(struct kubesource *ks);
+
+/* The block_source over ks (ctx = ks), valid until kubesource_close(). */
+struct block_source kubesource_block_source(struct kubesource *ks);
+
+/* This node's name. */
+const char *kubesource_node_name(const struct kubesource *ks);
+
+/* The Node's InternalIPs as read at open (§5.10); "" for a family it has none of. */
+void kubesource_node_ips(const struct kubesource *ks, char ipv4[static IP_ADDR_STRLEN],
+			 char ipv6[static IP_ADDR_STRLEN]);
+
+/* coild's pod lookup on ADD (ctx = ks): GETs the Pod directly. -EINVAL ("missing pod
+ * name/namespace"), -ENOENT ("pod not found"), or -EAGAIN / another errno for API errors. */
+int kubesource_pod_lookup(void *ctx, const char *ns, const char *name, char *err, size_t errlen);
+
+/* For --clear-routes-on-shutdown: GETs this Node within timeout_ms. Returns 1 if it is gone
+ * (NotFound), 0 if it exists, or a negative errno when the API could not tell. */
+int kubesource_node_gone(struct kubesource *ks, long timeout_ms, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,44 @@
+/* The daemon's other Kubernetes reads: the Pod on ADD (cni-and-node.md §3.2 step 3) and the
+ * Node at shutdown (--clear-routes-on-shutdown, ipam.md §5.9). */
+#include "kubesource/internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+int kubesource_pod_lookup(void *ctx, const char *ns, const char *name, char *err, size_t errlen)
+{
+	struct kubesource *ks = ctx;
+	if (!ns || !*ns || !name || !*name) {
+		snprintf(err, errlen, "missing pod name/namespace");
+		return -EINVAL;
+	}
+	json_t *pod = NULL;
+	char why[512];
+	int ret = kube_get(ks->fast, &KUBE_RES_PODS, ns, name, &pod, why, sizeof(why));
+	json_decref(pod);
+	if (ret == -ENOENT)
+		snprintf(err, errlen, "pod not found: %s/%s", ns, name);
+	else if (ret < 0)
+		snprintf(err, errlen, "%s", why);
+	return ret == -ENOENT ? ret : api_errno(ret);
+}
+
+int kubesource_node_gone(struct kubesource *ks, long timeout_ms, char *err, size_t errlen)
+{
+	/* A client of its own: the whole lookup, retries included, ends within timeout_ms. */
+	struct kube_client_options opts = {.max_tries = 3,
+					   .deadline_ms = timeout_ms,
+					   .backoff_base_ms = 200,
+					   .backoff_max_ms = 1000,
+					   .timeout_ms = timeout_ms / 2 > 0 ? timeout_ms / 2 : 1};
+	struct kube_client *client = NULL;
+	json_t *node = NULL;
+	int ret = kube_client_new(ks->kube, &opts, &client, err, errlen);
+	if (ret == 0)
+		ret = kube_get(client, &KUBE_RES_NODES, NULL, ks->node, &node, err, errlen);
+	json_decref(node);
+	kube_client_free(client);
+	if (ret == -ENOENT)
+		return 1;
+	return ret < 0 ? ret : 0;
+}

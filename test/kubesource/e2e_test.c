@@ -1,0 +1,358 @@
+/* End to end, as root: the real `coil daemon` in Kubernetes mode against the test API server
+ * with the fake controller, in a throw-away network namespace (the whole test process is
+ * unshared into it, so the API server, the daemon and the plugin share it and nothing leaks
+ * into the machine's network). A CNI ADD through the plugin gets an address, routes removed
+ * by someone else come back, DEL frees the address and the empty block is deleted from the
+ * API, and --clear-routes-on-shutdown empties table 119 only once the Node is gone. */
+#include "fixture.h"
+
+#include <fcntl.h>
+#include <linux/rtnetlink.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nl/nl.h"
+
+extern char **environ;
+
+#define IP_TOOL "/bin/ip"
+
+static struct {
+	char work[64], sock[128], kubeconfig[128], log[128], podns[64];
+	pid_t daemon;
+	bool podns_made;
+} e2e;
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void start_daemon(void)
+{
+	char state[128];
+	snprintf(state, sizeof(state), "%s/state", e2e.work);
+	const char *argv[] = {COIL_BIN,
+			      "daemon",
+			      "--kubeconfig",
+			      e2e.kubeconfig,
+			      "--socket",
+			      e2e.sock,
+			      "--state-dir",
+			      state,
+			      "--metrics-addr",
+			      "127.0.0.1:19384",
+			      "--health-addr",
+			      "127.0.0.1:19385",
+			      "--clear-routes-on-shutdown",
+			      "--enable-egress=false",
+			      NULL};
+	char *envp[] = {"COIL_NODE_NAME=node1", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 2, e2e.log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	unlink(e2e.sock);
+	int ret = posix_spawn(&e2e.daemon, argv[0], &fa, NULL, (char *const *)argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	ck_assert_int_eq(ret, 0);
+	struct stat st;
+	for (long start = test_now_ms(); stat(e2e.sock, &st) != 0; test_sleep_ms(20)) {
+		ck_assert_msg(waitpid(e2e.daemon, NULL, WNOHANG) == 0, "daemon exited; see %s",
+			      e2e.log);
+		ck_assert_msg(test_now_ms() - start < 20000, "daemon did not start; see %s",
+			      e2e.log);
+	}
+}
+
+/* SIGTERM and wait; the exit status. */
+static int stop_daemon(void)
+{
+	int status = -1;
+	kill(e2e.daemon, SIGTERM);
+	for (long start = test_now_ms(); test_now_ms() - start < 20000; test_sleep_ms(20))
+		if (waitpid(e2e.daemon, &status, WNOHANG) == e2e.daemon) {
+			e2e.daemon = 0;
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		}
+	kill(e2e.daemon, SIGKILL);
+	waitpid(e2e.daemon, NULL, 0);
+	e2e.daemon = 0;
+	ck_abort_msg("daemon did not stop within 20 s of SIGTERM");
+	return -1;
+}
+
+/* Runs the plugin like a runtime; its stdout goes to out. Returns its exit status. */
+static int plugin(const char *cmd, const char *id, const char *cni_args, char *out, size_t len)
+{
+	char in_path[128], out_path[128], netconf[512], netns[128];
+	snprintf(in_path, sizeof(in_path), "%s/netconf", e2e.work);
+	snprintf(out_path, sizeof(out_path), "%s/plugin.out", e2e.work);
+	snprintf(netconf, sizeof(netconf),
+		 "{\"cniVersion\":\"1.0.0\",\"name\":\"k8s-pod-network\",\"type\":\"coil\","
+		 "\"socket\":\"%s\"}",
+		 e2e.sock);
+	write_file(in_path, netconf);
+	snprintf(netns, sizeof(netns), "/var/run/netns/%s", e2e.podns);
+	char env[6][256];
+	snprintf(env[0], 256, "CNI_COMMAND=%s", cmd);
+	snprintf(env[1], 256, "CNI_CONTAINERID=%s", id);
+	snprintf(env[2], 256, "CNI_NETNS=%s", netns);
+	snprintf(env[3], 256, "CNI_IFNAME=eth0");
+	snprintf(env[4], 256, "CNI_PATH=/usr/lib/cni");
+	snprintf(env[5], 256, "CNI_ARGS=%s", cni_args);
+	char *envp[] = {env[0], env[1], env[2], env[3], env[4], env[5], NULL};
+	const char *argv[] = {COIL_BIN, NULL};
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, in_path, O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	pid_t pid;
+	int status = -1;
+	ck_assert_int_eq(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, envp), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	waitpid(pid, &status, 0);
+	FILE *f = fopen(out_path, "r");
+	size_t n = f ? fread(out, 1, len - 1, f) : 0;
+	out[n] = '\0';
+	if (f)
+		fclose(f);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Whether table holds a route to cidr. */
+static bool has_route(uint32_t table, const char *cidr)
+{
+	struct nl_sock s = {0};
+	struct nl_route *routes = NULL;
+	size_t n = 0;
+	char err[256], text[NL_PREFIX_STRLEN];
+	struct nl_route_filter f = {.family = AF_UNSPEC, .table = table};
+	ck_assert_int_eq(nl_sock_open(&s, err, sizeof(err)), 0);
+	int ret = nl_route_list(&s, &f, &routes, &n, err, sizeof(err));
+	nl_sock_close(&s);
+	ck_assert_msg(ret == 0, "list table %u: %s", table, err);
+	bool found = false;
+	for (size_t i = 0; i < n; i++)
+		found |= strcmp(nl_prefix_format(&routes[i].dst, text, sizeof(text)), cidr) == 0;
+	free(routes);
+	return found;
+}
+
+static size_t count_routes(uint32_t table)
+{
+	struct nl_sock s = {0};
+	struct nl_route *routes = NULL;
+	size_t n = 0;
+	char err[256];
+	struct nl_route_filter f = {.family = AF_UNSPEC, .table = table};
+	ck_assert_int_eq(nl_sock_open(&s, err, sizeof(err)), 0);
+	nl_route_list(&s, &f, &routes, &n, err, sizeof(err));
+	nl_sock_close(&s);
+	free(routes);
+	return n;
+}
+
+static void delete_route(uint32_t table, unsigned char scope, const char *cidr)
+{
+	struct nl_sock s = {0};
+	struct nl_route r = {.table = table, .scope = scope}; /* IPv4 deletes match the scope */
+	char err[256];
+	ck_assert_int_eq(nl_prefix_parse(cidr, &r.dst), 0);
+	ck_assert_int_eq(nl_sock_open(&s, err, sizeof(err)), 0);
+	int ret = nl_route_del(&s, &r, err, sizeof(err));
+	nl_sock_close(&s);
+	ck_assert_msg(ret == 0, "delete %s: %s", cidr, err);
+}
+
+static bool wait_route(uint32_t table, const char *cidr, bool present, long ms)
+{
+	for (long start = test_now_ms(); test_now_ms() - start < ms; test_sleep_ms(20))
+		if (has_route(table, cidr) == present)
+			return true;
+	return has_route(table, cidr) == present;
+}
+
+static void create_pod(const char *ns, const char *name)
+{
+	char err[512];
+	json_t *pod = json_pack("{s:s,s:s,s:{s:s,s:s},s:{s:[{s:s,s:s}]}}", "apiVersion", "v1",
+				"kind", "Pod", "metadata", "name", name, "namespace", ns, "spec",
+				"containers", "name", "c", "image", "busybox");
+	ck_assert_int_eq(kube_create(fx_client, &KUBE_RES_PODS, ns, pod, NULL, err, sizeof(err)),
+			 0);
+	json_decref(pod);
+}
+
+static void expect_error(const char *out, int code, const char *msg)
+{
+	json_t *doc = json_loads(out, 0, NULL);
+	ck_assert_msg(doc != NULL, "plugin output is not JSON: %s", out);
+	ck_assert_int_eq(json_integer_value(json_object_get(doc, "code")), code);
+	ck_assert_str_eq(json_string_value(json_object_get(doc, "msg")), msg);
+	json_decref(doc);
+}
+
+static void expect_address(const char *out, const char *want)
+{
+	json_t *doc = json_loads(out, 0, NULL);
+	ck_assert_msg(doc != NULL, "plugin output is not JSON: %s", out);
+	const char *addr = json_string_value(
+	    json_object_get(json_array_get(json_object_get(doc, "ips"), 0), "address"));
+	ck_assert_msg(addr && strcmp(addr, want) == 0, "ADD result: %s", out);
+	json_decref(doc);
+}
+
+START_TEST(test_daemon_end_to_end)
+{
+	char out[8192], err[512];
+	const char *args = "IgnoreUnknown=1;K8S_POD_NAMESPACE=ns1;K8S_POD_NAME=pod1";
+	create_pod("ns1", "pod1");
+	struct fake_controller *fc = fake_controller_start(false);
+	start_daemon();
+
+	/* ADD: an address from a block the controller made for this node, exported. */
+	ck_assert_msg(plugin("ADD", "c1", args, out, sizeof(out)) == 0, "ADD: %s", out);
+	expect_address(out, "10.2.0.0/32");
+	ck_assert(fx_block_exists("default-0"));
+	ck_assert(has_route(119, "10.2.0.0/31") && has_route(119, "fd02::200/127"));
+	ck_assert(has_route(116, "10.2.0.0/32") && has_route(116, "fd02::200/128"));
+
+	/* Routes removed by someone else come back. */
+	delete_route(119, RT_SCOPE_UNIVERSE, "10.2.0.0/31");
+	ck_assert_msg(wait_route(119, "10.2.0.0/31", true, 3000), "export route not restored");
+	delete_route(116, RT_SCOPE_LINK, "10.2.0.0/32");
+	ck_assert_msg(wait_route(116, "10.2.0.0/32", true, 3000), "pod route not restored");
+	delete_route(116, RT_SCOPE_LINK, "fd02::200/128");
+	ck_assert_msg(wait_route(116, "fd02::200/128", true, 3000), "pod route not restored");
+
+	/* Kubernetes mode needs the pod. */
+	ck_assert_int_ne(
+	    plugin("ADD", "c9", "K8S_POD_NAMESPACE=ns1;K8S_POD_NAME=ghost", out, sizeof(out)), 0);
+	expect_error(out, 999, "failed to get pod");
+	ck_assert_int_ne(plugin("ADD", "c9", "IgnoreUnknown=1", out, sizeof(out)), 0);
+	expect_error(out, 999, "failed to get pod");
+	/* API server failing: "try again later". */
+	apiserver_fault(fx_client, "{\"fail_next\":1000,\"status\":503,\"path_regex\":\"pods\"}");
+	ck_assert_int_ne(plugin("ADD", "c9", args, out, sizeof(out)), 0);
+	expect_error(out, 11, "failed to get pod");
+	apiserver_reset(fx_client, false);
+
+	/* DEL frees the address; the empty block is released and unexported. */
+	ck_assert_msg(plugin("DEL", "c1", args, out, sizeof(out)) == 0, "DEL: %s", out);
+	ck_assert(!fx_block_exists("default-0"));
+	ck_assert_uint_eq(count_routes(119), 0);
+
+	/* Shutdown with the Node present leaves table 119; with the Node gone it is cleared. */
+	ck_assert_msg(plugin("ADD", "c2", args, out, sizeof(out)) == 0, "ADD: %s", out);
+	ck_assert(has_route(119, "10.2.0.0/31"));
+	ck_assert_int_eq(stop_daemon(), 0);
+	ck_assert(has_route(119, "10.2.0.0/31"));
+	start_daemon(); /* restores c2's address from the kernel: the block stays */
+	ck_assert(fx_block_exists("default-0"));
+	ck_assert(has_route(119, "10.2.0.0/31"));
+	ck_assert_int_eq(
+	    kube_delete(fx_client, &KUBE_RES_NODES, NULL, "node1", NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(stop_daemon(), 0);
+	ck_assert_uint_eq(count_routes(119), 0);
+	fake_controller_stop(fc);
+}
+END_TEST
+
+static void setup(void)
+{
+	snprintf(e2e.work, sizeof(e2e.work), "/tmp/kubesource-e2e-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(e2e.work));
+	snprintf(e2e.sock, sizeof(e2e.sock), "%s/coild.sock", e2e.work);
+	snprintf(e2e.kubeconfig, sizeof(e2e.kubeconfig), "%s/kubeconfig", e2e.work);
+	snprintf(e2e.log, sizeof(e2e.log), "%s/coild.log", e2e.work);
+	snprintf(e2e.podns, sizeof(e2e.podns), "kubesource-e2e-%d", (int)getpid());
+	fx_start();
+	char text[1024];
+	snprintf(text, sizeof(text),
+		 "apiVersion: v1\nkind: Config\ncurrent-context: t\nclusters:\n- name: c\n"
+		 "  cluster:\n    server: %s\ncontexts:\n- name: t\n  context:\n    cluster: c\n"
+		 "    user: u\nusers:\n- name: u\n  user: {}\n",
+		 fx_srv.url);
+	write_file(e2e.kubeconfig, text);
+	const char *const add[] = {IP_TOOL, "netns", "add", e2e.podns, NULL};
+	ck_assert_msg(run_command(add) == 0, "ip netns add %s failed", e2e.podns);
+	e2e.podns_made = true;
+}
+
+static void teardown(void)
+{
+	if (e2e.daemon > 0) {
+		kill(e2e.daemon, SIGKILL);
+		waitpid(e2e.daemon, NULL, 0);
+		e2e.daemon = 0;
+	}
+	if (e2e.podns_made) {
+		const char *const del[] = {IP_TOOL, "netns", "del", e2e.podns, NULL};
+		run_command(del);
+		e2e.podns_made = false;
+	}
+	fx_stop();
+	if (getenv("KUBESOURCE_E2E_KEEP"))
+		fprintf(stderr, "e2e: kept %s\n", e2e.work);
+	else {
+		const char *const rm[] = {"/bin/rm", "-rf", e2e.work, NULL};
+		run_command(rm);
+	}
+}
+
+/* The process leaves the machine's netns for a new one with lo up. */
+static int enter_private_netns(void)
+{
+	char err[256];
+	struct nl_sock s = {0};
+	struct nl_link lo;
+	if (unshare(CLONE_NEWNET) != 0) {
+		perror("unshare(CLONE_NEWNET)");
+		return -1;
+	}
+	int ret = nl_sock_open(&s, err, sizeof(err));
+	if (ret == 0)
+		ret = nl_link_get_by_name(&s, "lo", &lo, err, sizeof(err));
+	if (ret == 0)
+		ret = nl_link_set_up(&s, lo.index, true, err, sizeof(err));
+	nl_sock_close(&s);
+	if (ret < 0)
+		fprintf(stderr, "lo up: %s\n", err);
+	return ret;
+}
+
+int main(void)
+{
+	if (geteuid() != 0) {
+		fprintf(stderr, "FAIL: test_kubesource_e2e must run as root (netns, veths)\n");
+		return EXIT_FAILURE;
+	}
+	if (access(IP_TOOL, X_OK) != 0 || access(COIL_BIN, X_OK) != 0) {
+		fprintf(stderr, "FAIL: needs %s and %s\n", IP_TOOL, COIL_BIN);
+		return EXIT_FAILURE;
+	}
+	if (enter_private_netns() < 0)
+		return EXIT_FAILURE;
+	Suite *s = suite_create("e2e");
+	TCase *tc = tcase_create("daemon");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_daemon_end_to_end);
+	suite_add_tcase(s, tc);
+	SRunner *runner = srunner_create(s);
+	srunner_set_fork_status(runner, CK_NOFORK);
+	srunner_run_all(runner, CK_NORMAL);
+	int failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
