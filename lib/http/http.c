@@ -50,48 +50,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return rc;
 }
 
-/* Splits "host:port" / ":port" / "[v6]:port" into a socket address. */
-static int parse_addr(const char *addr, struct sockaddr_storage *ss, int *any)
-{
-	const char *colon = strrchr(addr, ':');
-	if (!colon)
-		return -EINVAL;
-	char *end;
-	long port = strtol(colon + 1, &end, 10);
-	if (end == colon + 1 || *end || port < 0 || port > 65535)
-		return -EINVAL;
-	char host[64];
-	size_t hlen = (size_t)(colon - addr);
-	if (hlen >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, addr, hlen);
-	host[hlen] = '\0';
-	memset(ss, 0, sizeof(*ss));
-	*any = hlen == 0;
-	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
-	if (*any || inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
-		v4->sin_family = AF_INET;
-		v4->sin_port = htons((uint16_t)port);
-		return 0;
-	}
-	if (hlen > 2 && host[0] == '[' && host[hlen - 1] == ']') {
-		host[hlen - 1] = '\0';
-		if (inet_pton(AF_INET6, host + 1, &v6->sin6_addr) == 1) {
-			v6->sin6_family = AF_INET6;
-			v6->sin6_port = htons((uint16_t)port);
-			return 0;
-		}
-	}
-	if (strcmp(host, "localhost") == 0) {
-		v4->sin_family = AF_INET;
-		v4->sin_port = htons((uint16_t)port);
-		v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		return 0;
-	}
-	return -EINVAL;
-}
-
 int http_server_start(const char *addr, http_handler_fn handler, void *ctx,
 		      struct http_server **out, char *err, size_t errlen)
 {
@@ -100,7 +58,7 @@ int http_server_start(const char *addr, http_handler_fn handler, void *ctx,
 		return 0;
 	struct sockaddr_storage ss;
 	int any;
-	if (parse_addr(addr, &ss, &any) < 0) {
+	if (http_listen_addr_parse(addr, &ss, &any) < 0) {
 		snprintf(err, errlen, "invalid listen address: %s", addr);
 		return -EINVAL;
 	}

@@ -4,6 +4,7 @@
 #define COIL_HTTP_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 
 struct http_reply {
 	int status;		  /* HTTP status, e.g. 200 */
@@ -22,6 +23,10 @@ struct http_server;
 int http_server_start(const char *addr, http_handler_fn handler, void *ctx,
 		      struct http_server **out, char *err, size_t errlen);
 void http_server_stop(struct http_server *server);
+
+/* Parses a listen address in Go's net.Listen form: "host:port", ":port" (*any = 1: every
+ * address), "[v6]:port", "localhost:port". Returns 0 or -EINVAL. */
+int http_listen_addr_parse(const char *addr, struct sockaddr_storage *ss, int *any);
 
 /* Convenience for handlers: a malloc'd copy of text. */
 void http_reply_text(struct http_reply *reply, int status, const char *text);

@@ -2,6 +2,8 @@
  * chosen per handshake from the reloader. */
 #include "tls_internal.h"
 
+#include "http/http.h"
+
 #include "log/log.h"
 
 #include <arpa/inet.h>
@@ -218,7 +220,7 @@ static int listen_on(struct webhook_server *server, const char *addr, char *err,
 {
 	struct sockaddr_storage ss;
 	int any;
-	if (listen_addr_parse(addr, &ss, &any) < 0) {
+	if (http_listen_addr_parse(addr, &ss, &any) < 0) {
 		snprintf(err, errlen, "invalid webhook address: %s", addr);
 		return -EINVAL;
 	}

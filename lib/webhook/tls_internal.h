@@ -25,9 +25,4 @@ void cert_pair_credentials(struct cert_pair *pair, gnutls_pcert_st **pcerts, uns
 /* Serial of a DER certificate as lower-case hex. Returns 0 or -EINVAL. */
 int cert_serial_hex(const gnutls_datum_t *der, char *out, size_t outlen);
 
-/* Splits a listen address ("host:port", ":port", "[v6]:port", "localhost:port")
- * into a socket address. *any is true for an empty host. 0 or -EINVAL. */
-struct sockaddr_storage;
-int listen_addr_parse(const char *addr, struct sockaddr_storage *ss, int *any);
-
 #endif

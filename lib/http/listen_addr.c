@@ -1,5 +1,5 @@
 /* Listen addresses in Go's net.Listen form, as --webhook-addr takes them. */
-#include "tls_internal.h"
+#include "http/http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,7 +20,7 @@ static int set_v4(struct sockaddr_storage *ss, const char *host, long port)
 	return inet_pton(AF_INET, host, &v4->sin_addr) == 1 ? 0 : -EINVAL;
 }
 
-int listen_addr_parse(const char *addr, struct sockaddr_storage *ss, int *any)
+int http_listen_addr_parse(const char *addr, struct sockaddr_storage *ss, int *any)
 {
 	const char *colon = strrchr(addr, ':');
 	if (!colon)
