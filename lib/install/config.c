@@ -1,0 +1,106 @@
+/* The installer's environment and the source of the config text. */
+#include "install/install.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* An unset variable and an empty one mean the same (Kubernetes env entries can be ""). */
+static const char *env_or(const char *name, const char *fallback)
+{
+	const char *value = getenv(name);
+	return value && *value ? value : fallback;
+}
+
+const char *install_pick_source(const char *coil_path, const char *default_path)
+{
+	if (coil_path && *coil_path)
+		return coil_path;
+	if (default_path && access(default_path, F_OK) == 0)
+		return default_path;
+	return INSTALL_SELF_EXE;
+}
+
+void install_config_from_env(struct install_config *cfg)
+{
+	cfg->netconf = env_or("CNI_NETCONF", NULL);
+	cfg->netconf_file = env_or("CNI_NETCONF_FILE", NULL);
+	cfg->conf_name = env_or("CNI_CONF_NAME", INSTALL_DEFAULT_CONF_NAME);
+	cfg->etc_dir = env_or("CNI_ETC_DIR", INSTALL_DEFAULT_ETC_DIR);
+	cfg->bin_dir = env_or("CNI_BIN_DIR", INSTALL_DEFAULT_BIN_DIR);
+	cfg->coil_path = install_pick_source(env_or("COIL_PATH", NULL), INSTALL_DEFAULT_COIL_PATH);
+}
+
+int install_check_conf_name(const char *name, char *err, size_t errlen)
+{
+	if (!name || !*name || strchr(name, '/') || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0) {
+		snprintf(err, errlen, "CNI_CONF_NAME must be a plain file name, got \"%s\"",
+			 name ? name : "");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Reads a whole file of at most INSTALL_MAX_CONFIG bytes into a malloc'd, NUL-terminated
+ * buffer that the caller frees. */
+static int read_small_file(const char *path, char **out, size_t *len, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		snprintf(err, errlen, "cannot open CNI_NETCONF_FILE %s: %s", path, strerror(e));
+		return -e;
+	}
+	char *buf = malloc(INSTALL_MAX_CONFIG + 1);
+	size_t used = 0;
+	int rc = buf ? 0 : -ENOMEM;
+	while (rc == 0 && used <= INSTALL_MAX_CONFIG) {
+		ssize_t n = read(fd, buf + used, INSTALL_MAX_CONFIG + 1 - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rc = -errno;
+		else if (n == 0)
+			break;
+		else
+			used += (size_t)n;
+	}
+	close(fd);
+	if (rc == 0 && used > INSTALL_MAX_CONFIG)
+		rc = -EFBIG;
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot read CNI_NETCONF_FILE %s: %s", path, strerror(-rc));
+		free(buf);
+		return rc;
+	}
+	buf[used] = '\0';
+	*out = buf;
+	*len = used;
+	return 0;
+}
+
+int install_load_netconf(const struct install_config *cfg, char **out, size_t *len, char *err,
+			 size_t errlen)
+{
+	*out = NULL;
+	*len = 0;
+	if (cfg->netconf && *cfg->netconf) {
+		*out = strdup(cfg->netconf);
+		if (!*out) {
+			snprintf(err, errlen, "out of memory copying CNI_NETCONF");
+			return -ENOMEM;
+		}
+		*len = strlen(*out);
+		return 0;
+	}
+	if (!cfg->netconf_file || !*cfg->netconf_file) {
+		snprintf(err, errlen, "no CNI configuration: set CNI_NETCONF or CNI_NETCONF_FILE");
+		return -EINVAL;
+	}
+	return read_small_file(cfg->netconf_file, out, len, err, errlen);
+}
