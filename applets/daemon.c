@@ -223,7 +223,11 @@ static void *gc_thread(void *arg)
 	while (!state.stopping) {
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += (time_t)opts.gc_interval;
+		/* Sub-second intervals too (tests use them), never a zero wait. */
+		double interval = opts.gc_interval > 0.01 ? opts.gc_interval : 0.01;
+		long long ns = until.tv_nsec + (long long)((interval - (double)(time_t)interval) * 1e9);
+		until.tv_sec += (time_t)interval + (time_t)(ns / 1000000000);
+		until.tv_nsec = (long)(ns % 1000000000);
 		if (pthread_cond_timedwait(&state.wake, &state.lock, &until) != ETIMEDOUT)
 			continue;
 		pthread_mutex_unlock(&state.lock);
