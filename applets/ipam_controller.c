@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "certrotate/certrotate.h"
 #include "flags/flags.h"
 #include "http/http.h"
 #include "ipamctl/ipamctl.h"
@@ -53,8 +54,7 @@ static const struct flag controller_flags[] = {
     {"cert-dir", FLAG_STRING, &opts.cert_dir, "directory to locate TLS certs for webhook"},
     {"gc-interval", FLAG_DURATION, &opts.gc_interval, "garbage collection interval"},
     {"enable-cert-rotation", FLAG_BOOL, &opts.cert_rotation,
-     "enables webhook's certificate "
-     "generation (not implemented)"},
+     "enables webhook's certificate generation"},
     {"enable-restart-on-cert-refresh", FLAG_BOOL, &opts.restart_on_refresh,
      "enables pod restart on webhook's certificate refresh"},
     {"kubeconfig", FLAG_STRING, &opts.kubeconfig, "path to a kubeconfig file"},
@@ -70,7 +70,8 @@ static struct {
 	struct kube_stop *stop;
 	struct ipamctl_pool_manager *pools;
 	struct ipamctl_controller *controller;
-	bool leader_failed;
+	struct certrotate *rotator;
+	bool leader_failed, rotator_failed;
 } state;
 
 static int fail_startup(const char *what, const char *err)
@@ -223,14 +224,37 @@ static int run_election(const struct kube_config *config, char *err, size_t errl
 	return ret;
 }
 
+/* --enable-restart-on-cert-refresh: end the process (status 0) so the pod restarts and
+ * mounts the new Secret, as upstream. Runs on the rotator thread. */
+static void cert_refreshed(void *arg)
+{
+	log_info("secrets have been updated; exiting so the pod can be restarted");
+	kube_stop_signal(state.stop);
+}
+
+static void rotator_failed(void *arg, const char *err)
+{
+	log_error("webhook certificate rotation failed", "error", err);
+	state.rotator_failed = true;
+	kube_stop_signal(state.stop);
+}
+
+/* Rotation mode (spec ipam.md §4.7): runs on every replica, before and apart from the
+ * election. */
+static int start_cert_rotation(char *err, size_t errlen)
+{
+	struct certrotate_opts ro = {.client = state.client,
+				     .cert_dir = opts.cert_dir,
+				     .stop_after_secret_write = opts.restart_on_refresh,
+				     .on_secret_written = cert_refreshed,
+				     .on_failure = rotator_failed};
+	if (!opts.cert_rotation)
+		return 0;
+	return certrotate_start(&ro, &state.rotator, err, errlen);
+}
+
 static int check_options(char *err, size_t errlen)
 {
-	if (opts.cert_rotation) {
-		snprintf(err, errlen,
-			 "--enable-cert-rotation is not implemented in this build; provide "
-			 "tls.crt and tls.key in --cert-dir");
-		return -ENOSYS;
-	}
 	if (opts.gc_interval <= 0) {
 		snprintf(err, errlen, "--gc-interval must be positive");
 		return -EINVAL;
@@ -265,6 +289,8 @@ static int run_controller(sigset_t *signals)
 		 http_server_start(opts.health_addr, serve_health, NULL, &health_srv, err,
 				   sizeof(err)) < 0)
 		fail_startup("failed to start the HTTP servers", err);
+	else if (start_cert_rotation(err, sizeof(err)) < 0)
+		fail_startup("failed to start the certificate rotator", err);
 	else {
 		pthread_t sig;
 		pthread_create(&sig, NULL, signal_thread, signals);
@@ -274,8 +300,11 @@ static int run_controller(sigset_t *signals)
 			log_error(ret == -ENOLINK ? "leader election lost"
 						  : "leader election failed",
 				  "error", err);
-		rc = ret < 0 || state.leader_failed ? 1 : 0;
+		certrotate_stop(state.rotator); /* joined: its failure flag is visible now */
+		state.rotator = NULL;
+		rc = ret < 0 || state.leader_failed || state.rotator_failed ? 1 : 0;
 	}
+	certrotate_stop(state.rotator);
 	http_server_stop(health_srv);
 	http_server_stop(metrics_srv);
 	webhook_server_stop(state.webhook);

@@ -269,11 +269,6 @@ class FlagsTest(Base):
                      '--kubeconfig', '--version']:
             self.assertIn(text, r.stdout)
 
-    def test_cert_rotation_not_implemented(self):
-        r = self.run_coil("ipam-controller", "--enable-cert-rotation")
-        self.assertEqual(r.returncode, 1)
-        self.assertIn("not implemented", r.stderr)
-
     def test_bad_flags(self):
         r = self.run_coil("ipam-controller", "--no-such-flag")
         self.assertEqual(r.returncode, 2)
