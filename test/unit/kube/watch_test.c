@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static struct fake_server *fs;
 static struct kube_client *client;
@@ -326,8 +327,11 @@ START_TEST(test_informer)
 	ck_assert_uint_eq(index_size(inf, "letter", "d"), 1);
 	ck_assert_ptr_null(kube_informer_by_index(inf, "nope", "x"));
 
-	/* The second list came after the 410; the watch resumed from its version. */
+	/* The second list came after the 410; the watch resumed from its version. The
+	 * handlers above can run before that watch request reaches the server: wait for it. */
 	int n = fake_server_nrequests(fs);
+	for (long until = now_ms() + 3000; n < 4 && now_ms() < until; n = fake_server_nrequests(fs))
+		usleep(10000);
 	ck_assert_int_ge(n, 4);
 	ck_assert_str_eq(fake_server_request(fs, 2).url, "/api/v1/namespaces/ns/pods?limit=500");
 	ck_assert_ptr_nonnull(strstr(fake_server_request(fs, 3).url, "resourceVersion=20"));
