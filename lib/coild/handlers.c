@@ -115,7 +115,10 @@ void coild_add(struct coild *d, const struct cni_rpc_request *req, struct cni_rp
 	int rc = d->cfg.pod_lookup ? d->cfg.pod_lookup(d->cfg.pod_lookup_ctx, req->pod_namespace,
 						       req->pod_name, err, sizeof(err))
 				   : 0;
-	if (rc < 0)
+	if (rc == -EAGAIN) /* only unreachable: a block the node has serves the ADD anyway */
+		log_warn("API server unreachable; adding the pod without checking it", "pod",
+			 req->pod_name, "namespace", req->pod_namespace, "error", err);
+	else if (rc < 0)
 		return fail(resp, allocation_error_code(rc), "failed to get pod", err);
 	rc = choose_pool(d, req, pool, sizeof(pool), err, sizeof(err));
 	if (rc < 0)

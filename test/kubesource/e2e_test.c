@@ -241,11 +241,17 @@ START_TEST(test_daemon_end_to_end)
 	expect_error(out, 999, "failed to get pod");
 	ck_assert_int_ne(plugin("ADD", "c9", "IgnoreUnknown=1", out, sizeof(out)), 0);
 	expect_error(out, 999, "failed to get pod");
-	/* API server failing: "try again later". */
-	apiserver_fault(fx_client, "{\"fail_next\":1000,\"status\":503,\"path_regex\":\"pods\"}");
-	ck_assert_int_ne(plugin("ADD", "c9", args, out, sizeof(out)), 0);
-	expect_error(out, 11, "failed to get pod");
+	/* API server failing: an ADD served from a block the node has does not need it; one
+	 * that needs a new block gets "try again later". */
+	apiserver_fault(
+	    fx_client, "{\"fail_next\":1000,\"status\":503,\"path_regex\":\"pods|blockrequests\"}");
+	ck_assert_msg(plugin("ADD", "c9", args, out, sizeof(out)) == 0, "ADD: %s", out);
+	expect_address(out, "10.2.0.1/32");
+	ck_assert_int_ne(plugin("ADD", "c10", args, out, sizeof(out)), 0);
+	expect_error(out, 11, "failed to allocate address");
 	apiserver_reset(fx_client, false);
+	ck_assert_msg(plugin("DEL", "c9", args, out, sizeof(out)) == 0, "DEL: %s", out);
+	ck_assert_msg(plugin("DEL", "c10", args, out, sizeof(out)) == 0, "DEL: %s", out);
 
 	/* DEL frees the address; the empty block is released and unexported. */
 	ck_assert_msg(plugin("DEL", "c1", args, out, sizeof(out)) == 0, "DEL: %s", out);
