@@ -59,14 +59,6 @@ int certrotate_issue_server(const char *ca_crt, const char *ca_key, time_t now, 
 int certrotate_regenerate(struct certrotate_pems *pems, enum certrotate_need need, time_t now,
 			  char *err, size_t errlen);
 
-/* ---- base64 (Secret data, caBundle) ---------------------------------------- */
-
-/* Standard base64 with padding; malloc'd (caller frees) or NULL on ENOMEM. */
-char *certrotate_base64_encode(const void *data, size_t len);
-/* Decodes standard padded base64 into a malloc'd, NUL-terminated buffer (*out, caller frees;
- * *len excludes the NUL). -EINVAL for malformed text, -ENOMEM. */
-int certrotate_base64_decode(const char *text, char **out, size_t *len);
-
 /* ---- one round against the API server ------------------------------------ */
 
 /* Reads the Secret, regenerates what certrotate_assess() asks for and updates the Secret when

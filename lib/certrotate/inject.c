@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "certrotate.h"
+#include "base64/base64.h"
 #include "internal.h"
 #include "log/log.h"
 
@@ -72,7 +73,7 @@ int certrotate_inject_ca(struct kube_client *client, const char *ca_pem, int *wr
 			 size_t errlen)
 {
 	*written = 0;
-	char *bundle = certrotate_base64_encode(ca_pem, strlen(ca_pem));
+	char *bundle = base64_encode(ca_pem, strlen(ca_pem));
 	if (!bundle) {
 		snprintf(err, errlen, "caBundle: out of memory");
 		return -ENOMEM;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "certrotate.h"
+#include "base64/base64.h"
 #include "log/log.h"
 
 /* The Secret's data keys, in the order of struct certrotate_pems. */
@@ -24,7 +25,7 @@ static int read_pems(const json_t *secret, struct certrotate_pems *pems)
 	for (int i = 0; i < 4; i++) {
 		const char *b64 = json_string_value(json_object_get(data, data_keys[i]));
 		size_t len;
-		if (b64 && certrotate_base64_decode(b64, pem_slot(pems, i), &len) == -ENOMEM)
+		if (b64 && base64_decode(b64, pem_slot(pems, i), &len) == -ENOMEM)
 			return -ENOMEM;
 	}
 	return 0;
@@ -40,7 +41,7 @@ static int write_pems(json_t *secret, struct certrotate_pems *pems)
 	}
 	for (int i = 0; i < 4; i++) {
 		const char *pem = *pem_slot(pems, i);
-		char *b64 = certrotate_base64_encode(pem, strlen(pem));
+		char *b64 = base64_encode(pem, strlen(pem));
 		if (!b64 || json_object_set_new(data, data_keys[i], json_string(b64)) < 0) {
 			free(b64);
 			return -ENOMEM;

@@ -1,6 +1,7 @@
 /* Atomic replacement of files: a reader (kubelet, the runtime exec'ing the plugin) sees
  * the old file or the new one, never a partial one. */
 #include "install/install.h"
+#include "fileio/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -51,20 +52,6 @@ int install_mkdir_p(const char *path, mode_t mode, char *err, size_t errlen)
 	}
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Copies src_fd to out_fd until end of file. */
 static int copy_fd(int src_fd, int out_fd, bool *read_failed)
 {
@@ -79,7 +66,7 @@ static int copy_fd(int src_fd, int out_fd, bool *read_failed)
 		}
 		if (n == 0)
 			return 0;
-		int rc = write_all(out_fd, buf, (size_t)n);
+		int rc = fd_write_all(out_fd, buf, (size_t)n);
 		if (rc < 0)
 			return rc;
 	}
@@ -97,8 +84,8 @@ static int fill_temp(int fd, const struct content *c, mode_t mode, const char *t
 		     size_t errlen)
 {
 	bool read_failed = false;
-	int rc =
-	    c->src_fd >= 0 ? copy_fd(c->src_fd, fd, &read_failed) : write_all(fd, c->data, c->len);
+	int rc = c->src_fd >= 0 ? copy_fd(c->src_fd, fd, &read_failed)
+				: fd_write_all(fd, c->data, c->len);
 	if (rc < 0 && read_failed) {
 		snprintf(err, errlen, "cannot read %s: %s", c->src_name, strerror(-rc));
 		return rc;

@@ -4,6 +4,7 @@
  * daemon crashes, not power loss (after a reboot the records are discarded
  * anyway, see the boot_id check). */
 #include "nodeipam/internal.h"
+#include "fileio/fileio.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -43,20 +44,6 @@ static int record_filename(const struct node_ipam_record *r, char *out, size_t o
 	return 0;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Replaces <dir>/<name> with content atomically. */
 static int write_file_atomic(const char *dir, const char *name, const char *content, char *err,
 			     size_t errlen)
@@ -65,7 +52,7 @@ static int write_file_atomic(const char *dir, const char *name, const char *cont
 	snprintf(tmp, sizeof(tmp), "%s/" TMP_PREFIX "%s", dir, name);
 	snprintf(final, sizeof(final), "%s/%s", dir, name);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int ret = fd < 0 ? -errno : write_all(fd, content, strlen(content));
+	int ret = fd < 0 ? -errno : fd_write_all(fd, content, strlen(content));
 	if (fd >= 0 && close(fd) < 0 && ret == 0)
 		ret = -errno;
 	if (ret == 0 && rename(tmp, final) < 0)

@@ -1,4 +1,5 @@
 #include "standalone/fileio.h"
+#include "fileio/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,20 +50,6 @@ int read_file_at(int dirfd, const char *name, size_t max_bytes, char **out, size
 	return 0;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int replace_file_at(int dirfd, const char *name, const char *data, size_t len)
 {
 	char tmp[256];
@@ -71,7 +58,7 @@ int replace_file_at(int dirfd, const char *name, const char *data, size_t len)
 	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	int ret = write_all(fd, data, len);
+	int ret = fd_write_all(fd, data, len);
 	if (ret == 0 && fsync(fd) < 0)
 		ret = -errno;
 	if (close(fd) < 0 && ret == 0)

@@ -61,7 +61,4 @@ int pool_finalizer_patch(const json_t *obj, json_t **patch, char *err, size_t er
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/* Standard base64 with padding; malloc'd, caller frees; NULL on ENOMEM. */
-char *base64_encode(const unsigned char *data, size_t len);
-
 #endif

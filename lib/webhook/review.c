@@ -2,6 +2,7 @@
  * AddressPool rules and wraps the answer (admission.k8s.io v1 and v1beta1
  * share the same JSON shape). */
 #include "internal.h"
+#include "base64/base64.h"
 #include "webhook.h"
 
 #include <errno.h>
@@ -79,7 +80,7 @@ static json_t *allowed(const char *uid)
 static json_t *allowed_patch(const char *uid, const json_t *patch)
 {
 	char *text = json_dumps(patch, JSON_COMPACT);
-	char *b64 = text ? base64_encode((const unsigned char *)text, strlen(text)) : NULL;
+	char *b64 = text ? base64_encode(text, strlen(text)) : NULL;
 	json_t *resp =
 	    b64 ? json_pack("{s:s, s:b, s:s, s:s, s:{s:i}}", "uid", uid, "allowed", 1, "patchType",
 			    "JSONPatch", "patch", b64, "status", "code", 200)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "certrotate/certrotate.h"
+#include "base64/base64.h"
 
 #define DAY (24L * 3600)
 
@@ -35,12 +36,12 @@ START_TEST(test_base64_decode)
 {
 	char *out;
 	size_t len;
-	int ret = certrotate_base64_decode(base64_cases[_i].text, &out, &len);
+	int ret = base64_decode(base64_cases[_i].text, &out, &len);
 	ck_assert_msg(ret == base64_cases[_i].ret, "%s: %d", base64_cases[_i].text, ret);
 	if (ret == 0) {
 		ck_assert_str_eq(out, base64_cases[_i].decoded);
 		ck_assert_uint_eq(len, strlen(base64_cases[_i].decoded));
-		char *again = certrotate_base64_encode(out, len);
+		char *again = base64_encode(out, len);
 		ck_assert_str_eq(again, base64_cases[_i].text);
 		free(again);
 	}

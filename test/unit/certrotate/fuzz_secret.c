@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "certrotate/certrotate.h"
+#include "base64/base64.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *field = text;
 	for (int i = 0; i < 4 && field <= text + size; i++) {
 		size_t len;
-		certrotate_base64_decode(field, slots[i], &len);
+		base64_decode(field, slots[i], &len);
 		field += strlen(field) + 1;
 	}
 	certrotate_assess(&pems, 1700000000, why, sizeof(why));

@@ -1,13 +1,14 @@
-/* Standard base64 (RFC 4648, padded): Secret data and caBundle are []byte fields in JSON. */
+/* Standard base64 (RFC 4648, padded), as JSON carries []byte fields: Secret data, caBundle,
+ * admission patches. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "certrotate.h"
+#include "base64/base64.h"
 
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-char *certrotate_base64_encode(const void *data, size_t len)
+char *base64_encode(const void *data, size_t len)
 {
 	const unsigned char *in = data;
 	char *out = malloc((len + 2) / 3 * 4 + 1);
@@ -52,7 +53,7 @@ static int decode_group(const char *g, int pad, unsigned char *w)
 	return 0;
 }
 
-int certrotate_base64_decode(const char *text, char **out, size_t *len)
+int base64_decode(const char *text, char **out, size_t *len)
 {
 	size_t n = strlen(text);
 	*out = NULL;
