@@ -1,5 +1,6 @@
 /* Client configuration: the in-cluster service account, and kubeconfig files. */
 #include "internal.h"
+#include "yamljson/yamljson.h"
 
 #include <fcntl.h>
 #include <libgen.h>
@@ -286,7 +287,7 @@ int kube_config_parse_kubeconfig(const char *text, size_t len, const char *base_
 				 size_t errlen)
 {
 	json_t *root = NULL;
-	int ret = kube_yaml_to_json(text, len, &root, err, errlen);
+	int ret = yamljson_parse(text, len, 0, &root, err, errlen); /* scalars as text */
 	if (ret)
 		return ret;
 	if (!context)

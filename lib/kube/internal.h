@@ -25,10 +25,6 @@ long kube_backoff_ms(int attempt, long base_ms, long max_ms);
  * frees). Returns 0 or -EINVAL. */
 int kube_base64_decode(const char *in, size_t len, char **out, size_t *outlen);
 
-/* Parses one YAML document into JSON (mappings → objects, sequences → arrays, every scalar →
- * string). Aliases are refused. *out is a new reference. */
-int kube_yaml_to_json(const char *text, size_t len, json_t **out, char *err, size_t errlen);
-
 /* The bearer token of a client: fixed, or read from a file when the file changed. */
 struct kube_token {
 	pthread_mutex_t lock;
