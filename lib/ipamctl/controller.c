@@ -199,11 +199,12 @@ static int start_informers(struct ipamctl_controller *ctl, char *err, size_t err
 	struct kube_informer_handlers requests = {.on_add = request_added,
 						  .on_update = request_updated};
 	struct kube_informer_handlers nodes = {.on_delete = node_deleted};
-	int ret = start_informer(ctl, INF_POOLS, &KUBE_RES_ADDRESSPOOLS, pools, err, errlen);
+	int ret = start_informer(ctl, INF_POOLS, &COILAPI_RES_ADDRESSPOOLS, pools, err, errlen);
 	if (ret == 0)
-		ret = start_informer(ctl, INF_BLOCKS, &KUBE_RES_ADDRESSBLOCKS, blocks, err, errlen);
+		ret = start_informer(ctl, INF_BLOCKS, &COILAPI_RES_ADDRESSBLOCKS, blocks, err,
+				     errlen);
 	if (ret == 0)
-		ret = start_informer(ctl, INF_REQUESTS, &KUBE_RES_BLOCKREQUESTS, requests, err,
+		ret = start_informer(ctl, INF_REQUESTS, &COILAPI_RES_BLOCKREQUESTS, requests, err,
 				     errlen);
 	if (ret == 0 && !ctl->cfg.disable_gc)
 		ret = start_informer(ctl, INF_NODES, &KUBE_RES_NODES, nodes, err, errlen);

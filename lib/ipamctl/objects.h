@@ -1,6 +1,6 @@
 /* Pure helpers of coil-ipam-controller over Kubernetes JSON objects (no I/O): reading an
- * AddressPool's spec, building the AddressBlock object (spec ipam.md §2.3) and the BlockRequest
- * statuses (§2.4), and the small predicates the event filters need.
+ * AddressPool, building the AddressBlock object (labels, finalizer, controller reference to the
+ * pool) and the BlockRequest statuses, and the small predicates the event filters need.
  *
  * `const json_t *` arguments are borrowed; returned `json_t *` are new references the caller
  * json_decref()s. */
@@ -13,21 +13,12 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "coilapi/coilapi.h"
 #include "ipam/ipam.h"
 
-/* An AddressPool's spec as lib/ipam wants it. The subnet texts are borrowed from the pool
- * object, which must outlive this; subnets itself is owned (ipamctl_pool_spec_free). */
-struct ipamctl_pool_spec {
-	struct ipam_pool pool;
-	struct subnet_set *subnets; /* owned array of pool.n_subnets */
-};
-
-/* Reads spec.blockSizeBits (absent = 5, the CRD default) and spec.subnets[]. A missing spec or
- * subnets gives an empty pool; wrong types, a negative or too large blockSizeBits are -EINVAL
- * with a message naming the pool. */
-int ipamctl_pool_spec_parse(const json_t *pool, struct ipamctl_pool_spec *out, char *err,
-			    size_t errlen);
-void ipamctl_pool_spec_free(struct ipamctl_pool_spec *spec);
+/* coilapi_pool_decode() with the pool's name in front of the message. The caller ends *out
+ * with coilapi_pool_clear(); coilapi_pool_ipam(out) is the pool lib/ipam carves. */
+int ipamctl_pool_decode(const json_t *obj, struct coilapi_pool *out, char *err, size_t errlen);
 
 /* True when metadata.deletionTimestamp is set (non-null). */
 bool ipamctl_being_deleted(const json_t *obj);
@@ -39,14 +30,15 @@ bool ipamctl_has_finalizer(const json_t *obj, const char *finalizer);
  * Returns true when something was removed. */
 bool ipamctl_remove_finalizer(json_t *obj, const char *finalizer);
 
-/* The AddressBlock `<pool>-<index>` exactly as §2.3: labels pool/node/request, finalizer,
- * controller owner reference to the pool (uid from the pool object), index and the present
- * families' CIDRs. NULL when the pool has no name or uid (or on ENOMEM). */
+/* The AddressBlock `<pool>-<index>` as upstream's controller makes it: labels pool/node/request,
+ * finalizer, controller owner reference to the pool (uid from the pool object), index and the
+ * present families' CIDRs. NULL when the pool has no name or uid (or on ENOMEM). */
 json_t *ipamctl_block_build(const json_t *pool, uint32_t index,
 			    const struct ipam_block_cidrs *cidrs, const char *node,
 			    const char *request_uid);
 
-/* BlockRequest statuses (§2.4) with lastProbeTime = lastTransitionTime = now (seconds). */
+/* BlockRequest statuses (allocated, or Complete + Failed "out of blocks") with lastProbeTime =
+ * lastTransitionTime = now (seconds). */
 json_t *ipamctl_status_allocated(const char *block_name, const struct timespec *now);
 json_t *ipamctl_status_out_of_blocks(const char *pool_name, const struct timespec *now);
 

@@ -1,4 +1,4 @@
-/* The pool manager (§4.2, §4.3): per pool, the set of allocated block indices rebuilt from a
+/* The pool manager: per pool, the set of allocated block indices rebuilt from a
  * direct list of its AddressBlocks, and the carving of the lowest free block. One mutex per
  * pool serializes its syncs and carves; map_lock guards the list of pools. Pool states are
  * reference counted so that DropPool cannot free a state another thread is using. */
@@ -117,30 +117,32 @@ static int list_pool_blocks(struct ipamctl_pool_manager *pm, const char *pool, j
 			    char *err, size_t errlen)
 {
 	char selector[300];
-	snprintf(selector, sizeof(selector), "%s=%s", IPAMCTL_LABEL_POOL, pool);
+	snprintf(selector, sizeof(selector), "%s=%s", COILAPI_LABEL_POOL, pool);
 	struct kube_list_opts opts = {.label_selector = selector};
-	return kube_list_all(pm->client, &KUBE_RES_ADDRESSBLOCKS, NULL, &opts, blocks, NULL, 0, err,
-			     errlen);
+	return kube_list_all(pm->client, &COILAPI_RES_ADDRESSBLOCKS, NULL, &opts, blocks, NULL, 0,
+			     err, errlen);
 }
 
-/* SyncBlocks (§4.2). Called with state->lock held. */
+/* Rebuilds the pool's used indices from a fresh list of its blocks and updates both gauges.
+ * Called with state->lock held. */
 static int sync_blocks(struct ipamctl_pool_manager *pm, struct pool_state *state, char *err,
 		       size_t errlen)
 {
 	json_t *pool = NULL, *blocks = NULL;
-	struct ipamctl_pool_spec spec;
+	struct coilapi_pool spec;
 	int ret =
-	    kube_get(pm->client, &KUBE_RES_ADDRESSPOOLS, NULL, state->name, &pool, err, errlen);
+	    kube_get(pm->client, &COILAPI_RES_ADDRESSPOOLS, NULL, state->name, &pool, err, errlen);
 	if (ret)
 		return ret;
-	ret = ipamctl_pool_spec_parse(pool, &spec, err, errlen);
+	ret = ipamctl_pool_decode(pool, &spec, err, errlen);
 	if (ret) {
 		json_decref(pool);
 		return ret;
 	}
+	struct ipam_pool carving = coilapi_pool_ipam(&spec);
 	set_gauge(pm, IPAMCTL_METRIC_MAX_BLOCKS, state->name,
-		  (double)ipam_pool_max_blocks(&spec.pool), false);
-	ipamctl_pool_spec_free(&spec);
+		  (double)ipam_pool_max_blocks(&carving), false);
+	coilapi_pool_clear(&spec);
 	json_decref(pool);
 
 	ret = list_pool_blocks(pm, state->name, &blocks, err, errlen);
@@ -259,15 +261,16 @@ int ipamctl_pool_manager_is_used(struct ipamctl_pool_manager *pm, const char *po
 	return ret;
 }
 
-/* Reads the pool and carves block `index` of it into *block (§4.3 steps 2-4). */
+/* Reads the pool (refusing one being deleted) and carves block `index` of it into *block. */
 static int build_block(struct ipamctl_pool_manager *pm, const char *pool_name, uint64_t index,
 		       const char *node, const char *request_uid, json_t **block, char *err,
 		       size_t errlen)
 {
 	json_t *pool = NULL;
-	struct ipamctl_pool_spec spec;
+	struct coilapi_pool spec;
 	struct ipam_block_cidrs cidrs;
-	int ret = kube_get(pm->client, &KUBE_RES_ADDRESSPOOLS, NULL, pool_name, &pool, err, errlen);
+	int ret =
+	    kube_get(pm->client, &COILAPI_RES_ADDRESSPOOLS, NULL, pool_name, &pool, err, errlen);
 	if (ret)
 		return ret;
 	if (ipamctl_being_deleted(pool)) {
@@ -275,10 +278,11 @@ static int build_block(struct ipamctl_pool_manager *pm, const char *pool_name, u
 		snprintf(err, errlen, "AddressPool %s is being deleted: out of blocks", pool_name);
 		return IPAMCTL_ERR_NO_BLOCK;
 	}
-	ret = ipamctl_pool_spec_parse(pool, &spec, err, errlen);
+	ret = ipamctl_pool_decode(pool, &spec, err, errlen);
 	if (ret == 0) {
-		ret = ipam_pool_get_block(&spec.pool, index, &cidrs, err, errlen);
-		ipamctl_pool_spec_free(&spec);
+		struct ipam_pool carving = coilapi_pool_ipam(&spec);
+		ret = ipam_pool_get_block(&carving, index, &cidrs, err, errlen);
+		coilapi_pool_clear(&spec);
 	}
 	if (ret == -ENOSPC) {
 		snprintf(err, errlen, "AddressPool %s: out of blocks", pool_name);
@@ -303,7 +307,7 @@ static int carve_locked(struct ipamctl_pool_manager *pm, struct pool_state *stat
 	int ret = build_block(pm, state->name, index, node, request_uid, &block, err, errlen);
 	if (ret)
 		return ret;
-	ret = kube_create(pm->client, &KUBE_RES_ADDRESSBLOCKS, NULL, block, out, err, errlen);
+	ret = kube_create(pm->client, &COILAPI_RES_ADDRESSBLOCKS, NULL, block, out, err, errlen);
 	json_decref(block);
 	/* A block of that name exists without the pool label (made by hand): its index cannot be
 	 * used, so skip it until the next sync instead of failing on it forever. */

@@ -1,4 +1,4 @@
-/* The BlockRequest reconciler (§4.5): answers each new request exactly once, with a block or
+/* The BlockRequest reconciler: answers each new request exactly once, with a block or
  * with the out-of-blocks failure, written through the status subresource. */
 #include "ipamctl.h"
 #include "log/log.h"
@@ -16,7 +16,7 @@ static int write_status(struct kube_client *client, json_t *request, json_t *sta
 		return -ENOMEM;
 	}
 	json_object_set_new(request, "status", status);
-	return kube_update_sub(client, &KUBE_RES_BLOCKREQUESTS, request, "status", NULL, err,
+	return kube_update_sub(client, &COILAPI_RES_BLOCKREQUESTS, request, "status", NULL, err,
 			       errlen);
 }
 
@@ -27,10 +27,10 @@ static int find_carved_block(struct kube_client *client, const char *uid, char *
 {
 	char selector[300];
 	json_t *blocks = NULL;
-	snprintf(selector, sizeof(selector), "%s=%s", IPAMCTL_LABEL_REQUEST, uid);
+	snprintf(selector, sizeof(selector), "%s=%s", COILAPI_LABEL_REQUEST, uid);
 	struct kube_list_opts opts = {.label_selector = selector};
-	int ret = kube_list_all(client, &KUBE_RES_ADDRESSBLOCKS, NULL, &opts, &blocks, NULL, 0, err,
-				errlen);
+	int ret = kube_list_all(client, &COILAPI_RES_ADDRESSBLOCKS, NULL, &opts, &blocks, NULL, 0,
+				err, errlen);
 	name[0] = '\0';
 	if (ret == 0 && json_array_size(blocks) > 0)
 		snprintf(name, IPAMCTL_BLOCK_NAME_MAX, "%s",
@@ -71,7 +71,7 @@ int ipamctl_reconcile_request(struct kube_client *client, const struct ipamctl_p
 			      const char *name, char *err, size_t errlen)
 {
 	json_t *request = NULL;
-	int ret = kube_get(client, &KUBE_RES_BLOCKREQUESTS, NULL, name, &request, err, errlen);
+	int ret = kube_get(client, &COILAPI_RES_BLOCKREQUESTS, NULL, name, &request, err, errlen);
 	if (ret == -ENOENT)
 		return 0;
 	if (ret == 0 && ipamctl_condition_count(request) == 0)

@@ -1,6 +1,8 @@
-/* acquire(): a new block through a BlockRequest (ipam.md §5.6 step 4, cni-and-node.md §3.3).
- * The node IPAM holds the pool's lock around this call, so one request per pool and node is
- * in flight, which the shared name req-<pool>-<node> requires. */
+/* acquire(): a new block through a BlockRequest named req-<pool>-<node>: delete a previous
+ * one, create it, wait for the controller's answer on the watch (looking directly now and
+ * then), and read the AddressBlock it names. The node IPAM holds the pool's lock around this call,
+ * so one request per pool and node is in flight, which the shared name req-<pool>-<node> requires.
+ */
 #include "kubesource/internal.h"
 
 #include <errno.h>
@@ -11,12 +13,21 @@
 
 #define POLL_SLICE_MS 1000 /* a direct look at the request if the watch stays silent */
 
+/* The request for a block of pool, owned by this node's Node object so that Kubernetes
+ * collects it when the node goes. */
 static json_t *request_object(const struct kubesource *ks, const char *name, const char *pool)
 {
-	return json_pack("{s:s,s:s,s:{s:s,s:[{s:s,s:s,s:s,s:s}]},s:{s:s,s:s}}", "apiVersion",
-			 "coil.cybozu.com/v2", "kind", "BlockRequest", "metadata", "name", name,
-			 "ownerReferences", "apiVersion", "v1", "kind", "Node", "name", ks->node,
-			 "uid", ks->node_uid, "spec", "nodeName", ks->node, "poolName", pool);
+	struct coilapi_request req = {
+	    .name = name, .has_spec = true, .node_name = ks->node, .pool_name = pool};
+	json_t *obj = coilapi_request_encode(&req);
+	json_t *owners = json_pack("[{s:s,s:s,s:s,s:s}]", "apiVersion", "v1", "kind", "Node",
+				   "name", ks->node, "uid", ks->node_uid);
+	if (!obj || !owners ||
+	    json_object_set_new(json_object_get(obj, "metadata"), "ownerReferences", owners) < 0) {
+		json_decref(obj);
+		return NULL;
+	}
+	return obj;
 }
 
 /* The previous request of this name, answered or not, makes way for the new one. */
@@ -24,7 +35,7 @@ static int delete_previous(struct kubesource *ks, const char *name, char *err, s
 {
 	char why[512];
 	int ret =
-	    kube_delete(ks->fast, &KUBE_RES_BLOCKREQUESTS, NULL, name, NULL, why, sizeof(why));
+	    kube_delete(ks->fast, &COILAPI_RES_BLOCKREQUESTS, NULL, name, NULL, why, sizeof(why));
 	if (ret == 0 || ret == -ENOENT)
 		return 0;
 	snprintf(err, errlen, "failed to delete existing BlockRequest: %s", why);
@@ -38,11 +49,11 @@ static int create_request(struct kubesource *ks, const char *name, const char *p
 {
 	json_t *obj = request_object(ks, name, pool), *created = NULL;
 	char why[512] = "out of memory";
-	int ret = obj ? kube_create(ks->fast, &KUBE_RES_BLOCKREQUESTS, NULL, obj, &created, why,
+	int ret = obj ? kube_create(ks->fast, &COILAPI_RES_BLOCKREQUESTS, NULL, obj, &created, why,
 				    sizeof(why))
 		      : -ENOMEM;
 	if (ret == -EEXIST)
-		ret = kube_get(ks->fast, &KUBE_RES_BLOCKREQUESTS, NULL, name, &created, why,
+		ret = kube_get(ks->fast, &COILAPI_RES_BLOCKREQUESTS, NULL, name, &created, why,
 			       sizeof(why));
 	json_decref(obj);
 	struct request_result r;
@@ -67,7 +78,8 @@ static int poll_request(struct kubesource *ks, const char *name, const char *uid
 {
 	json_t *obj = NULL;
 	char why[512];
-	int ret = kube_get(ks->fast, &KUBE_RES_BLOCKREQUESTS, NULL, name, &obj, why, sizeof(why));
+	int ret =
+	    kube_get(ks->fast, &COILAPI_RES_BLOCKREQUESTS, NULL, name, &obj, why, sizeof(why));
 	if (ret < 0)
 		return api_errno(ret) == -EAGAIN ? -EAGAIN : 1;
 	ret = request_result_parse(obj, out) == 0 && strcmp(out->uid, uid) == 0 &&
@@ -110,13 +122,14 @@ static int fetch_block(struct kubesource *ks, const char *pool, const char *bloc
 {
 	json_t *obj = NULL;
 	char why[512];
-	int ret = kube_get(ks->fast, &KUBE_RES_ADDRESSBLOCKS, NULL, block, &obj, why, sizeof(why));
+	int ret =
+	    kube_get(ks->fast, &COILAPI_RES_ADDRESSBLOCKS, NULL, block, &obj, why, sizeof(why));
 	if (ret < 0) {
 		snprintf(err, errlen, "failed to get AddressBlock %s of pool %s: %s", block, pool,
 			 why);
 		return ret == -ENOENT ? -EPROTO : api_errno(ret);
 	}
-	const char *node = kube_obj_label(obj, KUBESOURCE_LABEL_NODE);
+	const char *node = kube_obj_label(obj, COILAPI_LABEL_NODE);
 	ret = block_parse(obj, out, err, errlen);
 	if (ret == 0 && (!node || strcmp(node, ks->node) != 0)) {
 		snprintf(err, errlen, "AddressBlock %s is not labeled for node %s", block,

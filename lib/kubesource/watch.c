@@ -1,4 +1,4 @@
-/* The BlockRequest watcher (ipam.md §5.8) and the Namespace cache (§3). The watcher passes a
+/* The BlockRequest watcher and the Namespace cache (for the pool annotation). The watcher passes a
  * request on only when it is for this node and has at least one condition; deletions are
  * ignored. Results go into the latch keyed by UID, never dropped for want of a waiter. */
 #include "kubesource/internal.h"
@@ -39,7 +39,7 @@ static int start_one(struct kubesource *ks, const struct kube_informer_opts *opt
 int watchers_start(struct kubesource *ks, long sync_timeout_ms, char *err, size_t errlen)
 {
 	struct kube_informer_opts requests = {
-	    .res = &KUBE_RES_BLOCKREQUESTS,
+	    .res = &COILAPI_RES_BLOCKREQUESTS,
 	    .handlers = {.on_add = request_added, .on_update = request_updated, .arg = ks},
 	};
 	struct kube_informer_opts namespaces = {.res = &KUBE_RES_NAMESPACES};

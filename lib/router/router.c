@@ -1,5 +1,5 @@
 /* The coil router runtime: AddressBlock events post a coalescing token; a loop on the caller's
- * thread syncs on each token and on every update-interval tick (ipam.md §6). */
+ * thread syncs on each token and on every update-interval tick. */
 #include "router/router.h"
 
 #include <errno.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "coilapi/coilapi.h"
 #include "log/log.h"
 
 #define METRIC_SYNCS  "coil_router_syncs_total"
@@ -111,7 +112,7 @@ static int init_router(struct router *r, struct kube_client *client,
 		return -EEXIST;
 	}
 	struct kube_informer_opts opts = {
-	    .res = &KUBE_RES_ADDRESSBLOCKS,
+	    .res = &COILAPI_RES_ADDRESSBLOCKS,
 	    .handlers = {.on_add = on_block_add,
 			 .on_update = on_block_update,
 			 .on_delete = on_block_delete,
