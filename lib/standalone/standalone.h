@@ -15,11 +15,8 @@
 
 #include "nodeipam/blocksource.h"
 
-/* The namespace annotation that chooses a pod's pool (ipam.md §3). */
-#define STANDALONE_POOL_ANNOTATION "coil.cybozu.com/pool"
-
 /* One element of spec.subnets; a NULL field is an absent family. The texts are
- * kept as written (SubnetSet equality compares text, ipam.md §2.2). */
+ * kept as written: a pool's subnets are compared by their text, not by the networks. */
 struct standalone_subnet {
 	char *ipv4; /* owned by the manifest */
 	char *ipv6; /* owned by the manifest */
@@ -37,7 +34,8 @@ struct standalone_namespace {
 	char *pool; /* the coil.cybozu.com/pool annotation verbatim, NULL when absent */
 };
 
-/* The validated content of a manifest stream, in document order. */
+/* The validated content of a manifest stream, in document order. A namespace's pool
+ * annotation is coil.cybozu.com/pool. */
 struct standalone_manifest {
 	struct standalone_pool *pools;
 	size_t npools;
@@ -49,7 +47,8 @@ struct standalone_manifest {
  * be a `kind: List` with `items`). Keeps `coil.cybozu.com/v2` AddressPools and
  * `v1` Namespaces; other kinds are skipped with an info log. Pools are validated
  * like the API server's schema plus the validating admission webhook on CREATE
- * (ipam.md §2.1, §2.6); pool and namespace names must be unique. On error *out is
+ * (lib/coilapi's decoder, then every subnet against the block size), and a pool
+ * needs a spec; pool and namespace names must be unique. On error *out is
  * left empty and err names the document number (1-based) and the field.
  * On success the caller frees *out with standalone_manifest_free(). */
 int standalone_manifest_parse(const char *text, size_t len, struct standalone_manifest *out,

@@ -47,7 +47,7 @@ static const struct valid_case {
      POOL_HEAD "metadata: {name: v6}\nspec:\n  blockSizeBits: 4\n  subnets:\n"
 	       "  - ipv6: fd00::/120\n",
      "pool v6/4[-|fd00::/120]"},
-    {"dual stack, two subnets (ipam.md 9.5)",
+    {"dual stack, two subnets",
      POOL_HEAD "metadata:\n  name: default\nspec:\n  blockSizeBits: 1\n  subnets:\n"
 	       "  - ipv4: 10.2.0.0/29\n    ipv6: fd02::0200/125\n"
 	       "  - {ipv4: 10.3.0.0/30, ipv6: \"fd02::0300/126\"}\n",
@@ -160,11 +160,11 @@ static const struct error_case {
     {"empty subnets", POOL_HEAD "metadata: {name: p}\nspec: {subnets: []}\n",
      "spec.subnets: must have at least 1 item"},
     {"subnets not a list", POOL_HEAD "metadata: {name: p}\nspec: {subnets: {ipv4: 10.0.0.0/8}}\n",
-     "spec.subnets: must be a list"},
+     "spec.subnets: must be an array"},
     {"missing spec", POOL_HEAD "metadata: {name: p}\n", "spec.subnets: Required value"},
-    {"spec not a mapping", POOL_HEAD "metadata: {name: p}\nspec: [1]\n", "spec: must be a mapping"},
+    {"spec not a mapping", POOL_HEAD "metadata: {name: p}\nspec: [1]\n", "spec: must be an object"},
     {"subnet not a mapping", POOL_HEAD "metadata: {name: p}\nspec: {subnets: [10.0.0.0/8]}\n",
-     "spec.subnets[0]: must be a mapping"},
+     "spec.subnets[0]: must be an object"},
     {"ipv4 not a string",
      POOL_HEAD "metadata: {name: p}\nspec: {subnets: [{ipv4: [10.0.0.0/8]}]}\n",
      "spec.subnets[0].ipv4: must be a string"},
