@@ -10,7 +10,8 @@
  * "spec.blockSizeBits: Invalid value: -1: must be greater than or equal to 0"; the struct is
  * then empty and needs no clear. Unknown members are ignored.
  *
- * Encoders build the object (apiVersion, kind, metadata.name and the fields the struct holds)
+ * Encoders build the object (apiVersion, kind, metadata.name, a BlockRequest's uid when set,
+ * and the fields the struct holds)
  * as a new json_t the caller json_decref()s; NULL only when out of memory. Decoding what an
  * encoder produced gives the same struct back.
  *

@@ -163,8 +163,11 @@ int read_string_map(struct decode_err *e, const json_t *obj, const char *parent,
 	const json_t *v;
 	json_object_foreach((json_t *)map, k, v)
 	{
-		if (!json_is_string(v))
-			return field_fail(e, path.text, "[%.64s]: must be a string", k);
+		if (!json_is_string(v)) {
+			char item[sizeof(path.text) + 72];
+			snprintf(item, sizeof(item), "%s[%.64s]", path.text, k);
+			return field_fail(e, item, "must be a string");
+		}
 	}
 	*out = map;
 	return 0;

@@ -37,8 +37,11 @@ int read_label(struct decode_err *e, const json_t *obj, const char *key, const c
 	int ret = read_string_map(e, member(obj, "metadata"), "metadata", "labels", &labels);
 	if (ret == 0 && labels)
 		*out = json_string_value(json_object_get(labels, key));
-	if (*out && strlen(*out) != json_string_length(json_object_get(labels, key)))
-		return field_fail(e, "metadata.labels", "[%s]: must be a string", key);
+	if (*out && strlen(*out) != json_string_length(json_object_get(labels, key))) {
+		char path[96];
+		snprintf(path, sizeof(path), "metadata.labels[%s]", key);
+		return field_fail(e, path, "must be a string");
+	}
 	return ret;
 }
 

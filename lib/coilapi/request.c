@@ -134,6 +134,8 @@ json_t *coilapi_request_encode(const struct coilapi_request *req)
 	json_t *obj = encode_head(COILAPI_KIND_BLOCKREQUEST, req->name, NULL);
 	if (!obj)
 		return NULL;
+	if (req->uid && *req->uid && !set_string(json_object_get(obj, "metadata"), "uid", req->uid))
+		goto fail;
 	if (req->has_spec && json_object_set_new(obj, "spec",
 						 json_pack("{s:s,s:s}", "nodeName", req->node_name,
 							   "poolName", req->pool_name)) < 0)

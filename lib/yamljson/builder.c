@@ -62,10 +62,11 @@ static const char *path_prefix(const struct builder *b, char *buf, size_t len)
 
 static int count_node(struct builder *b, size_t n)
 {
+	char prefix[300];
 	b->nodes += n;
 	if (b->nodes > YAML_MAX_NODES)
-		return fail(b, -EINVAL, "YAML: more than %u nodes (alias expansion)",
-			    YAML_MAX_NODES);
+		return fail(b, -EINVAL, "%sYAML: more than %u nodes (alias expansion)",
+			    path_prefix(b, prefix, sizeof(prefix)), YAML_MAX_NODES);
 	return 0;
 }
 
