@@ -1,4 +1,5 @@
-/* The orphan-block GC (spec ipam.md §9.8) and its Node-deletion trigger. */
+/* The orphan-block GC (blocks whose node label names no Node lose their finalizer and go)
+ * and its Node-deletion trigger. */
 #include "coilapi/coilapi.h"
 #include "fixture.h"
 #include "mockpools.h"

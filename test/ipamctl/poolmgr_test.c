@@ -1,4 +1,6 @@
-/* The pool manager against the test API server (spec ipam.md §9.5, §4.3). */
+/* The pool manager against the test API server: carving dual-stack and IPv4 pools to
+ * exhaustion, a large pool, syncing with existing blocks, a pool being deleted or missing,
+ * and the gauges of a dropped pool. */
 #include "coilapi/coilapi.h"
 #include "fixture.h"
 #include "ipamctl/ipamctl.h"
@@ -120,7 +122,7 @@ START_TEST(v4_pool)
 }
 END_TEST
 
-/* §4.3 worked example: B=5 over a /16 + /112, index 16. */
+/* Worked example: B=5 over a /16 + /112, index 16. */
 START_TEST(big_pool_index_16)
 {
 	json_decref(ipt_create_pool(

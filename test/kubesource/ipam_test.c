@@ -1,5 +1,5 @@
-/* ipam.md §9.6 adapted to our API: the node IPAM over the Kubernetes block source, with a
- * fake controller answering the BlockRequests. */
+/* Upstream's node IPAM scenarios adapted to our API: the node IPAM over the Kubernetes block
+ * source, with a fake controller answering the BlockRequests. */
 #include "coilapi/coilapi.h"
 #include "fixture.h"
 
@@ -212,7 +212,8 @@ START_TEST(test_fast_answer)
 }
 END_TEST
 
-/* The BlockRequest as coild creates it (ipam.md §2.4). */
+/* The BlockRequest as coild creates it: named req-<pool>-<node>, owned by the Node (no
+ * controller flag), spec.nodeName and spec.poolName. */
 START_TEST(test_request_shape)
 {
 	struct ctx c;
