@@ -55,32 +55,31 @@ static int lookup(struct decode_err *e, const json_t *obj, const char *parent, c
 	return 0;
 }
 
-int read_object(struct decode_err *e, const json_t *obj, const char *parent, const char *key,
-		bool required, const json_t **out)
+/* The member at parent.key when it has JSON type `type`; `what` names the type in messages. */
+static int read_typed(struct decode_err *e, const json_t *obj, const char *parent, const char *key,
+		      bool required, json_type type, const char *what, const json_t **out)
 {
 	struct field_path path;
 	const json_t *v;
 	int ret = lookup(e, obj, parent, key, required, &path, &v);
 	if (ret || !v)
 		return ret;
-	if (!json_is_object(v))
-		return field_fail(e, path.text, "must be an object");
+	if (json_typeof(v) != type)
+		return field_fail(e, path.text, "must be %s", what);
 	*out = v;
 	return 0;
+}
+
+int read_object(struct decode_err *e, const json_t *obj, const char *parent, const char *key,
+		bool required, const json_t **out)
+{
+	return read_typed(e, obj, parent, key, required, JSON_OBJECT, "an object", out);
 }
 
 int read_array(struct decode_err *e, const json_t *obj, const char *parent, const char *key,
 	       bool required, const json_t **out)
 {
-	struct field_path path;
-	const json_t *v;
-	int ret = lookup(e, obj, parent, key, required, &path, &v);
-	if (ret || !v)
-		return ret;
-	if (!json_is_array(v))
-		return field_fail(e, path.text, "must be an array");
-	*out = v;
-	return 0;
+	return read_typed(e, obj, parent, key, required, JSON_ARRAY, "an array", out);
 }
 
 int read_string(struct decode_err *e, const json_t *obj, const char *parent, const char *key,

@@ -4,6 +4,8 @@
 #include "kube/kube.h"
 #include "render.h"
 
+#include "suites.h"
+
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -378,7 +380,7 @@ END_TEST
 
 #define N(a) (int)(sizeof(a) / sizeof((a)[0]))
 
-int main(void)
+Suite *coilapi_suite(void)
 {
 	Suite *s = suite_create("coilapi");
 	TCase *tc = tcase_create("codecs");
@@ -390,9 +392,5 @@ int main(void)
 	tcase_add_loop_test(tc, test_resource_paths, 0, N(path_cases));
 	tcase_add_test(tc, test_vocabulary);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

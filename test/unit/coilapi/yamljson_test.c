@@ -1,6 +1,8 @@
 /* Table tests of lib/yamljson: scalar typing, aliases, duplicate keys, streams and errors. */
 #include "yamljson/yamljson.h"
 
+#include "suites.h"
+
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -205,7 +207,7 @@ END_TEST
 
 #define N(a) (int)(sizeof(a) / sizeof((a)[0]))
 
-int main(void)
+Suite *yamljson_suite(void)
 {
 	Suite *s = suite_create("yamljson");
 	TCase *tc = tcase_create("convert");
@@ -215,9 +217,5 @@ int main(void)
 	tcase_add_test(tc, test_depth_limit);
 	tcase_add_test(tc, test_stream);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }
