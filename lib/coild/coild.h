@@ -1,6 +1,6 @@
 /* The node daemon (coild): serves the CNI plugin's requests over the UNIX socket, hands out
  * addresses through the node IPAM, sets up pod networks, and exports this node's blocks to
- * the export routing table. It gets its blocks from a block source (standalone or, later,
+ * the export routing table. It gets its blocks from a block source (standalone or
  * Kubernetes) and knows nothing else about where they come from. */
 #ifndef COIL_COILD_H
 #define COIL_COILD_H

@@ -1,5 +1,5 @@
-/* Startup discovery (cni-and-node.md §3.9): pods from host link aliases, their addresses
- * from the pod table's routes. */
+/* Startup discovery (docs/behaviour/daemon.md, 'Rebuild from the kernel'): pods from host
+ * link aliases, their addresses from the pod table's routes. */
 #include "podnet_internal.h"
 
 #include <errno.h>
