@@ -4,7 +4,7 @@
  * (updated, never created), the CA injected as caBundle into both webhook configurations, and
  * tls.crt/tls.key written into the webhook's --cert-dir. Checked at start, every 12 h and
  * whenever the Secret or a configuration changes; nothing is written when nothing changed, so
- * our own writes do not feed a loop (upstream #374).
+ * our own writes do not feed a loop (upstream cybozu-go/coil#374).
  *
  * Functions that can fail return 0 or a negative errno and write a message naming the object
  * into err (errlen bytes). */
