@@ -1,5 +1,5 @@
-/* Route export (docs/behaviour/daemon.md, 'Route export'): the export table (119) holds exactly one
- * route per block this node owns, via lo with protocol 30, so that BIRD can advertise them. coild
+/* Route export (docs/behaviour/daemon.md): the export table (119) holds exactly one route per
+ * block this node owns, via lo with protocol 30, so that BIRD can advertise them. coild
  * owns the table wholesale. */
 #include "coild/internal.h"
 

@@ -1,7 +1,6 @@
-/* coil-ipam-controller (docs/behaviour/ipam-controller.md): the pool manager that carves
- * AddressBlocks, the AddressPool and BlockRequest reconcilers, the orphan-block garbage collector,
- * and the controller that runs them (informers, work queues, worker threads) while this replica
- * leads.
+/* coil-ipam-controller (see docs/behaviour/): the pool manager that carves AddressBlocks, the
+ * AddressPool and BlockRequest reconcilers, the orphan-block garbage collector, and the
+ * controller that runs them (informers, work queues, worker threads) while this replica leads.
  *
  * Functions that can fail return 0 or a negative errno and write a message naming the object
  * into err (errlen bytes). Everything here is thread-safe; one kube_client is shared. */

@@ -39,9 +39,9 @@ bool ipamctl_has_finalizer(const json_t *obj, const char *finalizer);
  * Returns true when something was removed. */
 bool ipamctl_remove_finalizer(json_t *obj, const char *finalizer);
 
-/* The AddressBlock `<pool>-<index>` as upstream's controller builds it: labels pool/node/request,
- * finalizer, controller owner reference to the pool (uid from the pool object), index and the
- * present families' CIDRs. NULL when the pool has no name or uid (or on ENOMEM). */
+/* The AddressBlock `<pool>-<index>` as upstream makes it: labels pool/node/request, finalizer,
+ * controller owner reference to the pool (uid from the pool object), index and the present
+ * families' CIDRs. NULL when the pool has no name or uid (or on ENOMEM). */
 json_t *ipamctl_block_build(const json_t *pool, uint32_t index,
 			    const struct ipam_block_cidrs *cidrs, const char *node,
 			    const char *request_uid);

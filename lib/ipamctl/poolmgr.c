@@ -1,8 +1,7 @@
-/* The pool manager (docs/behaviour/ipam-controller.md, 'Carving a block'): per pool, the set of
- * allocated block indices rebuilt from a direct list of its AddressBlocks, and the carving of the
- * lowest free block. One mutex per pool serializes its syncs and carves; map_lock guards the list
- * of pools. Pool states are reference counted so that DropPool cannot free a state another thread
- * is using. */
+/* The pool manager: per pool, the set of allocated block indices rebuilt from a
+ * direct list of its AddressBlocks, and the carving of the lowest free block. One mutex per
+ * pool serializes its syncs and carves; map_lock guards the list of pools. Pool states are
+ * reference counted so that DropPool cannot free a state another thread is using. */
 #include "indexset.h"
 #include "ipamctl.h"
 #include "log/log.h"

@@ -1,9 +1,9 @@
-/* The Kubernetes block source of the node daemon (docs/behaviour/daemon.md, with its list of
- * upstream quirks fixed): this node's blocks are the AddressBlocks labeled
- * coil.cybozu.com/node=<node>; a new block is asked for with a BlockRequest req-<pool>-<node> that
- * coil-ipam-controller answers; an empty block is given back by removing its finalizer and deleting
- * it. It also serves the daemon's other Kubernetes reads: the Node (InternalIPs, existence at
- * shutdown), Pods (ADD) and Namespaces (the pool annotation, from an informer cache).
+/* The Kubernetes block source of the node daemon (docs/behaviour/daemon.md, quirks fixed
+ * too): this node's blocks are the AddressBlocks labeled coil.cybozu.com/node=<node>; a new
+ * block is asked for with a BlockRequest req-<pool>-<node> that coil-ipam-controller answers;
+ * an empty block is given back by removing its finalizer and deleting it. It also serves the
+ * daemon's other Kubernetes reads: the Node (InternalIPs, existence at shutdown), Pods (ADD)
+ * and Namespaces (the pool annotation, from an informer cache).
  *
  * Threads: two informers (BlockRequests, Namespaces) run on threads of their own from open to
  * close. Every function is thread-safe. Requests on the CNI ADD/DEL path use a client with

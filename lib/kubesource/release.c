@@ -1,6 +1,5 @@
-/* release(): gives an empty block back (docs/behaviour/daemon.md, 'Block release'): remove our
- * finalizer (retrying on conflicts), then delete the block; a block that is already gone is fine.
- * */
+/* release(): gives an empty block back (upstream's deleteBlock): remove our finalizer
+ * (retrying on conflicts), then delete the block; a block that is already gone is fine. */
 #include "kubesource/internal.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
-/* Startup discovery (docs/behaviour/daemon.md, 'Rebuild from the kernel'): pods from host
- * link aliases, their addresses from the pod table's routes. */
+/* Startup discovery (docs/behaviour/daemon.md): pods from host link aliases, their addresses
+ * from the pod table's routes. */
 #include "podnet_internal.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
-/* Pod network on the node (docs/behaviour/daemon.md, 'Pod network setup'): the veth pair of
- * a pod, its addresses and routes, host init (forwarding, the pod-table rule, MTU detection),
+/* Pod network on the node (docs/behaviour/daemon.md): the veth pair of a pod, its
+ * addresses and routes, host init (forwarding, the pod-table rule, MTU detection),
  * teardown, and the rebuild of the pod list from kernel state.
  *
  * Every call treats the calling thread's current netns as the host. Calls are thread-safe;

@@ -1,5 +1,5 @@
-/* coil router (upstream coil-router, docs/behaviour/router.md): on clusters whose nodes share one
- * flat L2 segment, route every other node's AddressBlocks via that node's InternalIP in the main
+/* coil router (upstream coil-router): on clusters whose nodes share one flat L2
+ * segment, route every other node's AddressBlocks via that node's InternalIP in the main
  * table, marked with a route protocol of our own so no other route is ever touched.
  *
  * Three layers, usable on their own:
