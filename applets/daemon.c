@@ -225,7 +225,8 @@ static void *gc_thread(void *arg)
 		clock_gettime(CLOCK_REALTIME, &until);
 		/* Sub-second intervals too (tests use them), never a zero wait. */
 		double interval = opts.gc_interval > 0.01 ? opts.gc_interval : 0.01;
-		long long ns = until.tv_nsec + (long long)((interval - (double)(time_t)interval) * 1e9);
+		long long ns =
+		    until.tv_nsec + (long long)((interval - (double)(time_t)interval) * 1e9);
 		until.tv_sec += (time_t)interval + (time_t)(ns / 1000000000);
 		until.tv_nsec = (long)(ns % 1000000000);
 		if (pthread_cond_timedwait(&state.wake, &state.lock, &until) != ETIMEDOUT)
@@ -273,7 +274,7 @@ static int check_options(const char **node_name, char *err, size_t len)
 }
 
 /* --clear-routes-on-shutdown: standalone always; with Kubernetes only when this Node is gone
- * (ipam.md §5.9), asked with a 10 s bound. */
+ * (a direct GET answering NotFound), asked with a 10 s bound. */
 static void clear_routes_on_shutdown(void)
 {
 	char err[1024];

@@ -1,4 +1,4 @@
-/* coil-ipam-controller: the pool manager that carves AddressBlocks, the
+/* coil-ipam-controller (see docs/behaviour/): the pool manager that carves AddressBlocks, the
  * AddressPool and BlockRequest reconcilers, the orphan-block garbage collector, and the
  * controller that runs them (informers, work queues, worker threads) while this replica leads.
  *
@@ -28,7 +28,7 @@
 /* Declares the two coil_controller_* gauges in m (idempotent). */
 int ipamctl_metrics_declare(struct metrics *m);
 
-/* ---- the pool manager: used indices per pool, lowest free block carved -- */
+/* ---- the pool manager: pool state and carving ----------------------- */
 
 struct ipamctl_pool_manager;
 

@@ -1,8 +1,6 @@
-/* acquire(): a new block through a BlockRequest named req-<pool>-<node>: delete a previous
- * one, create it, wait for the controller's answer on the watch (looking directly now and
- * then), and read the AddressBlock it names. The node IPAM holds the pool's lock around this call,
- * so one request per pool and node is in flight, which the shared name req-<pool>-<node> requires.
- */
+/* acquire(): a new block through a BlockRequest (docs/behaviour/daemon.md, 'Getting a block').
+ * The node IPAM holds the pool's lock around this call, so one request per pool and node is
+ * in flight, which the shared name req-<pool>-<node> requires. */
 #include "kubesource/internal.h"
 
 #include <errno.h>

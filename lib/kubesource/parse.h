@@ -1,8 +1,8 @@
 /* Pure readers of the Kubernetes objects the block source consumes (no I/O): a BlockRequest's
- * result, an AddressBlock as a node_block, a Node's InternalIPs, a Namespace's pool annotation
- * and an AddressPool's usability. The Coil objects go through lib/coilapi's decoders; every
- * object is outside input: anything may be missing or of the wrong type. Exposed for the unit
- * tests and the fuzzer. */
+ * result (docs/behaviour/objects.md, 'BlockRequest'), an AddressBlock as a node_block, a Node's
+ * InternalIPs, a Namespace's pool annotation and an AddressPool's usability. The Coil objects
+ * go through lib/coilapi's decoders; every object is outside input: anything may be missing or
+ * of the wrong type. Exposed for the unit tests and the fuzzer. */
 #ifndef COIL_KUBESOURCE_PARSE_H
 #define COIL_KUBESOURCE_PARSE_H
 

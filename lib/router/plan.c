@@ -1,5 +1,4 @@
-/* The desired routes of coil router: every other node's blocks, each via that node's
- * InternalIP of the block's family. */
+/* The desired routes of coil router: other nodes' blocks via their InternalIPs. */
 #include "router/router.h"
 
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* Reading and validating the two kinds the manifest keeps: AddressPool (decoded by
- * lib/coilapi as the API server's schema has it, then every subnet checked as the CREATE
- * webhook does) and Namespace (for the pool annotation). */
+ * lib/coilapi as the CRD schema has it, then every subnet checked as the CREATE webhook
+ * does) and Namespace (for the pool annotation); see docs/behaviour/standalone.md. */
 #include "standalone/manifest_reader.h"
 #include "coilapi/coilapi.h"
 #include "ipam/ipam.h"

@@ -16,7 +16,7 @@
 #include "nodeipam/blocksource.h"
 
 /* One element of spec.subnets; a NULL field is an absent family. The texts are
- * kept as written: a pool's subnets are compared by their text, not by the networks. */
+ * kept as written (subnet sets compare by text, as upstream's webhook does). */
 struct standalone_subnet {
 	char *ipv4; /* owned by the manifest */
 	char *ipv6; /* owned by the manifest */
@@ -47,8 +47,9 @@ struct standalone_manifest {
  * be a `kind: List` with `items`). Keeps `coil.cybozu.com/v2` AddressPools and
  * `v1` Namespaces; other kinds are skipped with an info log. Pools are validated
  * like the API server's schema plus the validating admission webhook on CREATE
- * (lib/coilapi's decoder, then every subnet against the block size), and a pool
- * needs a spec; pool and namespace names must be unique. On error *out is
+ * (lib/coilapi's decoder, then every subnet against the block size; see
+ * docs/behaviour/standalone.md), and a pool needs a spec; pool and namespace
+ * names must be unique. On error *out is
  * left empty and err names the document number (1-based) and the field.
  * On success the caller frees *out with standalone_manifest_free(). */
 int standalone_manifest_parse(const char *text, size_t len, struct standalone_manifest *out,

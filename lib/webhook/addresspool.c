@@ -1,7 +1,7 @@
 /* The AddressPool rules of the webhooks: on CREATE every subnet must validate for the pool's
  * block size; on UPDATE blockSizeBits is unchangeable, subnets may only be appended (each
  * appended one validated) and existing ones must stay byte-identical. And the finalizer patch
- * of the mutating webhook. */
+ * of the mutating webhook (see docs/behaviour/ipam-controller.md, 'Admission webhooks'). */
 #include "internal.h"
 #include "webhook.h"
 

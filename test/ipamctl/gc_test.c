@@ -1,5 +1,4 @@
-/* The orphan-block GC (blocks whose node label names no Node lose their finalizer and go)
- * and its Node-deletion trigger. */
+/* The orphan-block GC (blocks of nodes that do not exist go) and its Node-deletion trigger. */
 #include "coilapi/coilapi.h"
 #include "fixture.h"
 #include "mockpools.h"

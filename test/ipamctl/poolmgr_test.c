@@ -1,6 +1,5 @@
-/* The pool manager against the test API server: carving dual-stack and IPv4 pools to
- * exhaustion, a large pool, syncing with existing blocks, a pool being deleted or missing,
- * and the gauges of a dropped pool. */
+/* The pool manager against the test API server: upstream's pool manager cases and the carving
+ * examples of docs/behaviour/ipam-controller.md. */
 #include "coilapi/coilapi.h"
 #include "fixture.h"
 #include "ipamctl/ipamctl.h"

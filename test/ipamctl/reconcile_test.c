@@ -1,5 +1,5 @@
 /* The AddressPool and BlockRequest reconcilers, run by the controller (informers, queues,
- * workers) against the test API server with a mock pool manager. */
+ * workers) against the test API server with a mock pool manager (upstream's reconciler cases). */
 #include "coilapi/coilapi.h"
 #include "fixture.h"
 #include "mockpools.h"

@@ -1,5 +1,5 @@
-/* Upstream's node IPAM scenarios adapted to our API: the node IPAM over the Kubernetes block
- * source, with a fake controller answering the BlockRequests. */
+/* Upstream's node IPAM tests adapted to our API: the node IPAM over the Kubernetes block source,
+ * with a fake controller answering the BlockRequests. */
 #include "coilapi/coilapi.h"
 #include "fixture.h"
 
@@ -212,8 +212,7 @@ START_TEST(test_fast_answer)
 }
 END_TEST
 
-/* The BlockRequest as coild creates it: named req-<pool>-<node>, owned by the Node (no
- * controller flag), spec.nodeName and spec.poolName. */
+/* The BlockRequest as coild creates it (name, Node owner reference, spec). */
 START_TEST(test_request_shape)
 {
 	struct ctx c;

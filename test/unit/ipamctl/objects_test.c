@@ -1,5 +1,5 @@
-/* Pure object helpers: the AddressBlock the controller builds with worked carving examples,
- * BlockRequest statuses and predicates. */
+/* Pure object helpers: the AddressBlock with the carving examples, BlockRequest statuses and
+ * predicates (AddressPool decoding is tested in test/unit/coilapi). */
 #include "ipamctl/ipamctl.h"
 #include "ipamctl/objects.h"
 #include "suites.h"
@@ -42,7 +42,7 @@ static const char *default_pool =
     "\"subnets\":[{\"ipv4\":\"10.2.0.0/29\",\"ipv6\":\"fd02::0200/125\"},"
     "{\"ipv4\":\"10.3.0.0/30\",\"ipv6\":\"fd02::0300/126\"}]}}";
 
-/* Carves index n of a pool and builds its block. */
+/* Carve index n of a pool and build its block. */
 static json_t *carve(const char *pool_text, uint32_t index, int *ret)
 {
 	char err[256];
