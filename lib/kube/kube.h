@@ -345,7 +345,7 @@ struct kube_event {
 	const char *reason;		  /* UpperCamelCase, e.g. "BlockAllocated" */
 	const char *note;		  /* human-readable, up to 1 kB */
 	const char *action;		  /* what was done, e.g. "Allocate"; NULL = reason */
-	const char *reporting_controller; /* e.g. "coil.cybozu.com/coil-ipam-controller" */
+	const char *reporting_controller; /* e.g. "example.com/my-controller" */
 	const char *reporting_instance;	  /* e.g. the pod name */
 	const char *ns; /* the Event's namespace; NULL = regarding.ns, else "default" */
 };
