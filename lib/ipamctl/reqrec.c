@@ -40,16 +40,13 @@ static int find_carved_block(struct kube_client *client, const char *uid, char *
 }
 
 static int answer(struct kube_client *client, const struct ipamctl_pools *pools, json_t *request,
-		  char *err, size_t errlen)
+		  const struct coilapi_request *req, char *err, size_t errlen)
 {
-	const char *uid = kube_obj_uid(request);
-	const char *pool = kube_json_string(request, "spec.poolName");
-	const char *node = kube_json_string(request, "spec.nodeName");
+	const char *uid = req->uid, *pool = req->pool_name, *node = req->node_name;
 	char block[IPAMCTL_BLOCK_NAME_MAX];
 	struct timespec now;
-	if (!uid || !pool || !node) {
-		snprintf(err, errlen, "BlockRequest %s: no uid, spec.poolName or spec.nodeName",
-			 kube_obj_name(request));
+	if (!*uid || !req->has_spec) {
+		snprintf(err, errlen, "BlockRequest %s: no uid or no spec", req->name);
 		return -EINVAL;
 	}
 	int ret = find_carved_block(client, uid, block, err, errlen);
@@ -74,8 +71,17 @@ int ipamctl_reconcile_request(struct kube_client *client, const struct ipamctl_p
 	int ret = kube_get(client, &COILAPI_RES_BLOCKREQUESTS, NULL, name, &request, err, errlen);
 	if (ret == -ENOENT)
 		return 0;
-	if (ret == 0 && ipamctl_condition_count(request) == 0)
-		ret = answer(client, pools, request, err, errlen);
+	struct coilapi_request req;
+	char why[256];
+	if (ret == 0 && coilapi_request_decode(request, &req, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "BlockRequest %s: %s", name, why);
+		ret = -EINVAL;
+	} else if (ret == 0) {
+		/* Only a request without conditions is new; one with any was answered before. */
+		if (req.n_conditions == 0)
+			ret = answer(client, pools, request, &req, err, errlen);
+		coilapi_request_clear(&req);
+	}
 	json_decref(request);
 	return ret;
 }
