@@ -11,7 +11,7 @@
 # Usage: scripts/image.sh [--coil PATH] [--out FILE]   build (default build/cmd/coil,
 #                                                      build/coil-image.tar)
 #        scripts/image.sh --ref                        print the image reference
-# The reference lives in one place: the `images:` entry of deploy/Kustomization.
+# The reference lives in one place: the `images:` entry of deploy/image/Kustomization.
 # Cache: $COIL_IMAGE_CACHE (default /var/cache/coil-image). Needs root, podman, jq.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,13 +34,13 @@ die() {
 	exit 1
 }
 
-# image_ref: NAME:TAG from the `images:` entry for `coil` in deploy/Kustomization.
+# image_ref: NAME:TAG from the `images:` entry for `coil` in deploy/image/Kustomization.
 image_ref() {
 	awk '/^images:/ {on = 1; next} /^[^ -]/ {on = 0}
 		on && /- name: coil$/ {hit = 1; next}
 		hit && /newName:/ {name = $2} hit && /newTag:/ {tag = $2; gsub(/"/, "", tag)}
 		END {if (name == "" || tag == "") exit 1; print name ":" tag}' \
-		"$repo/deploy/Kustomization" || die "no images: entry for coil in deploy/Kustomization"
+		"$repo/deploy/image/Kustomization" || die "no images: entry for coil in deploy/image/Kustomization"
 }
 
 # The coil binary links libmnl and glibc dynamically unless it was built static: add the

@@ -20,7 +20,7 @@ run() {
 	(cd "$dir" && ctest --output-on-failure --no-tests=error "$@") || status=1
 }
 run build
-run build-asan -LE 'e2e|bench|apiserver'
+run build-asan -LE 'e2e|bench|apiserver|deploy'
 # The threaded code (daemon, node IPAM, pod network, informers) under ThreadSanitizer.
 # test_webhook is left out here: GnuTLS handshakes run ~10x slower under TSan and overrun
 # its 2 s TLS probes on 2 cores; the ASan build runs it.

@@ -77,7 +77,7 @@ on_exit() {
 # The upstream CNI configuration from deploy/, with the socket where this test's coild
 # listens (the node's /run is $RIG_DIR/run here, not the machine's).
 netconf() {
-	sed -n '/cni_netconf: |/,$p' "$REPO/deploy/coil-config.yaml" | tail -n +2 | sed 's/^    //' |
+	sed -n '/cni_netconf: |/,$p' "$REPO/deploy/default/coil-config.yaml" | tail -n +2 | sed 's/^    //' |
 		sed "s|\"/run/coild.sock\"|\"$RIG_DIR/run/coild.sock\"|"
 }
 
