@@ -5,7 +5,7 @@
 #
 # As a library (the caller gets `set -euo pipefail` too):
 #   source test/containerd/rig.sh
-#   rig_start --conflist FILE --plugin PATH [--plugin NAME=PATH ...] \
+#   rig_start [--conflist FILE] --plugin PATH [--plugin NAME=PATH ...] \
 #             [--before CMD] [--daemon CMD] [--wait-for PATH] [--after CMD]
 #   rig_cri run pod-a default        # test/containerd/cri.py against the rig
 #   rig_stop                         # also run by the EXIT trap rig_start sets

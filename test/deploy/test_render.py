@@ -239,7 +239,31 @@ def check_code():
                   "the table row)" % (prog, res, paths))
 
 
+def check_kind():
+    step("kind/: a cluster config and a pool for each family, with and without kindnet")
+    kind = os.path.join(REPO, "kind")
+    for family in ("ipv4", "ipv6", "dual-stack"):
+        for name in (family, family + "-kindnet"):
+            with open(os.path.join(kind, name + ".yaml")) as f:
+                cfg = yaml.safe_load(f)
+            net = cfg.get("networking") or {}
+            check(cfg.get("kind") == "Cluster" and
+                  net.get("ipFamily", "ipv4") == {"dual-stack": "dual"}.get(family, family),
+                  "kind/%s.yaml is a %s Cluster" % (name, family))
+            check(net.get("disableDefaultCNI", False) == (name == family),
+                  "kind/%s.yaml: kindnet %s" % (name, "off" if name == family else "kept"))
+        with open(os.path.join(kind, "pools", family + ".yaml")) as f:
+            pool = yaml.safe_load(f)
+        check(pool["kind"] == "AddressPool" and pool["metadata"]["name"] == "default",
+              "kind/pools/%s.yaml is the default pool" % family)
+        check(os.path.isdir(os.path.join(REPO, "deploy/overlays/egress-only", family)),
+              "egress-only overlay for %s" % family)
+    run = os.path.join(kind, "run.sh")
+    check(subprocess.run(["bash", "-n", run]).returncode == 0, "kind/run.sh parses")
+
+
 def main():
+    check_kind()
     kustomize = subprocess.run([os.path.join(REPO, "scripts/kustomize.sh")],
                                capture_output=True, text=True)
     if kustomize.returncode != 0:
