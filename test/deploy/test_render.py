@@ -287,10 +287,11 @@ def main():
         step("deploy/gen-certs.sh, then every other kustomization")
         subprocess.run([os.path.join(tree, "deploy/gen-certs.sh")], check=True,
                        capture_output=True)
-        for root, _ in sorted(kustomizations(tree)):
+        for root, path in sorted(kustomizations(tree)):
             label = os.path.relpath(root, tree)
-            if label in ("deploy", "deploy/image"):
-                continue  # rendered above; a Component renders only inside a kustomization
+            with open(path) as f:
+                if label == "deploy" or yaml.safe_load(f).get("kind") == "Component":
+                    continue  # rendered above; a Component renders only inside a kustomization
             docs = render(kustomize, root, label)
             check(docs, "%s renders nothing" % label)
             if label not in PARTS:
