@@ -62,9 +62,7 @@ assemble_root() {
 	while read -r pv; do
 		deb=$(find "$cache/debs" -maxdepth 1 -name "${pv%%=*}_$(sed 's/^[0-9]*://' <<<"${pv#*=}")_*.deb" | head -n1)
 		if [[ -z $deb ]]; then
-			(cd "$cache/debs" && apt-get download -q "$pv" >/dev/null 2>&1) ||
-				(apt-get update -qq && cd "$cache/debs" && apt-get download -q "$pv" >/dev/null) ||
-				die "apt-get download $pv failed"
+			(cd "$cache/debs" && apt-get download -q "$pv" >/dev/null 2>&1) || return 1
 			deb=$(find "$cache/debs" -maxdepth 1 -name "${pv%%=*}_*.deb" -newer "$list" | head -n1)
 		fi
 		[[ -n $deb ]] || die "no .deb for $pv in $cache/debs"
@@ -86,6 +84,7 @@ assemble_root() {
 }
 
 # cached_root: print the cached root for the current package versions, making it if needed.
+# Fails (without dying) when a package cannot be downloaded: the apt lists may be stale.
 cached_root() {
 	local list key root tmp
 	mkdir -p "$cache"
@@ -98,7 +97,10 @@ cached_root() {
 	if [[ ! -d $root ]]; then
 		log "assembling the root from $(wc -l <"$list") packages into $root"
 		tmp=$(mktemp -d "$cache/root.new.XXXXXX")
-		assemble_root "$tmp" "$list"
+		if ! assemble_root "$tmp" "$list"; then
+			rm -rf "$tmp" "$list"
+			return 1
+		fi
 		cp "$list" "$tmp.packages"
 		mv "$tmp" "$root" # atomic: a concurrent build never sees half a root
 		mv "$tmp.packages" "$root.packages"
@@ -125,13 +127,19 @@ write_archive() {
 }
 
 build() {
-	local ref root
+	local ref root old_id new_id
 	ref=$(image_ref)
 	[[ -x $coil ]] || die "no coil binary at $coil (build it first: scripts/build.sh)"
 	command -v podman >/dev/null || die "podman is needed (scripts/deps.sh test)"
 	command -v jq >/dev/null || die "jq is needed (scripts/deps.sh test)"
-	root=$(cached_root)
-	ctx=$(mktemp -d "${TMPDIR:-/tmp}/coil-image.XXXXXX")
+	if ! root=$(cached_root); then
+		log "a package download failed; refreshing the apt lists and resolving again"
+		apt-get update -qq || die "apt-get update failed"
+		root=$(cached_root) || die "downloading the packages failed (see above)"
+	fi
+	old_id=$(podman image inspect --format '{{.Id}}' "$ref" 2>/dev/null || true)
+	# In the cache dir: the hard links below need the same file system.
+	ctx=$(mktemp -d "$cache/context.XXXXXX")
 	trap 'rm -rf "$ctx"' EXIT
 	# Hard links: the build context costs no copy of the root.
 	cp -al "$root" "$ctx/root"
@@ -144,6 +152,12 @@ build() {
 	podman push -q "$ref" "oci:$ctx/oci" >/dev/null || die "podman push to an OCI layout failed"
 	mkdir -p "$(dirname "$out")"
 	write_archive "$ctx/oci" "$ref" "$out"
+	# The archive is the product: drop the image this build replaced from podman's store
+	# (only ours, by ID), so that rebuilds do not pile up there.
+	new_id=$(podman image inspect --format '{{.Id}}' "$ref")
+	if [[ -n $old_id && $old_id != "$new_id" ]]; then
+		podman rmi -f "$old_id" >/dev/null 2>&1 || true
+	fi
 	log "$ref -> $out ($(du -h "$out" | cut -f1))"
 }
 
