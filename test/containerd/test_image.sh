@@ -117,11 +117,34 @@ start_coild() {
 	pass "coild runs from the image in the node netns (socket, /readyz 200)"
 }
 
+# docker_format: no Docker engine here, so check what `docker load` reads from the archive:
+# manifest.json with the reference as RepoTags, the config blob it names, and layers whose
+# uncompressed digests are the config's diff_ids.
+docker_format() {
+	"$RIG_PYTHON" - "$IMAGE_TAR" "$IMAGE" <<'PY'
+import gzip, hashlib, json, sys, tarfile
+tar = tarfile.open(sys.argv[1])
+read = lambda name: tar.extractfile("./" + name).read()
+[entry] = json.loads(read("manifest.json"))
+config = json.loads(read(entry["Config"]))
+diff_ids = ["sha256:" + hashlib.sha256(gzip.decompress(read(layer))).hexdigest()
+            for layer in entry["Layers"]]
+index = json.loads(read("index.json"))
+ok = (entry["RepoTags"] == [sys.argv[2]] and diff_ids == config["rootfs"]["diff_ids"] and
+      index["manifests"][0]["annotations"]["io.containerd.image.name"] == sys.argv[2])
+if not ok:
+    print("manifest.json %s, diff_ids %s, index %s" % (entry, diff_ids, index), file=sys.stderr)
+sys.exit(0 if ok else 1)
+PY
+}
+
 main() {
 	local start=$SECONDS i id ips
 	rig_start --plugin portmap=/usr/lib/cni/portmap
 	trap on_exit EXIT
 	mkdir -p "$RIG_DIR/run" "$RIG_DIR/test"
+	docker_format || fail "the archive is not what docker load reads (see above)"
+	pass "archive: manifest.json names $IMAGE, its config and layers match (docker load's format)"
 	ctr_ images import "$IMAGE_TAR" >/dev/null || fail "ctr images import $IMAGE_TAR failed"
 	ctr_ images ls -q | grep -qx "$IMAGE" || fail "$IMAGE not listed after the import"
 	pass "ctr images import: $IMAGE"
