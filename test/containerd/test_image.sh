@@ -64,6 +64,7 @@ remove_coild() {
 
 on_exit() {
 	local rc=$?
+	set +e # cleanup runs to the end, whatever fails in it
 	if [[ -n ${RIG_DIR:-} && -S ${RIG_SOCKET:-} ]]; then
 		[[ $rc -eq 0 ]] || ctr_ task ls >&2 || true
 		# Pods first (their DELs need coild), then coild.
