@@ -101,7 +101,7 @@ static int refresh_token_file(struct kube_token *token, char *err, size_t errlen
 	if (stat(token->file, &st) != 0) {
 		if (token->value)
 			return 0;
-		return kube_err(err, errlen, -errno, "token file %s: %s", token->file,
+		return errorf(err, errlen, -errno, "token file %s: %s", token->file,
 				strerror(errno));
 	}
 	if (token->value && same_file(token, &st))
@@ -109,7 +109,7 @@ static int refresh_token_file(struct kube_token *token, char *err, size_t errlen
 	FILE *f = fopen(token->file, "re");
 	if (!f)
 		return token->value ? 0
-				    : kube_err(err, errlen, -errno, "token file %s: %s",
+				    : errorf(err, errlen, -errno, "token file %s: %s",
 					       token->file, strerror(errno));
 	char buf[16384];
 	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
@@ -135,7 +135,7 @@ int kube_token_current(struct kube_token *token, char *buf, size_t len, char *er
 	if (token->file)
 		ret = refresh_token_file(token, err, errlen);
 	if (ret == 0 && snprintf(buf, len, "%s", token->value ? token->value : "") >= (int)len)
-		ret = kube_err(err, errlen, -E2BIG, "bearer token too long");
+		ret = errorf(err, errlen, -E2BIG, "bearer token too long");
 	pthread_mutex_unlock(&token->lock);
 	return ret;
 }
@@ -162,7 +162,7 @@ int kube_request_headers(struct kube_client *client, const char *content_type,
 	explicit_bzero(token, sizeof(token));
 	explicit_bzero(line, sizeof(line));
 	if (!headers)
-		return kube_err(err, errlen, -ENOMEM, "request headers: out of memory");
+		return errorf(err, errlen, -ENOMEM, "request headers: out of memory");
 	*out = headers;
 	return 0;
 }
@@ -259,7 +259,7 @@ int kube_status_error(long status, const char *body, size_t len, const char *met
 	const char *reason = json_string_value(json_object_get(st, "reason"));
 	const char *message = json_string_value(json_object_get(st, "message"));
 	int code = status_errno(status, reason);
-	kube_err(err, errlen, code, "%s %s: HTTP %ld%s%s: %s", method, path, status,
+	errorf(err, errlen, code, "%s %s: HTTP %ld%s%s: %s", method, path, status,
 		 reason ? " " : "", reason ? reason : "",
 		 message ? message : (st || !len ? "(no message)" : "(not a Status)"));
 	json_decref(st);
