@@ -103,7 +103,8 @@ static int get_cidr(const json_t *obj, const char *key, char out[CNI_CIDR_MAX], 
 	if (!text)
 		return errorf(err, errlen, -EINVAL, "%s.%s: missing", where, key);
 	if (cni_canonical_cidr(text, out, family) < 0)
-		return errorf(err, errlen, -EINVAL, "%s.%s: invalid CIDR address: %s", where, key, text);
+		return errorf(err, errlen, -EINVAL, "%s.%s: invalid CIDR address: %s", where, key,
+			      text);
 	return 0;
 }
 
@@ -117,7 +118,8 @@ static int get_ip(const json_t *obj, const char *key, char out[INET6_ADDRSTRLEN]
 	if (rc < 0 || !text || !text[0])
 		return rc;
 	if (cni_canonical_ip(text, out, NULL) < 0)
-		return errorf(err, errlen, -EINVAL, "%s.%s: invalid IP address: %s", where, key, text);
+		return errorf(err, errlen, -EINVAL, "%s.%s: invalid IP address: %s", where, key,
+			      text);
 	return 0;
 }
 
@@ -259,13 +261,14 @@ static int pick_version(const json_t *doc, const char *as_version, struct cni_re
 		return rc;
 	const char *schema = as_version ? as_version : own;
 	if (!schema || !cni_result_version_known(schema))
-		return errorf(err, errlen, -EINVAL, "unsupported result version \"%s\"", schema ? schema : "");
+		return errorf(err, errlen, -EINVAL, "unsupported result version \"%s\"",
+			      schema ? schema : "");
 	const char *version = own && own[0] ? own : schema;
 	if (!cni_result_version_known(version) ||
 	    cni_version_is_0x(version) != cni_version_is_0x(schema))
 		return errorf(err, errlen, -EINVAL,
-			    "result type of version %s does not accept cniVersion \"%s\"", schema,
-			    version);
+			      "result type of version %s does not accept cniVersion \"%s\"", schema,
+			      version);
 	snprintf(out->cni_version, sizeof(out->cni_version), "%s", version);
 	return 0;
 }

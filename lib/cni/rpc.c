@@ -3,6 +3,7 @@
  * is optimistic (try the syscall, poll only on EAGAIN) because the plugin sits
  * on the pod start path. */
 #include "cni/cni.h"
+#include "fileio/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -61,40 +62,8 @@ int cni_rpc_write_all(int fd, const char *buf, size_t len, int64_t deadline_ms)
 
 int cni_rpc_read_all(int fd, size_t max, int64_t deadline_ms, char **buf, size_t *len)
 {
-	size_t cap = max + 1 < 4096 ? max + 1 : 4096, used = 0;
-	char *data = malloc(cap);
-	if (!data)
-		return -ENOMEM;
-	for (;;) {
-		if (used + 1 == cap) {
-			size_t next = cap * 2 < max + 1 ? cap * 2 : max + 1;
-			char *grown = next > cap ? realloc(data, next) : NULL;
-			if (!grown) {
-				free(data);
-				return next > cap ? -ENOMEM : -EMSGSIZE;
-			}
-			data = grown;
-			cap = next;
-		}
-		ssize_t n = read(fd, data + used, cap - used - 1);
-		if (n > 0) {
-			used += (size_t)n;
-			continue;
-		}
-		if (n == 0)
-			break;
-		int rc = errno == EINTR	   ? 0
-			 : errno == EAGAIN ? wait_for(fd, POLLIN, deadline_ms)
-					   : -errno;
-		if (rc < 0) {
-			free(data);
-			return rc;
-		}
-	}
-	data[used] = '\0';
-	*buf = data;
-	*len = used;
-	return 0;
+	int rc = fileio_read_fd(fd, max, deadline_ms, buf, len);
+	return rc == -EFBIG ? -EMSGSIZE : rc; /* a message, not a file, is too long */
 }
 
 /* A UNIX stream connection that is non-blocking once established. A full

@@ -255,7 +255,8 @@ static int decode_interfaces(const json_t *doc, struct cni_rpc_request *out, cha
 	json_object_foreach((json_t *)map, name, value)
 	{
 		if (!json_is_boolean(value))
-			return errorf(err, errlen, -EBADMSG, "interfaces.%s is not a boolean", name);
+			return errorf(err, errlen, -EBADMSG, "interfaces.%s is not a boolean",
+				      name);
 		out->interfaces[out->n_interfaces].name = name;
 		out->interfaces[out->n_interfaces++].in_sandbox = json_is_true(value);
 	}
@@ -282,9 +283,9 @@ static int decode_attachments(const json_t *doc, struct cni_rpc_request *out, ch
 		    member_string(item, "containerID", "", &a->container_id, err, errlen) < 0 ||
 		    member_string(item, "ifname", "", &a->ifname, err, errlen) < 0)
 			return errorf(err, errlen, -EBADMSG,
-				   "valid_attachments[%zu] is not "
-				   "{\"containerID\":string,\"ifname\":string}",
-				   i);
+				      "valid_attachments[%zu] is not "
+				      "{\"containerID\":string,\"ifname\":string}",
+				      i);
 		out->n_valid_attachments = i + 1;
 	}
 	return 0;

@@ -1,5 +1,7 @@
 /* The installer's environment and the source of the config text. */
 #include "install/install.h"
+#include "err/err.h"
+#include "fileio/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -56,31 +58,11 @@ static int read_small_file(const char *path, char **out, size_t *len, char *err,
 		snprintf(err, errlen, "cannot open CNI_NETCONF_FILE %s: %s", path, strerror(e));
 		return -e;
 	}
-	char *buf = malloc(INSTALL_MAX_CONFIG + 1);
-	size_t used = 0;
-	int rc = buf ? 0 : -ENOMEM;
-	while (rc == 0 && used <= INSTALL_MAX_CONFIG) {
-		ssize_t n = read(fd, buf + used, INSTALL_MAX_CONFIG + 1 - used);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			rc = -errno;
-		else if (n == 0)
-			break;
-		else
-			used += (size_t)n;
-	}
+	int rc = fileio_read_fd(fd, INSTALL_MAX_CONFIG, -1, out, len);
 	close(fd);
-	if (rc == 0 && used > INSTALL_MAX_CONFIG)
-		rc = -EFBIG;
-	if (rc < 0) {
-		snprintf(err, errlen, "cannot read CNI_NETCONF_FILE %s: %s", path, strerror(-rc));
-		free(buf);
-		return rc;
-	}
-	buf[used] = '\0';
-	*out = buf;
-	*len = used;
+	if (rc < 0)
+		return errorf(err, errlen, rc, "cannot read CNI_NETCONF_FILE %s: %s", path,
+			      strerror(-rc));
 	return 0;
 }
 

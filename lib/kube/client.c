@@ -89,7 +89,7 @@ static int perform_once(struct kube_client *client, const char *method, const ch
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
 	else
 		ret = errorf(err, errlen, kube_curl_errno(code), "%s %s: %s", method, url,
-			       curl_err[0] ? curl_err : curl_easy_strerror(code));
+			     curl_err[0] ? curl_err : curl_easy_strerror(code));
 	/* The handle's options point at our headers and buffers: unhook them before pooling. */
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, NULL);
@@ -117,7 +117,7 @@ static int decode_body(const struct response *resp, const char *method, const ch
 	*out = json_loadb(resp->body, resp->len, 0, &jerr);
 	if (!*out)
 		return errorf(err, errlen, -EBADMSG, "%s %s: response is not JSON: %s", method,
-				path, jerr.text);
+			      path, jerr.text);
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 /* Client configuration: the in-cluster service account, and kubeconfig files. */
 #include "internal.h"
 #include "base64/base64.h"
+#include "fileio/fileio.h"
 
 #include <fcntl.h>
 #include <libgen.h>
@@ -31,39 +32,12 @@ void kube_config_free(struct kube_config *config)
 /* Reads a whole (small) file; *out is malloc'd and NUL-terminated. */
 static int read_file(const char *path, char **out, size_t *outlen, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errorf(err, errlen, -errno, "open %s: %s", path, strerror(errno));
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap);
-	int ret = buf ? 0 : -ENOMEM;
-	while (ret == 0) {
-		if (len + 1 == cap) {
-			char *bigger = cap >= KUBE_CONFIG_FILE_MAX ? NULL : realloc(buf, cap * 2);
-			if (!bigger) {
-				ret = errorf(err, errlen, -EFBIG, "read %s: too large", path);
-				break;
-			}
-			buf = bigger;
-			cap *= 2;
-		}
-		ssize_t n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			ret = errorf(err, errlen, -errno, "read %s: %s", path, strerror(errno));
-		else if (n == 0)
-			break;
-		else
-			len += (size_t)n;
-	}
-	close(fd);
-	if (ret) {
-		free(buf);
-		return ret;
-	}
-	buf[len] = '\0';
-	*out = buf;
+	size_t len;
+	int rc = fileio_read_file_at(AT_FDCWD, path, KUBE_CONFIG_FILE_MAX, out, &len);
+	if (rc == -EFBIG)
+		return errorf(err, errlen, rc, "read %s: too large", path);
+	if (rc < 0)
+		return errorf(err, errlen, rc, "read %s: %s", path, strerror(-rc));
 	if (outlen)
 		*outlen = len;
 	return 0;

@@ -2,7 +2,9 @@
  * thread sends the next request), TLS and authentication settings, bearer tokens from files
  * that are re-read when they change, and mapping of failures to errnos. */
 #include "internal.h"
+#include "fileio/fileio.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +94,8 @@ static bool same_file(const struct kube_token *token, const struct stat *st)
 	       st->st_ino == token->ino;
 }
 
+#define KUBE_TOKEN_FILE_MAX 16383 /* service account tokens are about 1 KiB */
+
 /* Re-reads the token file if it changed since the last read. Called with the lock held. A
  * failed read keeps the previous token: projected tokens are replaced atomically, so a
  * failure is transient or the old token is as good as any. */
@@ -106,22 +110,17 @@ static int refresh_token_file(struct kube_token *token, char *err, size_t errlen
 	}
 	if (token->value && same_file(token, &st))
 		return 0;
-	FILE *f = fopen(token->file, "re");
-	if (!f)
+	char *buf;
+	size_t n;
+	int rc = fileio_read_file_at(AT_FDCWD, token->file, KUBE_TOKEN_FILE_MAX, &buf, &n);
+	if (rc < 0)
 		return token->value ? 0
-				    : errorf(err, errlen, -errno, "token file %s: %s",
-					       token->file, strerror(errno));
-	char buf[16384];
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
+				    : errorf(err, errlen, rc, "token file %s: %s", token->file,
+					       strerror(-rc));
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
 		buf[--n] = '\0';
-	char *value = strdup(buf);
-	if (!value)
-		return -ENOMEM;
 	free(token->value);
-	token->value = value;
+	token->value = buf; /* now owned by token */
 	token->mtime = st.st_mtim;
 	token->size = st.st_size;
 	token->ino = st.st_ino;

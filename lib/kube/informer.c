@@ -347,19 +347,18 @@ int kube_informer_add_node_name_index(struct kube_informer *inf, const char *ind
 int kube_informer_start(struct kube_informer *inf, char *err, size_t errlen)
 {
 	if (inf->started)
-		return errorf(err, errlen, -EBUSY, "informer %s: already started",
-				inf->res.plural);
+		return errorf(err, errlen, -EBUSY, "informer %s: already started", inf->res.plural);
 	int ret = pthread_create(&inf->thread, NULL, informer_main, inf);
 	if (ret)
 		return errorf(err, errlen, -ret, "informer %s: thread: %s", inf->res.plural,
-				strerror(ret));
+			      strerror(ret));
 	inf->started = true;
 	if (inf->resync_ms > 0) {
 		ret = pthread_create(&inf->resync_thread, NULL, resync_main, inf);
 		if (ret) {
 			kube_informer_stop(inf);
 			return errorf(err, errlen, -ret, "informer %s: resync thread: %s",
-					inf->res.plural, strerror(ret));
+				      inf->res.plural, strerror(ret));
 		}
 		inf->resync_started = true;
 	}

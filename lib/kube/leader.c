@@ -182,7 +182,7 @@ static int fill_defaults(struct kube_leader_opts *o, char *err, size_t errlen)
 {
 	if (!o->ns || !o->name || !o->identity || !*o->identity)
 		return errorf(err, errlen, -EINVAL,
-				"leader election: lease namespace, name and identity are required");
+			      "leader election: lease namespace, name and identity are required");
 	if (o->lease_duration_ms <= 0)
 		o->lease_duration_ms = 15000;
 	if (o->renew_deadline_ms <= 0)
@@ -192,8 +192,8 @@ static int fill_defaults(struct kube_leader_opts *o, char *err, size_t errlen)
 	if (o->renew_deadline_ms >= o->lease_duration_ms ||
 	    o->retry_period_ms >= o->renew_deadline_ms)
 		return errorf(err, errlen, -EINVAL,
-				"leader election: need retry period < renew "
-				"deadline < lease duration");
+			      "leader election: need retry period < renew "
+			      "deadline < lease duration");
 	return 0;
 }
 
@@ -221,7 +221,7 @@ int kube_leader_run(struct kube_client *client, const struct kube_leader_opts *o
 			log_warn("leader election: lost the lease", "lease", e.o.name, "error",
 				 err);
 			errorf(err, errlen, ret, "leader election: lost lease %s/%s", e.o.ns,
-				 e.o.name);
+			       e.o.name);
 		}
 		log_info("leader election: stopped leading", "lease", e.o.name, "identity",
 			 e.o.identity);

@@ -13,7 +13,7 @@ static int object_path(const struct kube_resource *res, const char *ns, const ch
 	int ret = kube_path(res, ns, name, sub, path, KUBE_PATH_MAX);
 	if (ret)
 		return errorf(err, errlen, ret, "%s %s/%s%s%s: invalid path", res->plural,
-				ns ? ns : "", name ? name : "", sub ? "/" : "", sub ? sub : "");
+			      ns ? ns : "", name ? name : "", sub ? "/" : "", sub ? sub : "");
 	return 0;
 }
 
@@ -45,8 +45,7 @@ int kube_list(struct kube_client *client, const struct kube_resource *res, const
 	free(query);
 	if (ret == 0 && !json_is_array(json_object_get(*out, "items"))) {
 		json_decref(*out);
-		return errorf(err, errlen, -EBADMSG, "list %s: response has no items",
-				res->plural);
+		return errorf(err, errlen, -EBADMSG, "list %s: response has no items", res->plural);
 	}
 	return ret;
 }
@@ -137,7 +136,7 @@ int kube_update_sub(struct kube_client *client, const struct kube_resource *res,
 	const char *ns = namespace_for(res, NULL, obj);
 	if (!name || (res->namespaced && !ns))
 		return errorf(err, errlen, -EINVAL, "update %s: object has no name or namespace",
-				res->plural);
+			      res->plural);
 	int ret = object_path(res, ns, name, sub, path, err, errlen);
 	return ret ? ret : kube_request(client, "PUT", path, NULL, obj, NULL, out, err, errlen);
 }
@@ -168,7 +167,7 @@ int kube_patch(struct kube_client *client, const struct kube_resource *res, cons
 	char path[KUBE_PATH_MAX];
 	if (!patch || (type == KUBE_PATCH_JSON ? !json_is_array(patch) : !json_is_object(patch)))
 		return errorf(err, errlen, -EINVAL, "patch %s %s: patch has the wrong JSON type",
-				res->plural, name ? name : "");
+			      res->plural, name ? name : "");
 	int ret = object_path(res, ns, name, sub, path, err, errlen);
 	return ret ? ret
 		   : kube_request(client, "PATCH", path, NULL, patch, patch_content_type(type), out,
@@ -209,7 +208,7 @@ int kube_delete(struct kube_client *client, const struct kube_resource *res, con
 	json_t *body = delete_options(opts);
 	if (opts && !body)
 		return errorf(err, errlen, -ENOMEM, "delete %s %s: out of memory", res->plural,
-				name);
+			      name);
 	ret = kube_request(client, "DELETE", path, NULL, body, NULL, NULL, err, errlen);
 	json_decref(body);
 	return ret;

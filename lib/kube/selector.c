@@ -56,16 +56,16 @@ static int parse_set(struct cursor *c, const char *value, bool *member, char *er
 	skip_space(c);
 	if (*c->p != '(')
 		return errorf(err, errlen, -EINVAL, "label selector \"%s\": expected '(' at %zu",
-				c->start, (size_t)(c->p - c->start));
+			      c->start, (size_t)(c->p - c->start));
 	c->p++;
 	skip_space(c);
 	if (*c->p == ')')
 		return errorf(err, errlen, -EINVAL, "label selector \"%s\": empty value set",
-				c->start);
+			      c->start);
 	for (;;) {
 		if (read_word(c, word) < 0)
-			return errorf(err, errlen, -EINVAL,
-					"label selector \"%s\": value too long", c->start);
+			return errorf(err, errlen, -EINVAL, "label selector \"%s\": value too long",
+				      c->start);
 		if (value && strcmp(word, value) == 0)
 			*member = true;
 		skip_space(c);
@@ -75,8 +75,8 @@ static int parse_set(struct cursor *c, const char *value, bool *member, char *er
 		}
 		if (*c->p != ',')
 			return errorf(err, errlen, -EINVAL,
-					"label selector \"%s\": expected ',' or ')' at %zu",
-					c->start, (size_t)(c->p - c->start));
+				      "label selector \"%s\": expected ',' or ')' at %zu", c->start,
+				      (size_t)(c->p - c->start));
 		c->p++;
 	}
 }
@@ -91,9 +91,8 @@ static int parse_requirement(struct cursor *c, const json_t *labels, bool *ok, c
 	if (negated_exists)
 		c->p++;
 	if (read_word(c, key) < 0 || key[0] == '\0')
-		return errorf(err, errlen, -EINVAL,
-				"label selector \"%s\": expected a key at %zu", c->start,
-				(size_t)(c->p - c->start));
+		return errorf(err, errlen, -EINVAL, "label selector \"%s\": expected a key at %zu",
+			      c->start, (size_t)(c->p - c->start));
 	const char *have = json_string_value(json_object_get(labels, key));
 	skip_space(c);
 	if (negated_exists || *c->p == ',' || *c->p == '\0') {
@@ -118,11 +117,11 @@ static int parse_requirement(struct cursor *c, const json_t *labels, bool *ok, c
 		c->p++;
 	else
 		return errorf(err, errlen, -EINVAL,
-				"label selector \"%s\": expected an operator at %zu", c->start,
-				(size_t)(c->p - c->start));
+			      "label selector \"%s\": expected an operator at %zu", c->start,
+			      (size_t)(c->p - c->start));
 	if (read_word(c, value) < 0)
 		return errorf(err, errlen, -EINVAL, "label selector \"%s\": value too long",
-				c->start);
+			      c->start);
 	bool equal = have && strcmp(have, value) == 0;
 	*ok = not_equal ? !equal : equal;
 	return 0;
@@ -149,8 +148,8 @@ int kube_label_selector_match(const char *selector, const json_t *obj, char *err
 			return all ? 1 : 0;
 		if (*c.p != ',')
 			return errorf(err, errlen, -EINVAL,
-					"label selector \"%s\": unexpected '%c' at %zu", selector,
-					*c.p, (size_t)(c.p - selector));
+				      "label selector \"%s\": unexpected '%c' at %zu", selector,
+				      *c.p, (size_t)(c.p - selector));
 		c.p++;
 	}
 }

@@ -228,12 +228,12 @@ static enum next_step after_stream(struct stream *s, long status, CURLcode code,
 		*ret = s->end == STREAM_CALLBACK_DONE ? s->result : 0;
 		if (*ret < 0)
 			errorf(err, errlen, *ret, "watch %s: event handler failed: %s", path,
-				 strerror(-*ret));
+			       strerror(-*ret));
 		return STEP_RETURN;
 	}
 	if (s->end == STREAM_GONE || status == 410) {
 		*ret = errorf(err, errlen, KUBE_ERR_GONE, "watch %s: resourceVersion %s is gone",
-				path, s->rv && *s->rv ? s->rv : "(none)");
+			      path, s->rv && *s->rv ? s->rv : "(none)");
 		return STEP_RETURN;
 	}
 	if (s->end == STREAM_FAILED) {
@@ -246,7 +246,7 @@ static enum next_step after_stream(struct stream *s, long status, CURLcode code,
 	}
 	if (code != CURLE_OK) {
 		*ret = errorf(err, errlen, kube_curl_errno(code), "watch %s: %s", path,
-				curl_easy_strerror(code));
+			      curl_easy_strerror(code));
 		return STEP_BACKOFF;
 	}
 	return STEP_RECONNECT; /* the server closed the stream at its timeout */

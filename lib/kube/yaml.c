@@ -19,8 +19,8 @@ static int next_event(struct yaml_builder *b, yaml_event_t *ev)
 {
 	if (!yaml_parser_parse(&b->parser, ev))
 		return errorf(b->err, b->errlen, -EINVAL, "YAML line %zu: %s",
-				b->parser.problem_mark.line + 1,
-				b->parser.problem ? b->parser.problem : "syntax error");
+			      b->parser.problem_mark.line + 1,
+			      b->parser.problem ? b->parser.problem : "syntax error");
 	return 0;
 }
 
@@ -33,8 +33,8 @@ static int parse_mapping(struct yaml_builder *b, int depth, json_t **out)
 		if (ev.type != YAML_SCALAR_EVENT) {
 			yaml_event_delete(&ev);
 			ret = errorf(b->err, b->errlen, -EINVAL,
-				       "YAML line %zu: mapping keys must be scalars",
-				       b->parser.mark.line + 1);
+				     "YAML line %zu: mapping keys must be scalars",
+				     b->parser.mark.line + 1);
 			break;
 		}
 		json_t *key =
@@ -91,7 +91,7 @@ static int parse_node(struct yaml_builder *b, yaml_event_t *first, int depth, js
 	if (depth > YAML_MAX_DEPTH) {
 		yaml_event_delete(first);
 		return errorf(b->err, b->errlen, -EINVAL, "YAML: nested deeper than %d",
-				YAML_MAX_DEPTH);
+			      YAML_MAX_DEPTH);
 	}
 	if (type == YAML_SCALAR_EVENT) {
 		*out =

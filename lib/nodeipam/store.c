@@ -21,7 +21,7 @@
 
 #define TMP_PREFIX	 ".tmp-"
 #define DEFAULT_BOOT_ID	 "/proc/sys/kernel/random/boot_id"
-#define MAX_ENCODED_NAME 200 /* leaves room for TMP_PREFIX within NAME_MAX */
+#define MAX_ENCODED_NAME 200 /* leaves room for the temporary name within NAME_MAX */
 
 /* "<id>:<ifname>" with every byte outside [A-Za-z0-9_-] as %XX, so the name
  * is never ".", "..", hidden (temp files start with '.') or a path. */
@@ -44,25 +44,13 @@ static int record_filename(const struct node_ipam_record *r, char *out, size_t o
 	return 0;
 }
 
-/* Replaces <dir>/<name> with content atomically. */
+/* Replaces <dir>/<name> with content atomically, without fsync (see the top of the file). */
 static int write_file_atomic(const char *dir, const char *name, const char *content, char *err,
 			     size_t errlen)
 {
-	char tmp[PATH_MAX], final[PATH_MAX];
-	snprintf(tmp, sizeof(tmp), "%s/" TMP_PREFIX "%s", dir, name);
-	snprintf(final, sizeof(final), "%s/%s", dir, name);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int ret = fd < 0 ? -errno : fd_write_all(fd, content, strlen(content));
-	if (fd >= 0 && close(fd) < 0 && ret == 0)
-		ret = -errno;
-	if (ret == 0 && rename(tmp, final) < 0)
-		ret = -errno;
-	if (ret < 0) {
-		if (fd >= 0)
-			unlink(tmp);
-		snprintf(err, errlen, "cannot write %s: %s", final, strerror(-ret));
-	}
-	return ret;
+	struct fileio_replace how = {
+	    .mode = 0600, .durability = FILEIO_VOLATILE, .temp_prefix = TMP_PREFIX};
+	return fileio_replace(dir, name, content, strlen(content), &how, err, errlen);
 }
 
 int store_save(struct node_ipam *ipam, const struct node_ipam_record *r, char *err, size_t errlen)

@@ -90,8 +90,8 @@ static int remove_garbage(struct setup *st)
 			 * its peer. */
 			rc = nl_link_delete(&st->ps, in_pod.index, st->err, st->errlen);
 		else if (rc == -ENOENT) /* the name is taken by a link that is not ours */
-			rc = errorf(st->err, st->errlen, -EEXIST, "interface %s already exists in the pod netns",
-				  pod->ifname);
+			rc = errorf(st->err, st->errlen, -EEXIST,
+				    "interface %s already exists in the pod netns", pod->ifname);
 	}
 	if (rc == -ENODEV)
 		rc = 0;
@@ -117,7 +117,8 @@ static int create_veth(struct setup *st)
 		if (st->pn->cfg.compat_calico)
 			podnet_calico_veth_name(st->pod->pod_namespace, st->pod->pod_name, name);
 		else if ((rc = podnet_random_veth_name(name)) < 0)
-			return errorf(st->err, st->errlen, rc, "failed to get random bytes for a veth name");
+			return errorf(st->err, st->errlen, rc,
+				      "failed to get random bytes for a veth name");
 		rc = nl_veth_create(&st->hs, &v, st->err, st->errlen);
 		if (rc == 0) {
 			st->created = true;
@@ -254,8 +255,8 @@ static int find_ll(struct setup *st, struct nl_ip *ll)
 			pause.tv_nsec *= 2;
 	}
 	if (!ll->family)
-		return errorf(st->err, st->errlen, -EADDRNOTAVAIL, "failed to find link-local address of %s",
-			    st->host.name);
+		return errorf(st->err, st->errlen, -EADDRNOTAVAIL,
+			      "failed to find link-local address of %s", st->host.name);
 	return 0;
 }
 

@@ -1,7 +1,7 @@
 /* Reading blocks.json back, strictly: a state we do not understand must stop the
  * daemon, because guessing could hand out a block twice. */
 #include "standalone/state.h"
-#include "standalone/fileio.h"
+#include "fileio/fileio.h"
 #include "ipam/ipam.h"
 
 #include <errno.h>
@@ -164,7 +164,7 @@ int state_load(int dirfd, const char *dir, const char *node, struct block_state 
 	struct state_reader r = {.dir = dir, .err = err, .errlen = errlen};
 	char *text;
 	size_t len;
-	int ret = read_file_at(dirfd, STATE_FILE_NAME, STATE_MAX_BYTES, &text, &len);
+	int ret = fileio_read_file_at(dirfd, STATE_FILE_NAME, STATE_MAX_BYTES, &text, &len);
 	if (ret == -ENOENT)
 		return 0; /* a node that never had a block */
 	if (ret < 0) {
