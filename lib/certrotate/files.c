@@ -26,8 +26,8 @@ static bool file_equals(const char *path, const char *text)
 /* Replaces cert_dir/name atomically, so the reloader never reads half a file, and durably:
  * a certificate lost to a power cut would leave the webhook serving a stale or mismatched
  * pair. mode 0600 for keys: they are secrets. */
-static int write_atomically(const char *cert_dir, const char *name, const char *text,
-			    mode_t mode, char *err, size_t errlen)
+static int write_atomically(const char *cert_dir, const char *name, const char *text, mode_t mode,
+			    char *err, size_t errlen)
 {
 	struct fileio_replace how = {.mode = mode, .durability = FILEIO_DURABLE};
 	return fileio_replace(cert_dir, name, text, strlen(text), &how, err, errlen);

@@ -38,7 +38,7 @@ static int fill(int fd, const void *data, size_t len, const struct fileio_replac
 {
 	bool read_failed = false;
 	int rc = how->from_fd ? fileio_copy_fd(how->src_fd, fd, &read_failed)
-				  : fd_write_all(fd, data, len);
+			      : fd_write_all(fd, data, len);
 	if (rc < 0 && read_failed)
 		return errorf(err, errlen, rc, "cannot read %s: %s",
 			      how->src_name ? how->src_name : "the source", strerror(-rc));
@@ -76,8 +76,8 @@ int fileio_replace_at(int dirfd, const char *dir_label, const char *name, const 
 		      size_t len, const struct fileio_replace *how, char *err, size_t errlen)
 {
 	char tmp[NAME_MAX + 1];
-	int fd = create_temp(dirfd, how->temp_prefix ? how->temp_prefix : ".", name, tmp,
-			     sizeof(tmp));
+	int fd =
+	    create_temp(dirfd, how->temp_prefix ? how->temp_prefix : ".", name, tmp, sizeof(tmp));
 	if (fd < 0)
 		return errorf(err, errlen, fd, "cannot create a temporary file for %s in %s: %s",
 			      name, dir_label, strerror(-fd));

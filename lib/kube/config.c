@@ -122,7 +122,7 @@ int kube_config_in_cluster(const char *sa_dir, struct kube_config **out, char *e
 	const char *port = getenv("KUBERNETES_SERVICE_PORT");
 	if (!host || !*host || !port || !*port)
 		return errorf(err, errlen, -ENOENT,
-				"in-cluster config: KUBERNETES_SERVICE_HOST/PORT not set");
+			      "in-cluster config: KUBERNETES_SERVICE_HOST/PORT not set");
 	struct kube_config *config = config_new();
 	if (!config || !(config->server = in_cluster_server(host, port))) {
 		kube_config_free(config);
@@ -171,7 +171,7 @@ static int pem_field(const json_t *obj, const char *key, const char *base_dir, c
 	if (data) {
 		if (base64_decode_lenient(data, pem, &len) < 0)
 			return errorf(err, errlen, -EINVAL, "kubeconfig: %s is not valid base64",
-					data_key);
+				      data_key);
 		return 0;
 	}
 	if (path && !(*file = join_path(base_dir, path)))
@@ -196,8 +196,8 @@ static int apply_cluster(struct kube_config *config, const json_t *cluster, cons
 							     : 0;
 	if (!scheme || server[scheme] == '\0' || server[scheme] == '/')
 		return errorf(err, errlen, -EINVAL,
-				"kubeconfig: server \"%s\" is not an http(s) URL with a host",
-				server);
+			      "kubeconfig: server \"%s\" is not an http(s) URL with a host",
+			      server);
 	if (set_string(&config->server, server) < 0)
 		return errorf(err, errlen, -ENOMEM, "kubeconfig: out of memory");
 	size_t n = strlen(config->server);
@@ -237,17 +237,17 @@ static int apply_context(struct kube_config *config, const json_t *root, const c
 	    cluster_name ? find_named(root, "clusters", cluster_name, "cluster") : NULL;
 	if (!cluster)
 		return errorf(err, errlen, -ENOENT,
-				"kubeconfig: cluster \"%s\" of context \"%s\" "
-				"not found",
-				cluster_name ? cluster_name : "", name);
+			      "kubeconfig: cluster \"%s\" of context \"%s\" "
+			      "not found",
+			      cluster_name ? cluster_name : "", name);
 	int ret = apply_cluster(config, cluster, base_dir, err, errlen);
 	const char *user_name = str_field(ctx, "user");
 	if (ret == 0 && user_name) {
 		const json_t *user = find_named(root, "users", user_name, "user");
 		if (!user)
 			return errorf(err, errlen, -ENOENT,
-					"kubeconfig: user \"%s\" of context \"%s\" not found",
-					user_name, name);
+				      "kubeconfig: user \"%s\" of context \"%s\" not found",
+				      user_name, name);
 		ret = apply_user(config, user, base_dir, err, errlen);
 	}
 	const char *ns = str_field(ctx, "namespace");
@@ -334,11 +334,11 @@ int kube_config_load(const char *kubeconfig_path, const char *sa_dir, struct kub
 	char *home_config;
 	if (!home || asprintf(&home_config, "%s/.kube/config", home) < 0)
 		return errorf(err, errlen, -ENOENT,
-				"no kubeconfig: not in a cluster and no $HOME/.kube/config");
+			      "no kubeconfig: not in a cluster and no $HOME/.kube/config");
 	if (access(home_config, F_OK) != 0) {
 		free(home_config);
 		return errorf(err, errlen, -ENOENT,
-				"no kubeconfig: not in a cluster and no $HOME/.kube/config");
+			      "no kubeconfig: not in a cluster and no $HOME/.kube/config");
 	}
 	ret = kube_config_from_file(home_config, out, err, errlen);
 	free(home_config);

@@ -106,7 +106,7 @@ static int refresh_token_file(struct kube_token *token, char *err, size_t errlen
 		if (token->value)
 			return 0;
 		return errorf(err, errlen, -errno, "token file %s: %s", token->file,
-				strerror(errno));
+			      strerror(errno));
 	}
 	if (token->value && same_file(token, &st))
 		return 0;
@@ -116,7 +116,7 @@ static int refresh_token_file(struct kube_token *token, char *err, size_t errlen
 	if (rc < 0)
 		return token->value ? 0
 				    : errorf(err, errlen, rc, "token file %s: %s", token->file,
-					       strerror(-rc));
+					     strerror(-rc));
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
 		buf[--n] = '\0';
 	free(token->value);
@@ -259,8 +259,8 @@ int kube_status_error(long status, const char *body, size_t len, const char *met
 	const char *message = json_string_value(json_object_get(st, "message"));
 	int code = status_errno(status, reason);
 	errorf(err, errlen, code, "%s %s: HTTP %ld%s%s: %s", method, path, status,
-		 reason ? " " : "", reason ? reason : "",
-		 message ? message : (st || !len ? "(no message)" : "(not a Status)"));
+	       reason ? " " : "", reason ? reason : "",
+	       message ? message : (st || !len ? "(no message)" : "(not a Status)"));
 	json_decref(st);
 	return code;
 }
