@@ -24,22 +24,6 @@ int64_t cni_monotonic_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Waits for events on fd until the deadline: 0, -ETIMEDOUT or -errno. */
-static int wait_for(int fd, short events, int64_t deadline_ms)
-{
-	for (;;) {
-		int64_t left = deadline_ms - cni_monotonic_ms();
-		if (left <= 0)
-			return -ETIMEDOUT;
-		struct pollfd pfd = {.fd = fd, .events = events};
-		int n = poll(&pfd, 1, left > 0x7fffffff ? 0x7fffffff : (int)left);
-		if (n > 0)
-			return 0;
-		if (n < 0 && errno != EINTR)
-			return -errno;
-	}
-}
-
 int cni_rpc_write_all(int fd, const char *buf, size_t len, int64_t deadline_ms)
 {
 	while (len > 0) {
@@ -53,7 +37,7 @@ int cni_rpc_write_all(int fd, const char *buf, size_t len, int64_t deadline_ms)
 			continue;
 		if (errno != EAGAIN)
 			return -errno;
-		int rc = wait_for(fd, POLLOUT, deadline_ms);
+		int rc = fileio_wait_fd(fd, POLLOUT, deadline_ms);
 		if (rc < 0)
 			return rc;
 	}

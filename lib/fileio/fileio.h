@@ -29,6 +29,10 @@ int fd_write_all(int fd, const void *data, size_t len);
  * as -EAGAIN. Returns 0, -EFBIG, -ENOMEM, -ETIMEDOUT or -errno. */
 int fileio_read_fd(int fd, size_t max, int64_t deadline_ms, char **out, size_t *len);
 
+/* Waits for poll events on fd until deadline_ms (CLOCK_MONOTONIC milliseconds), retrying
+ * EINTR: 0 when they came, -ETIMEDOUT, or -errno. */
+int fileio_wait_fd(int fd, short events, int64_t deadline_ms);
+
 /* Reads the whole file at path (relative to dirfd, or AT_FDCWD) like fileio_read_fd. */
 int fileio_read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len);
 

@@ -15,17 +15,13 @@ static int64_t monotonic_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Waits until fd is readable or the deadline passes: 0, -ETIMEDOUT or -errno; without a
- * deadline (< 0) the EAGAIN stands. */
-static int wait_readable(int fd, int64_t deadline_ms)
+int fileio_wait_fd(int fd, short events, int64_t deadline_ms)
 {
-	if (deadline_ms < 0)
-		return -EAGAIN;
 	for (;;) {
 		int64_t left = deadline_ms - monotonic_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		struct pollfd pfd = {.fd = fd, .events = events};
 		int n = poll(&pfd, 1, left > 0x7fffffff ? 0x7fffffff : (int)left);
 		if (n > 0)
 			return 0;
@@ -71,7 +67,7 @@ int fileio_read_fd(int fd, size_t max, int64_t deadline_ms, char **out, size_t *
 		if (n > 0)
 			used += (size_t)n;
 		else if (errno == EAGAIN || errno == EWOULDBLOCK)
-			rc = wait_readable(fd, deadline_ms);
+			rc = deadline_ms < 0 ? -EAGAIN : fileio_wait_fd(fd, POLLIN, deadline_ms);
 		else if (errno != EINTR)
 			rc = -errno;
 	}
