@@ -3,6 +3,7 @@
  * BIRD can advertise the blocks. coild owns the table wholesale: any other route there is
  * removed. */
 #include "coild/internal.h"
+#include "err/err.h"
 
 #include <errno.h>
 #include <net/if.h>
@@ -39,10 +40,8 @@ int coild_export_routes(struct coild *d, char *err, size_t errlen)
 {
 	struct node_ipam_cidr *cidrs = NULL;
 	size_t n = 0;
-	if (node_ipam_owned_cidrs(d->ipam, &cidrs, &n) < 0) {
-		snprintf(err, errlen, "list owned blocks: out of memory");
-		return -ENOMEM;
-	}
+	if (node_ipam_owned_cidrs(d->ipam, &cidrs, &n) < 0)
+		return errorf(err, errlen, -ENOMEM, "list owned blocks: out of memory");
 	struct nl_route *want = calloc(n ? n : 1, sizeof(*want));
 	int rc = want ? 0 : -ENOMEM;
 	for (size_t i = 0; rc == 0 && i < n; i++) {

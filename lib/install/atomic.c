@@ -1,6 +1,7 @@
 /* Atomic replacement of files: a reader (kubelet, the runtime exec'ing the plugin) sees
  * the old file or the new one, never a partial one. */
 #include "install/install.h"
+#include "err/err.h"
 #include "fileio/fileio.h"
 
 #include <errno.h>
@@ -15,10 +16,8 @@
 int install_mkdir_p(const char *path, mode_t mode, char *err, size_t errlen)
 {
 	char buf[PATH_MAX];
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf) || !*buf) {
-		snprintf(err, errlen, "invalid directory path \"%s\"", path);
-		return -EINVAL;
-	}
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf) || !*buf)
+		return errorf(err, errlen, -EINVAL, "invalid directory path \"%s\"", path);
 	/* Create each prefix that ends before a '/', then the whole path. */
 	for (char *p = buf + 1;; p++) {
 		bool last = *p == '\0';
@@ -31,10 +30,9 @@ int install_mkdir_p(const char *path, mode_t mode, char *err, size_t errlen)
 			snprintf(err, errlen, "cannot create directory %s: %s", buf, strerror(e));
 			return -e;
 		}
-		if (stat(buf, &st) < 0 || !S_ISDIR(st.st_mode)) {
-			snprintf(err, errlen, "cannot create directory %s: not a directory", buf);
-			return -ENOTDIR;
-		}
+		if (stat(buf, &st) < 0 || !S_ISDIR(st.st_mode))
+			return errorf(err, errlen, -ENOTDIR,
+				      "cannot create directory %s: not a directory", buf);
 		if (last)
 			return 0;
 		*p = '/';

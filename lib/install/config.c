@@ -73,16 +73,13 @@ int install_load_netconf(const struct install_config *cfg, char **out, size_t *l
 	*len = 0;
 	if (cfg->netconf && *cfg->netconf) {
 		*out = strdup(cfg->netconf);
-		if (!*out) {
-			snprintf(err, errlen, "out of memory copying CNI_NETCONF");
-			return -ENOMEM;
-		}
+		if (!*out)
+			return errorf(err, errlen, -ENOMEM, "out of memory copying CNI_NETCONF");
 		*len = strlen(*out);
 		return 0;
 	}
-	if (!cfg->netconf_file || !*cfg->netconf_file) {
-		snprintf(err, errlen, "no CNI configuration: set CNI_NETCONF or CNI_NETCONF_FILE");
-		return -EINVAL;
-	}
+	if (!cfg->netconf_file || !*cfg->netconf_file)
+		return errorf(err, errlen, -EINVAL,
+			      "no CNI configuration: set CNI_NETCONF or CNI_NETCONF_FILE");
 	return read_small_file(cfg->netconf_file, out, len, err, errlen);
 }

@@ -4,6 +4,7 @@
  * daemon crashes, not power loss (after a reboot the records are discarded
  * anyway, see the boot_id check). */
 #include "nodeipam/internal.h"
+#include "err/err.h"
 #include "fileio/fileio.h"
 
 #include <dirent.h>
@@ -58,21 +59,18 @@ int store_save(struct node_ipam *ipam, const struct node_ipam_record *r, char *e
 	if (!ipam->alloc_dir)
 		return 0;
 	char name[MAX_ENCODED_NAME + 8];
-	if (record_filename(r, name, sizeof(name)) < 0) {
-		snprintf(err, errlen, "key %s:%s is too long to persist", r->container_id,
-			 r->ifname);
-		return -ENAMETOOLONG;
-	}
+	if (record_filename(r, name, sizeof(name)) < 0)
+		return errorf(err, errlen, -ENAMETOOLONG, "key %s:%s is too long to persist",
+			      r->container_id, r->ifname);
 	json_t *obj =
 	    json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "container_id", r->container_id,
 		      "ifname", r->ifname, "pool", r->pool, "block", r->block, "offset",
 		      (json_int_t)r->offset, "ipv4", r->ipv4, "ipv6", r->ipv6);
 	char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
 	json_decref(obj);
-	if (!text) {
-		snprintf(err, errlen, "cannot encode record %s:%s", r->container_id, r->ifname);
-		return -ENOMEM;
-	}
+	if (!text)
+		return errorf(err, errlen, -ENOMEM, "cannot encode record %s:%s", r->container_id,
+			      r->ifname);
 	int ret = write_file_atomic(ipam->alloc_dir, name, text, err, errlen);
 	free(text);
 	/* -EIO, not the raw errno: a full disk's -ENOSPC must not read as an

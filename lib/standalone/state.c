@@ -87,10 +87,9 @@ int state_save(int dirfd, const char *dir, const char *node, const struct block_
 	       size_t errlen)
 {
 	char *text = state_to_text(node, s);
-	if (!text) {
-		snprintf(err, errlen, "state %s/%s: out of memory", dir, STATE_FILE_NAME);
-		return -ENOMEM;
-	}
+	if (!text)
+		return errorf(err, errlen, -ENOMEM, "state %s/%s: out of memory", dir,
+			      STATE_FILE_NAME);
 	/* Durable: after a power loss the node must still know which blocks it owns. */
 	struct fileio_replace how = {.mode = 0600, .durability = FILEIO_DURABLE};
 	char why[512];
