@@ -170,18 +170,20 @@ static void discard_one(struct node_ipam *ipam, const char *path)
 		log_warn("cannot remove allocation record", "path", path, "error", strerror(errno));
 }
 
-/* Reads a one-line file into buf without the trailing newline. */
+/* Reads a one-line file of less than len bytes into buf without the trailing newline. */
 static int read_line_file(const char *path, char *buf, size_t len)
 {
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	bool ok = fgets(buf, (int)len, f) != NULL;
-	fclose(f);
-	if (!ok)
-		return -EIO;
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return 0;
+	char *text;
+	size_t n;
+	int rc = fileio_read_file_at(AT_FDCWD, path, len - 1, &text, &n);
+	if (rc < 0)
+		return rc;
+	bool empty = n == 0; /* no line at all */
+	n = strcspn(text, "\r\n");
+	memcpy(buf, text, n);
+	buf[n] = '\0';
+	free(text);
+	return empty ? -EIO : 0;
 }
 
 /* Records from before a reboot belong to pods that no longer exist. */
