@@ -32,14 +32,14 @@ void kube_config_free(struct kube_config *config)
 /* Reads a whole (small) file; *out is malloc'd and NUL-terminated. */
 static int read_file(const char *path, char **out, size_t *outlen, char *err, size_t errlen)
 {
-	size_t len;
+	size_t len = 0;
 	int rc = fileio_read_file_at(AT_FDCWD, path, KUBE_CONFIG_FILE_MAX, out, &len);
+	if (outlen)
+		*outlen = len; /* 0 on failure */
 	if (rc == -EFBIG)
 		return errorf(err, errlen, rc, "read %s: too large", path);
 	if (rc < 0)
 		return errorf(err, errlen, rc, "read %s: %s", path, strerror(-rc));
-	if (outlen)
-		*outlen = len;
 	return 0;
 }
 

@@ -521,7 +521,7 @@ static void expect_table(uint32_t table, const char *const *want, size_t n)
 
 static void sync_table(int oif, const char *const *cidrs, size_t n)
 {
-	struct nl_route want[8];
+	struct nl_route want[8] = {0};
 	struct nl_route_set set = {.table = 133, .protocol = 99};
 	for (size_t i = 0; i < n; i++)
 		want[i] = (struct nl_route){.dst = P(cidrs[i]), .oif = oif};
