@@ -1,7 +1,7 @@
-/* Route export: the export table (119 by default) holds exactly one route per address block
- * this node owns, via lo with the pod routes' protocol (30), so that a routing daemon such as
- * BIRD can advertise the blocks. coild owns the table wholesale: any other route there is
- * removed. */
+/* Route export (docs/behaviour/daemon.md): the export table (119 by default) holds exactly one
+ * route per address block this node owns, via lo with the pod routes' protocol (30), so that a
+ * routing daemon such as BIRD can advertise the blocks. coild owns the table wholesale: any
+ * other route there is removed. */
 #include "coild/internal.h"
 #include "err/err.h"
 

@@ -1,5 +1,5 @@
-/* Pod network setup: host and pod veth ends, addresses and routes, with DAD skipped so IPv6 works
- * at once. */
+/* Pod network setup (docs/behaviour/daemon.md, 'Pod network setup'), with DAD skipped so
+ * IPv6 works at once. */
 #include "podnet_internal.h"
 #include "err/err.h"
 
