@@ -61,8 +61,9 @@ struct fileio_replace {
  * see the old file or the new one, never a partial one: writes a temporary file in the
  * same directory, sets its mode, fsyncs it when durable, renames it over name, then fsyncs
  * the directory when durable (filesystems that cannot sync a directory, EINVAL, are
- * accepted: the rename is still atomic there). On failure the temporary file is removed and
- * the old file is left as it was. dir_label names the directory in messages. Returns 0 or a
+ * accepted: the rename is still atomic there). A failure before the rename removes the
+ * temporary file and leaves the old file as it was; a failed directory fsync is reported with
+ * the new file already in place. dir_label names the directory in messages. Returns 0 or a
  * negative errno with the failed step and file in err. */
 int fileio_replace_at(int dirfd, const char *dir_label, const char *name, const void *data,
 		      size_t len, const struct fileio_replace *how, char *err, size_t errlen);
