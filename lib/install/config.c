@@ -1,5 +1,7 @@
 /* The installer's environment and the source of the config text. */
 #include "install/install.h"
+#include "err/err.h"
+#include "fileio/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -56,31 +58,11 @@ static int read_small_file(const char *path, char **out, size_t *len, char *err,
 		snprintf(err, errlen, "cannot open CNI_NETCONF_FILE %s: %s", path, strerror(e));
 		return -e;
 	}
-	char *buf = malloc(INSTALL_MAX_CONFIG + 1);
-	size_t used = 0;
-	int rc = buf ? 0 : -ENOMEM;
-	while (rc == 0 && used <= INSTALL_MAX_CONFIG) {
-		ssize_t n = read(fd, buf + used, INSTALL_MAX_CONFIG + 1 - used);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			rc = -errno;
-		else if (n == 0)
-			break;
-		else
-			used += (size_t)n;
-	}
+	int rc = fileio_read_fd(fd, INSTALL_MAX_CONFIG, -1, out, len);
 	close(fd);
-	if (rc == 0 && used > INSTALL_MAX_CONFIG)
-		rc = -EFBIG;
-	if (rc < 0) {
-		snprintf(err, errlen, "cannot read CNI_NETCONF_FILE %s: %s", path, strerror(-rc));
-		free(buf);
-		return rc;
-	}
-	buf[used] = '\0';
-	*out = buf;
-	*len = used;
+	if (rc < 0)
+		return errorf(err, errlen, rc, "cannot read CNI_NETCONF_FILE %s: %s", path,
+			      strerror(-rc));
 	return 0;
 }
 
@@ -91,16 +73,13 @@ int install_load_netconf(const struct install_config *cfg, char **out, size_t *l
 	*len = 0;
 	if (cfg->netconf && *cfg->netconf) {
 		*out = strdup(cfg->netconf);
-		if (!*out) {
-			snprintf(err, errlen, "out of memory copying CNI_NETCONF");
-			return -ENOMEM;
-		}
+		if (!*out)
+			return errorf(err, errlen, -ENOMEM, "out of memory copying CNI_NETCONF");
 		*len = strlen(*out);
 		return 0;
 	}
-	if (!cfg->netconf_file || !*cfg->netconf_file) {
-		snprintf(err, errlen, "no CNI configuration: set CNI_NETCONF or CNI_NETCONF_FILE");
-		return -EINVAL;
-	}
+	if (!cfg->netconf_file || !*cfg->netconf_file)
+		return errorf(err, errlen, -EINVAL,
+			      "no CNI configuration: set CNI_NETCONF or CNI_NETCONF_FILE");
 	return read_small_file(cfg->netconf_file, out, len, err, errlen);
 }

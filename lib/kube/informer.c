@@ -263,10 +263,10 @@ int kube_informer_new(struct kube_client *client, const struct kube_informer_opt
 		      struct kube_informer **out, char *err, size_t errlen)
 {
 	if (!opts || !opts->res)
-		return kube_err(err, errlen, -EINVAL, "informer: no resource");
+		return errorf(err, errlen, -EINVAL, "informer: no resource");
 	struct kube_informer *inf = calloc(1, sizeof(*inf));
 	if (!inf)
-		return kube_err(err, errlen, -ENOMEM, "informer: out of memory");
+		return errorf(err, errlen, -ENOMEM, "informer: out of memory");
 	inf->client = client;
 	inf->res = *opts->res;
 	inf->resync_ms = opts->resync_ms;
@@ -287,7 +287,7 @@ int kube_informer_new(struct kube_client *client, const struct kube_informer_opt
 		  dup_opt(&inf->field_selector, opts->field_selector);
 	if (ret || !inf->cache || !inf->index_data || !inf->stop) {
 		kube_informer_free(inf);
-		return kube_err(err, errlen, -ENOMEM, "informer: out of memory");
+		return errorf(err, errlen, -ENOMEM, "informer: out of memory");
 	}
 	*out = inf;
 	return 0;
@@ -347,19 +347,18 @@ int kube_informer_add_node_name_index(struct kube_informer *inf, const char *ind
 int kube_informer_start(struct kube_informer *inf, char *err, size_t errlen)
 {
 	if (inf->started)
-		return kube_err(err, errlen, -EBUSY, "informer %s: already started",
-				inf->res.plural);
+		return errorf(err, errlen, -EBUSY, "informer %s: already started", inf->res.plural);
 	int ret = pthread_create(&inf->thread, NULL, informer_main, inf);
 	if (ret)
-		return kube_err(err, errlen, -ret, "informer %s: thread: %s", inf->res.plural,
-				strerror(ret));
+		return errorf(err, errlen, -ret, "informer %s: thread: %s", inf->res.plural,
+			      strerror(ret));
 	inf->started = true;
 	if (inf->resync_ms > 0) {
 		ret = pthread_create(&inf->resync_thread, NULL, resync_main, inf);
 		if (ret) {
 			kube_informer_stop(inf);
-			return kube_err(err, errlen, -ret, "informer %s: resync thread: %s",
-					inf->res.plural, strerror(ret));
+			return errorf(err, errlen, -ret, "informer %s: resync thread: %s",
+				      inf->res.plural, strerror(ret));
 		}
 		inf->resync_started = true;
 	}

@@ -181,8 +181,8 @@ static void release(struct election *e)
 static int fill_defaults(struct kube_leader_opts *o, char *err, size_t errlen)
 {
 	if (!o->ns || !o->name || !o->identity || !*o->identity)
-		return kube_err(err, errlen, -EINVAL,
-				"leader election: lease namespace, name and identity are required");
+		return errorf(err, errlen, -EINVAL,
+			      "leader election: lease namespace, name and identity are required");
 	if (o->lease_duration_ms <= 0)
 		o->lease_duration_ms = 15000;
 	if (o->renew_deadline_ms <= 0)
@@ -191,9 +191,9 @@ static int fill_defaults(struct kube_leader_opts *o, char *err, size_t errlen)
 		o->retry_period_ms = 2000;
 	if (o->renew_deadline_ms >= o->lease_duration_ms ||
 	    o->retry_period_ms >= o->renew_deadline_ms)
-		return kube_err(err, errlen, -EINVAL,
-				"leader election: need retry period < renew "
-				"deadline < lease duration");
+		return errorf(err, errlen, -EINVAL,
+			      "leader election: need retry period < renew "
+			      "deadline < lease duration");
 	return 0;
 }
 
@@ -207,7 +207,7 @@ int kube_leader_run(struct kube_client *client, const struct kube_leader_opts *o
 		return ret;
 	struct kube_stop *lost = kube_stop_new();
 	if (!lost)
-		return kube_err(err, errlen, -ENOMEM, "leader election: out of memory");
+		return errorf(err, errlen, -ENOMEM, "leader election: out of memory");
 	if (acquire(&e)) {
 		log_info("leader election: became leader", "lease", e.o.name, "identity",
 			 e.o.identity);
@@ -220,8 +220,8 @@ int kube_leader_run(struct kube_client *client, const struct kube_leader_opts *o
 		if (ret) {
 			log_warn("leader election: lost the lease", "lease", e.o.name, "error",
 				 err);
-			kube_err(err, errlen, ret, "leader election: lost lease %s/%s", e.o.ns,
-				 e.o.name);
+			errorf(err, errlen, ret, "leader election: lost lease %s/%s", e.o.ns,
+			       e.o.name);
 		}
 		log_info("leader election: stopped leading", "lease", e.o.name, "identity",
 			 e.o.identity);

@@ -18,9 +18,9 @@ static int parse_node(struct yaml_builder *b, yaml_event_t *first, int depth, js
 static int next_event(struct yaml_builder *b, yaml_event_t *ev)
 {
 	if (!yaml_parser_parse(&b->parser, ev))
-		return kube_err(b->err, b->errlen, -EINVAL, "YAML line %zu: %s",
-				b->parser.problem_mark.line + 1,
-				b->parser.problem ? b->parser.problem : "syntax error");
+		return errorf(b->err, b->errlen, -EINVAL, "YAML line %zu: %s",
+			      b->parser.problem_mark.line + 1,
+			      b->parser.problem ? b->parser.problem : "syntax error");
 	return 0;
 }
 
@@ -32,9 +32,9 @@ static int parse_mapping(struct yaml_builder *b, int depth, json_t **out)
 	while ((ret = next_event(b, &ev)) == 0 && ev.type != YAML_MAPPING_END_EVENT) {
 		if (ev.type != YAML_SCALAR_EVENT) {
 			yaml_event_delete(&ev);
-			ret = kube_err(b->err, b->errlen, -EINVAL,
-				       "YAML line %zu: mapping keys must be scalars",
-				       b->parser.mark.line + 1);
+			ret = errorf(b->err, b->errlen, -EINVAL,
+				     "YAML line %zu: mapping keys must be scalars",
+				     b->parser.mark.line + 1);
 			break;
 		}
 		json_t *key =
@@ -42,7 +42,7 @@ static int parse_mapping(struct yaml_builder *b, int depth, json_t **out)
 		yaml_event_delete(&ev);
 		json_t *value = NULL;
 		if (!key)
-			ret = kube_err(b->err, b->errlen, -EINVAL, "YAML: key is not UTF-8");
+			ret = errorf(b->err, b->errlen, -EINVAL, "YAML: key is not UTF-8");
 		else if ((ret = next_event(b, &ev)) == 0)
 			ret = parse_node(b, &ev, depth + 1, &value);
 		if (ret == 0)
@@ -90,14 +90,14 @@ static int parse_node(struct yaml_builder *b, yaml_event_t *first, int depth, js
 	int ret = 0;
 	if (depth > YAML_MAX_DEPTH) {
 		yaml_event_delete(first);
-		return kube_err(b->err, b->errlen, -EINVAL, "YAML: nested deeper than %d",
-				YAML_MAX_DEPTH);
+		return errorf(b->err, b->errlen, -EINVAL, "YAML: nested deeper than %d",
+			      YAML_MAX_DEPTH);
 	}
 	if (type == YAML_SCALAR_EVENT) {
 		*out =
 		    json_stringn((const char *)first->data.scalar.value, first->data.scalar.length);
 		if (!*out)
-			ret = kube_err(b->err, b->errlen, -EINVAL, "YAML: scalar is not UTF-8");
+			ret = errorf(b->err, b->errlen, -EINVAL, "YAML: scalar is not UTF-8");
 	}
 	yaml_event_delete(first);
 	if (type == YAML_SCALAR_EVENT)
@@ -107,8 +107,8 @@ static int parse_node(struct yaml_builder *b, yaml_event_t *first, int depth, js
 	if (type == YAML_SEQUENCE_START_EVENT)
 		return parse_sequence(b, depth, out);
 	if (type == YAML_ALIAS_EVENT)
-		return kube_err(b->err, b->errlen, -EINVAL, "YAML: aliases are not supported");
-	return kube_err(b->err, b->errlen, -EINVAL, "YAML: unexpected event %d", (int)type);
+		return errorf(b->err, b->errlen, -EINVAL, "YAML: aliases are not supported");
+	return errorf(b->err, b->errlen, -EINVAL, "YAML: unexpected event %d", (int)type);
 }
 
 /* Skips stream and document starts to the root node. */
@@ -137,7 +137,7 @@ int kube_yaml_to_json(const char *text, size_t len, json_t **out, char *err, siz
 {
 	struct yaml_builder b = {.err = err, .errlen = errlen};
 	if (!yaml_parser_initialize(&b.parser))
-		return kube_err(err, errlen, -ENOMEM, "YAML: out of memory");
+		return errorf(err, errlen, -ENOMEM, "YAML: out of memory");
 	yaml_parser_set_input_string(&b.parser, (const unsigned char *)text, len);
 	int ret = parse_root(&b, out);
 	yaml_parser_delete(&b.parser);
