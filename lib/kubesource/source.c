@@ -133,7 +133,7 @@ static int make_clients(struct kubesource *ks, const struct kubesource_config *c
 	return ret;
 }
 
-/* Startup step 3 (§5.2): the Node once; its UID owns our BlockRequests. */
+/* At startup, after the clients: the Node once; its UID owns our BlockRequests. */
 static int read_node(struct kubesource *ks, char *err, size_t errlen)
 {
 	json_t *node = NULL;
@@ -172,7 +172,11 @@ int kubesource_open(const struct kubesource_config *cfg, struct kubesource **out
 	memcpy(ks->node, cfg->node_name, strlen(cfg->node_name) + 1);
 	ks->kube = cfg->kube;
 	ks->acquire_timeout_ms = cfg->acquire_timeout_ms > 0 ? cfg->acquire_timeout_ms : 10000;
-	latch_init(&ks->latch);
+	if (latch_init(&ks->latch) < 0) {
+		free(ks);
+		snprintf(err, errlen, "kubesource: cannot set up the request latch");
+		return -ENOMEM;
+	}
 	int ret = make_clients(ks, cfg, err, errlen);
 	if (ret == 0)
 		ret = read_node(ks, err, errlen);
