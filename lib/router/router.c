@@ -17,7 +17,7 @@ struct router {
 	struct kube_client *client; /* borrowed */
 	struct kube_informer *blocks;
 	char *node;
-	char labels[320]; /* node="<escaped name>" */
+	char labels[320]; /* node="<name>", from metrics_labels */
 	long interval_ms;
 	router_sync_fn sync;
 	void *sync_arg;
@@ -51,27 +51,6 @@ static void on_block_delete(void *arg, const json_t *obj)
 	post_token(arg);
 }
 
-/* Prometheus label value escaping: backslash, double quote and newline. */
-static int format_labels(const char *node, char *buf, size_t len)
-{
-	size_t o = 0;
-	int n = snprintf(buf, len, "node=\"");
-	o = (size_t)n;
-	for (const char *p = node; *p; p++) {
-		const char *piece = *p == '\\'	 ? "\\\\"
-				    : *p == '"'	 ? "\\\""
-				    : *p == '\n' ? "\\n"
-						 : NULL;
-		size_t plen = piece ? strlen(piece) : 1;
-		if (o + plen + 2 >= len)
-			return -ENAMETOOLONG;
-		memcpy(buf + o, piece ? piece : p, plen);
-		o += plen;
-	}
-	memcpy(buf + o, "\"", 2);
-	return 0;
-}
-
 static int declare_metrics(struct router *r)
 {
 	int rc = metrics_declare(r->metrics, METRIC_SYNCS, METRIC_COUNTER,
@@ -98,7 +77,7 @@ static int init_router(struct router *r, struct kube_client *client,
 		snprintf(err, errlen, "router: out of memory");
 		return -ENOMEM;
 	}
-	if (format_labels(cfg->node_name, r->labels, sizeof(r->labels)) < 0) {
+	if (metrics_labels(r->labels, sizeof(r->labels), "node", cfg->node_name, NULL) < 0) {
 		snprintf(err, errlen, "router: node name too long: %s", cfg->node_name);
 		return -ENAMETOOLONG;
 	}
