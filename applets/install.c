@@ -25,10 +25,12 @@ static const char usage[] =
     "Old config lists holding a coil plugin are removed; other files are left alone.\n";
 
 static double sleep_seconds = 6;
+static bool version;
 
 static const struct flag install_flags[] = {
     {"sleep", FLAG_DURATION, &sleep_seconds,
      "time to wait after installing, so kubelet (rescans every 5s) sees the config"},
+    {"version", FLAG_BOOL, &version, "print the version and exit"},
 };
 
 /* Waits the whole interval even when a signal interrupts nanosleep. */
@@ -49,6 +51,10 @@ int install_main(int argc, char **argv)
 		if (rc < 0)
 			fprintf(stderr, "coil install: %s\n", err);
 		return rc < 0 ? 2 : 0;
+	}
+	if (version) {
+		printf("coil-installer version %s\n", COIL_COMPAT_VERSION);
+		return 0;
 	}
 	if (sleep_seconds < 0) {
 		fprintf(stderr, "coil install: --sleep must not be negative\n");
