@@ -131,6 +131,8 @@ int runtime_start(const struct runtime_opts *opts, struct runtime **out, char *e
 		runtime_stop(rt);
 		return rc;
 	}
+	log_debug("runtime started", "metrics_addr", opts->metrics_addr, "health_addr",
+		  opts->health_addr);
 	*out = rt;
 	return 0;
 }
