@@ -25,12 +25,10 @@ static const char usage[] =
     "Old config lists holding a coil plugin are removed; other files are left alone.\n";
 
 static double sleep_seconds = 6;
-static bool version;
 
 static const struct flag install_flags[] = {
     {"sleep", FLAG_DURATION, &sleep_seconds,
      "time to wait after installing, so kubelet (rescans every 5s) sees the config"},
-    {"version", FLAG_BOOL, &version, "print the version and exit"},
 };
 
 /* Waits the whole interval even when a signal interrupts nanosleep. */
@@ -45,14 +43,18 @@ static void sleep_for(double seconds)
 int install_main(int argc, char **argv)
 {
 	char err[1024];
-	int rc = flags_parse(install_flags, sizeof(install_flags) / sizeof(install_flags[0]), argc,
-			     argv, usage, err, sizeof(err));
+	/* The common flags too (--version, the logging flags, accepted without effect). */
+	struct flags_common common;
+	flags_common_init(&common);
+	int rc =
+	    flags_parse_program(install_flags, sizeof(install_flags) / sizeof(install_flags[0]),
+				&common, argc, argv, usage, err, sizeof(err));
 	if (rc != 0) {
 		if (rc < 0)
 			fprintf(stderr, "coil install: %s\n", err);
 		return rc < 0 ? 2 : 0;
 	}
-	if (version) {
+	if (common.version) {
 		printf("coil-installer version %s\n", COIL_COMPAT_VERSION);
 		return 0;
 	}

@@ -1,4 +1,4 @@
-/* The pool manager (§4.2, §4.3): per pool, the set of allocated block indices rebuilt from a
+/* The pool manager: per pool, the set of allocated block indices rebuilt from a
  * direct list of its AddressBlocks, and the carving of the lowest free block. One mutex per
  * pool serializes its syncs and carves; map_lock guards the list of pools. Pool states are
  * reference counted so that DropPool cannot free a state another thread is using. */
@@ -121,7 +121,8 @@ static int list_pool_blocks(struct ipamctl_pool_manager *pm, const char *pool, j
 			     errlen);
 }
 
-/* SyncBlocks (§4.2). Called with state->lock held. */
+/* SyncBlocks: rebuilds the pool's allocated index set and both gauges from a direct list of
+ * the pool's AddressBlocks. Called with state->lock held. */
 static int sync_blocks(struct ipamctl_pool_manager *pm, struct pool_state *state, char *err,
 		       size_t errlen)
 {
@@ -257,7 +258,8 @@ int ipamctl_pool_manager_is_used(struct ipamctl_pool_manager *pm, const char *po
 	return ret;
 }
 
-/* Reads the pool and carves block `index` of it into *block (§4.3 steps 2-4). */
+/* Reads the pool, finds the subnet holding block `index` and makes the AddressBlock object
+ * for it (owned by the pool, labelled with pool and node) into *block. */
 static int build_block(struct ipamctl_pool_manager *pm, const char *pool_name, uint64_t index,
 		       const char *node, const char *request_uid, json_t **block, char *err,
 		       size_t errlen)

@@ -1,7 +1,6 @@
 #!/usr/bin/python3
 """The built `coil ipam-controller` against the test API server (deploy/crd applied):
-flags, probes and metrics, AddressPool admission through the API server (spec ipam.md §9.3),
-end-to-end carving, losing the lease, and leader fail-over between two processes.
+flags, probes and metrics, AddressPool admission through the API server, end-to-end carving, losing the lease, and leader fail-over between two processes.
 
 Usage: test_controller.py /path/to/coil      (ctest label "ipamctl")
 Tests never skip: a missing tool (openssl, python3-yaml) is a failure."""
@@ -270,11 +269,13 @@ class FlagsTest(Base):
             self.assertIn(text, r.stdout)
 
     def test_bad_flags(self):
+        # Like upstream's cobra programs: the error, then the usage, and status 1.
         r = self.run_coil("ipam-controller", "--no-such-flag")
-        self.assertEqual(r.returncode, 2)
-        self.assertIn("unknown flag", r.stderr)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("Error: unknown flag: --no-such-flag", r.stderr)
+        self.assertIn("Usage:", r.stderr)
         r = self.run_coil("ipam-controller", "--gc-interval", "often")
-        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.returncode, 1)
 
     def test_invalid_webhook_address(self):
         api = self.start_api()
@@ -284,7 +285,7 @@ class FlagsTest(Base):
 
 
 class AdmissionTest(Base):
-    """§9.3 through the API server, which calls the controller's webhooks over HTTPS."""
+    """AddressPool admission through the API server, which calls the controller's webhooks over HTTPS."""
 
     def setUp(self):
         super().setUp()
