@@ -51,8 +51,20 @@ no_flag_error() { # no_flag_error NAME ARGS...: runs, expects a logged startup f
 	check "$name $*: no flag error" bash -c '! grep -q "^Error:\|^Usage:" <<<"$1"' _ "$out"
 	check "$name $*: got past the flags" grep -q '^{"level":"error"' <<<"$out"
 }
-no_flag_error coil-ipam-controller --zap-stacktrace-level=panic
-no_flag_error coil-router --zap-stacktrace-level=panic
+# manifest_args FILE: the `args:` list of the manifest's container, one per line.
+manifest_args() {
+	awk '/^ *args:/ { on = 1; next } on && /^ *- / { sub(/^ *- */, ""); print; next } { on = 0 }' "$1"
+}
+DEPLOY=$TEST_DIR/../../deploy
+mapfile -t controller_args < <(manifest_args "$DEPLOY/pod/coil-ipam-controller.yaml")
+mapfile -t router_args < <(manifest_args "$DEPLOY/router/coil-router.yaml")
+mapfile -t daemon_args < <(manifest_args "$DEPLOY/pod/coild.yaml")
+check "the manifests have args lists" test "${#controller_args[@]}" -gt 0 -a \
+	"${#router_args[@]}" -gt 0 -a "${#daemon_args[@]}" -gt 0
+no_flag_error coil-ipam-controller "${controller_args[@]}"
+no_flag_error coil-router "${router_args[@]}"
+# Upstream's standalone-egress DaemonSet (egress only, which this build does not do yet).
+no_flag_error coild --enable-ipam=false --enable-egress=true --pod-table-id=0 --protocol-id=2
 no_flag_error coil-ipam-controller --zap-stacktrace-level=panic -v=2 --logtostderr \
 	--zap-encoder=json --zap-time-encoding=epoch --vmodule=x=1 --stderrthreshold=INFO
 no_flag_error coil-router -v 4 --alsologtostderr --log_file_max_size 10 --skip_headers \
@@ -61,7 +73,7 @@ no_flag_error coil-router -v 4 --alsologtostderr --log_file_max_size 10 --skip_h
 make_netns "$NODE"
 
 # The DaemonSet's args, with the flags that make the test's daemon standalone.
-start_daemon --zap-stacktrace-level=panic --enable-ipam=true --enable-egress=true
+start_daemon "${daemon_args[@]}"
 check "coild starts with the DaemonSet's args" kill -0 "$DAEMON_PID"
 stop_daemon
 check_eq "it stops with status 0" 0 "$DAEMON_STATUS"
