@@ -115,8 +115,8 @@ static void rotator_failed(void *arg, const char *err)
 	kube_stop_signal(state.stop);
 }
 
-/* Certificate rotation runs on every replica, before and apart from the election: every
- * replica serves the webhooks, so every replica needs the current pair. */
+/* Rotation mode (--enable-cert-rotation): runs on every replica, before and apart from the
+ * election. */
 static int start_cert_rotation(char *err, size_t errlen)
 {
 	struct certrotate_opts ro = {.client = state.client,

@@ -1,4 +1,5 @@
-/* Removal of coil's old config lists from the CNI config dir (quirk Q9, fixed). */
+/* Removal of coil's old config lists from the CNI config dir (other CNIs' lists stay,
+ * unlike upstream's removal of every name containing "conflist"). */
 #include "install/install.h"
 
 #include <dirent.h>

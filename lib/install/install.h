@@ -1,8 +1,9 @@
 /* coil install (upstream coil-installer): puts the coil plugin binary into the host's CNI
  * bin dir and the CNI network configuration list into the host's CNI config dir
- * (cni-and-node.md §5). Both files are replaced atomically (temp file in the same
+ * (docs/applets/install.md). Both files are replaced atomically (temp file in the same
  * directory, fsync, chmod, rename), so a runtime never sees a half-written one.
- * Unlike upstream (quirk Q9) only coil's own old config lists are removed. */
+ * Unlike upstream, which deletes every file whose name contains "conflist", only coil's own
+ * old config lists are removed. */
 #ifndef COIL_INSTALL_H
 #define COIL_INSTALL_H
 
@@ -75,7 +76,7 @@ int install_open_source(const char *path, int *fd, char *err, size_t errlen);
 int install_copy_atomic(int src_fd, const char *src_name, const char *dir, const char *name,
 			mode_t mode, char *err, size_t errlen);
 
-/* Quirk Q9, fixed: upstream deletes every non-directory entry of dir whose name contains
+/* Upstream quirk, fixed: upstream deletes every non-directory entry of dir whose name contains
  * "conflist". We delete such an entry only when it is a regular file (not a symlink), is
  * not keep_name, and holds a coil config list (install_is_coil_conflist). Other CNIs'
  * files stay; those a runtime would pick before keep_name are logged as a warning.

@@ -1,4 +1,5 @@
-/* The installer's procedure (cni-and-node.md §5), with quirk Q9 fixed. */
+/* The installer's procedure (docs/applets/install.md): validate, write the config, remove
+ * coil's old config lists only, install the binary. */
 #include "install/install.h"
 
 #include <errno.h>

@@ -121,8 +121,9 @@ static int list_pool_blocks(struct ipamctl_pool_manager *pm, const char *pool, j
 			     errlen);
 }
 
-/* SyncBlocks: rebuilds the pool's allocated index set and both gauges from a direct list of
- * the pool's AddressBlocks. Called with state->lock held. */
+/* Re-reads the pool (max blocks gauge) and rebuilds its index set from a direct list of its
+ * blocks (allocated gauge); blocks being deleted still hold their index. Called with
+ * state->lock held. */
 static int sync_blocks(struct ipamctl_pool_manager *pm, struct pool_state *state, char *err,
 		       size_t errlen)
 {
@@ -258,8 +259,8 @@ int ipamctl_pool_manager_is_used(struct ipamctl_pool_manager *pm, const char *po
 	return ret;
 }
 
-/* Reads the pool, finds the subnet holding block `index` and makes the AddressBlock object
- * for it (owned by the pool, labelled with pool and node) into *block. */
+/* Reads the pool and carves block `index` of it into *block; a pool being deleted gives
+ * no new blocks (ErrNoBlock). */
 static int build_block(struct ipamctl_pool_manager *pm, const char *pool_name, uint64_t index,
 		       const char *node, const char *request_uid, json_t **block, char *err,
 		       size_t errlen)

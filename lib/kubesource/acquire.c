@@ -1,5 +1,4 @@
-/* acquire(): a new block through a BlockRequest, when no block of the node has a free
- * address.
+/* acquire(): a new block through a BlockRequest (docs/behaviour/daemon.md, 'Getting a block').
  * The node IPAM holds the pool's lock around this call, so one request per pool and node is
  * in flight, which the shared name req-<pool>-<node> requires. */
 #include "kubesource/internal.h"

@@ -1,7 +1,7 @@
 /* The hand-off from the BlockRequest watcher to the acquisition waiting for its request
- * (the daemon asks for a block with a BlockRequest and waits for its status): results are kept
- * keyed by the request's UID, so a result that arrives before the waiter starts waiting is not
- * lost, and results of other (stale) requests never wake the wrong waiter. Thread-safe. */
+ * (lossless): results are kept keyed by the request's UID, so a result that arrives
+ * before the waiter starts waiting is not lost, and results of other (stale) requests never
+ * wake the wrong waiter. Thread-safe. */
 #ifndef COIL_KUBESOURCE_LATCH_H
 #define COIL_KUBESOURCE_LATCH_H
 

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """The built `coil ipam-controller` against the test API server (deploy/crd applied):
-flags, probes and metrics, AddressPool admission through the API server, end-to-end carving, losing the lease, and leader fail-over between two processes.
+flags, probes and metrics, AddressPool admission through the API server (upstream's cases),
+end-to-end carving, losing the lease, and leader fail-over between two processes.
 
 Usage: test_controller.py /path/to/coil      (ctest label "ipamctl")
 Tests never skip: a missing tool (openssl, python3-yaml) is a failure."""
@@ -285,7 +286,8 @@ class FlagsTest(Base):
 
 
 class AdmissionTest(Base):
-    """AddressPool admission through the API server, which calls the controller's webhooks over HTTPS."""
+    """Upstream's AddressPool admission cases through the API server, which calls the
+    controller's webhooks over HTTPS."""
 
     def setUp(self):
         super().setUp()

@@ -1,4 +1,5 @@
-/* Quirk Q9 fixed: only coil's own old config lists leave the config dir. */
+/* Upstream's removal of every "conflist" fixed: only coil's own old config lists leave the
+ * config dir. */
 #include "suites.h"
 
 #include <errno.h>
