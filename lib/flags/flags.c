@@ -202,8 +202,7 @@ static int parse_one(const struct flag_set *sets, size_t nsets, int argc, char *
 		value = argv[++(*i)];
 	}
 	if (set_value(f, value) < 0) {
-		snprintf(err, errlen, "invalid argument \"%s\" for \"--%s\" flag", value,
-			 f->name);
+		snprintf(err, errlen, "invalid argument \"%s\" for \"--%s\" flag", value, f->name);
 		return -EINVAL;
 	}
 	return 0;
