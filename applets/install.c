@@ -43,12 +43,20 @@ static void sleep_for(double seconds)
 int install_main(int argc, char **argv)
 {
 	char err[1024];
-	int rc = flags_parse(install_flags, sizeof(install_flags) / sizeof(install_flags[0]), argc,
-			     argv, usage, err, sizeof(err));
+	/* The common flags too (--version, the logging flags, accepted without effect). */
+	struct flags_common common;
+	flags_common_init(&common);
+	int rc =
+	    flags_parse_program(install_flags, sizeof(install_flags) / sizeof(install_flags[0]),
+				&common, argc, argv, usage, err, sizeof(err));
 	if (rc != 0) {
 		if (rc < 0)
 			fprintf(stderr, "coil install: %s\n", err);
 		return rc < 0 ? 2 : 0;
+	}
+	if (common.version) {
+		printf("coil-installer version %s\n", COIL_COMPAT_VERSION);
+		return 0;
 	}
 	if (sleep_seconds < 0) {
 		fprintf(stderr, "coil install: --sleep must not be negative\n");
