@@ -89,6 +89,12 @@ static int install_files(const struct install_config *cfg, const char *netconf, 
 					  err, errlen);
 	if (rc >= 0)
 		rc = install_binary(cfg, src_fd, err, errlen);
+	/* Without a static build next to it (a build tree, or an image missing it) the host gets
+	 * this executable, which needs the host's glibc and libmnl: say so. */
+	if (rc == 0 && !cfg->standalone_path && strcmp(cfg->coil_path, INSTALL_SELF_EXE) == 0)
+		log_warn("no " INSTALL_STATIC_NAME " next to this executable: installed this one, "
+			 "which needs the host's shared libraries",
+			 "dir", cfg->bin_dir);
 	if (rc == 0)
 		log_info("installed the coil plugin", "dir", cfg->bin_dir, "source", cfg->coil_path,
 			 "standalone_path", cfg->standalone_path ? cfg->standalone_path : "");
