@@ -17,7 +17,7 @@ static const char usage[] =
     "ADD, DEL, CHECK, STATUS and GC to coild over the UNIX socket named by the\n"
     "netconf's \"socket\" (default " CNI_DEFAULT_SOCKET ") and answers VERSION itself.\n"
     "Environment: CNI_COMMAND, CNI_CONTAINERID, CNI_NETNS, CNI_IFNAME, CNI_ARGS,\n"
-    "CNI_PATH, CNI_NETNS_OVERRIDE (CNI spec 1.1; versions 0.3.1 0.4.0 1.0.0 1.1.0).\n";
+    "CNI_PATH, CNI_NETNS_OVERRIDE (CNI 1.1; versions 0.3.1 0.4.0 1.0.0 1.1.0).\n";
 
 /* Reads stdin to EOF into a malloc'd, NUL-terminated buffer. */
 static int read_stdin(char **out, size_t *len, struct cni_error *err)

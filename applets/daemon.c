@@ -273,7 +273,7 @@ static int check_options(const char **node_name, char *err, size_t len)
 }
 
 /* --clear-routes-on-shutdown: standalone always; with Kubernetes only when this Node is gone
- * (ipam.md §5.9), asked with a 10 s bound. */
+ * (a direct GET answering NotFound), asked with a 10 s bound. */
 static void clear_routes_on_shutdown(void)
 {
 	char err[1024];

@@ -239,7 +239,7 @@ static void rotator_failed(void *arg, const char *err)
 	kube_stop_signal(state.stop);
 }
 
-/* Rotation mode (spec ipam.md §4.7): runs on every replica, before and apart from the
+/* Rotation mode (--enable-cert-rotation): runs on every replica, before and apart from the
  * election. */
 static int start_cert_rotation(char *err, size_t errlen)
 {

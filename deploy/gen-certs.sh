@@ -1,6 +1,6 @@
 #!/bin/bash
 # Makes the AddressPool webhook's certificates for an install with certificates made at install
-# time (ipam.md §4.7, "manual" mode; upstream's `make certs`): a CA and a server certificate for
+# time (the default "manual" mode; upstream's `make certs`): a CA and a server certificate for
 # coilv2-ipam-webhook-service.kube-system.svc, written as
 #   OUT/webhook-secret.yaml             Secret coilv2-ipam-webhook-server-cert (kubernetes.io/tls:
 #                                       ca.crt, tls.crt, tls.key), mounted by the controller

@@ -1,4 +1,5 @@
-/* Deciding what to regenerate: the CA first, then the server certificate (spec ipam.md §4.7). */
+/* Deciding what to regenerate: the CA first (missing, invalid or expiring within 90 days
+ * renews everything), then the server certificate alone. */
 #include <errno.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>

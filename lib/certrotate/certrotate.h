@@ -1,9 +1,9 @@
-/* Self-managed webhook certificates of coil-ipam-controller (spec ipam.md §4.7, rotation
- * mode): a CA and a server certificate kept in Secret kube-system/coilv2-ipam-webhook-server-cert
- * (updated, never created), the CA injected as caBundle into both webhook configurations, and
- * tls.crt/tls.key written into the webhook's --cert-dir. Checked at start, every 12 h and
- * whenever the Secret or a configuration changes; nothing is written when nothing changed, so
- * our own writes do not feed a loop (upstream #374).
+/* Self-managed webhook certificates of coil-ipam-controller (--enable-cert-rotation, see
+ * docs/applets/ipam-controller.md): a CA and a server certificate kept in Secret
+ * kube-system/coilv2-ipam-webhook-server-cert (updated, never created), the CA injected as caBundle
+ * into both webhook configurations, and tls.crt/tls.key written into the webhook's --cert-dir.
+ * Checked at start, every 12 h and whenever the Secret or a configuration changes; nothing is
+ * written when nothing changed, so our own writes do not feed a loop (upstream cybozu-go/coil#374).
  *
  * Functions that can fail return 0 or a negative errno and write a message naming the object
  * into err (errlen bytes). */

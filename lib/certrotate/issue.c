@@ -1,4 +1,5 @@
-/* Issuing the CA and the server certificate with GnuTLS (spec ipam.md §4.7). */
+/* Issuing the CA and the server certificate with GnuTLS (names, key sizes and lifetimes as
+ * upstream's rotator: docs/applets/ipam-controller.md). */
 #include <errno.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>

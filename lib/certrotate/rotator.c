@@ -1,6 +1,6 @@
 /* The rotator thread: one round at start, then on every watched change and every interval.
  * A round writes nothing when nothing changed, so the events of our own writes only cause one
- * more read-only round: no busy loop (upstream #374). */
+ * more read-only round: no busy loop (upstream cybozu-go/coil#374). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>

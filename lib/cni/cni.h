@@ -23,7 +23,7 @@
 
 /* ---- errors (error.c) ------------------------------------------------------ */
 
-/* Codes of the CNI spec 1.1 (and libcni's 8); anything coild reports is 999. */
+/* Codes of the CNI specification 1.1 (and libcni's 8); anything coild reports is 999. */
 enum cni_error_code {
 	CNI_ERR_INCOMPATIBLE_VERSION = 1,
 	CNI_ERR_UNSUPPORTED_FIELD = 2,
@@ -336,8 +336,8 @@ int cni_rpc_call(const char *socket_path, const struct cni_rpc_request *req, int
 int cni_plugin_prepare(const struct cni_env *env, const char *stdin_text, size_t stdin_len,
 		       struct cni_netconf *conf, struct cni_args *args, struct cni_error *err);
 
-/* Fills req (§1.5) from the prepared invocation; ips and interfaces from a
- * prevResult. Strings are borrowed from env, conf and args. */
+/* Fills req (docs/behaviour/cni-plugin.md, 'Requests') from the prepared invocation;
+ * ips and interfaces from a prevResult. Strings are borrowed from env, conf and args. */
 int cni_plugin_build_request(const struct cni_env *env, const struct cni_netconf *conf,
 			     const struct cni_args *args, const char *stdin_text, size_t stdin_len,
 			     struct cni_rpc_request *req, struct cni_error *err);

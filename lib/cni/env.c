@@ -1,4 +1,5 @@
-/* The plugin's environment variables (CNI spec §"Parameters", libcni's skel rules)
+/* The plugin's environment variables (the CNI specification's "Parameters"
+ * section, libcni's skel rules)
  * and the identifier checks that go with them. */
 #include "cni/cni.h"
 

@@ -32,7 +32,7 @@ int cni_plugin_prepare(const struct cni_env *env, const char *stdin_text, size_t
 	return cni_args_parse(env->args, args, err);
 }
 
-/* §1.5: with a prevResult, coild learns its addresses (without prefix) and
+/* With a prevResult (chained), coild learns its addresses (without prefix) and
  * which interfaces are inside the sandbox. */
 static int add_chained_fields(const struct cni_result *prev, struct cni_rpc_request *req,
 			      struct cni_error *err)

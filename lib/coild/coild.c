@@ -7,7 +7,7 @@
 
 #include "log/log.h"
 
-/* Startup rebuild (spec cni-and-node.md §3.9): every host veth with a COIL alias is a
+/* Startup rebuild (docs/behaviour/daemon.md): every host veth with a COIL alias is a
  * running pod; its addresses come from the pod table. They are registered so that they
  * are never handed out again, and the pods are left untouched. */
 static int restore_pods(struct coild *d, char *err, size_t errlen)

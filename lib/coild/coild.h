@@ -1,6 +1,6 @@
 /* The node daemon (coild): serves the CNI plugin's requests over the UNIX socket, hands out
  * addresses through the node IPAM, sets up pod networks, and exports this node's blocks to
- * the export routing table. It gets its blocks from a block source (standalone or, later,
+ * the export routing table. It gets its blocks from a block source (standalone or
  * Kubernetes) and knows nothing else about where they come from. */
 #ifndef COIL_COILD_H
 #define COIL_COILD_H
@@ -18,7 +18,7 @@ struct coild_config {
 	uint32_t export_table;	     /* --export-table-id (119) */
 	const char *state_dir;	     /* allocation records; NULL = memory only */
 	const char *default_pool;    /* the pool STATUS reports on ("default") */
-	bool register_from_main;     /* --register-from-main: also read main-table pod routes */
+	bool register_from_main;     /* --register-from-main: accepted, unused (table 116 only) */
 	/* Kubernetes mode: looks the pod up on ADD; K8S_POD_NAME and K8S_POD_NAMESPACE are then
 	 * required and a failure is "failed to get pod" (-EAGAIN: CNI code 11). NULL
 	 * (standalone): no lookup, lenient about missing pod arguments. */

@@ -1,4 +1,4 @@
-/* Route export (spec ipam.md §5.9): the export table (119) holds exactly one route per
+/* Route export (docs/behaviour/daemon.md): the export table (119) holds exactly one route per
  * block this node owns, via lo with protocol 30, so that BIRD can advertise them. coild
  * owns the table wholesale. */
 #include "coild/internal.h"

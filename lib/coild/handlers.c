@@ -1,5 +1,5 @@
-/* ADD, DEL, CHECK, STATUS and GC as coild serves them (spec cni-and-node.md §3), with the
- * error messages of §2.4. Every failure reaches the plugin as code 999 with the outer
+/* ADD, DEL, CHECK, STATUS and GC as coild serves them, with upstream's error messages (see
+ * docs/behaviour/daemon.md, 'Errors'). Every failure reaches the plugin as code 999 with the outer
  * message, except "try again later" conditions (code 11) and STATUS (50). */
 #include "coild/internal.h"
 

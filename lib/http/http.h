@@ -1,5 +1,6 @@
-/* A small HTTP server for metrics, health probes and (later) webhooks, on libmicrohttpd,
- * which does the HTTP parsing and connection handling for us (one internal thread). */
+/* A small HTTP server for metrics and health probes, on libmicrohttpd, which does the HTTP
+ * parsing and connection handling for us (one internal thread). The webhooks' HTTPS server
+ * (lib/webhook) uses only its listen-address parser. */
 #ifndef COIL_HTTP_H
 #define COIL_HTTP_H
 

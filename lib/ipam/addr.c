@@ -94,7 +94,7 @@ static void format_v6(const uint8_t *bytes, char *out)
 	for (int i = 0; i < 8; i++)
 		groups[i] = (unsigned)bytes[2 * i] << 8 | bytes[2 * i + 1];
 
-	/* RFC 5952 §4.2: compress the longest run of >= 2 zero groups, the
+	/* RFC 5952 section 4.2: compress the longest run of >= 2 zero groups, the
 	 * first one when runs tie. */
 	int best_start = -1, best_len = 1;
 	for (int i = 0; i < 8;) {

@@ -1,4 +1,4 @@
-/* The allocator of the addresses inside one block (§5.4): a bitmap where bit i
+/* The allocator of the addresses inside one block: a bitmap where bit i
  * is address base+i of each family; hands out the next free bit after the
  * last one handed out, wrapping around, so a freed address is not reused
  * immediately. */

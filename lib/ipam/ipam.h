@@ -1,7 +1,8 @@
 /* Pure IPAM arithmetic (no I/O, no locks): IPv4/IPv6 addresses and CIDRs,
  * AddressPool subnet sets, carving pool-wide block indices into block CIDRs,
  * and the allocator of the addresses inside one block.
- * Behaviour follows upstream Coil v2 (spec ipam.md §2.2, §2.8, §4.3, §5.4).
+ * Behaviour follows upstream Coil v2 (docs/behaviour/objects.md, 'Subnet sets' and
+ * 'Canonical CIDR text'; docs/behaviour/daemon.md, 'Address allocation').
  *
  * Every function that can fail returns 0 (or a non-negative result) or a
  * negative errno; none allocates memory except block_alloc_new(). */
@@ -126,7 +127,7 @@ struct ipam_pool {
  * contribute nothing. */
 uint64_t ipam_pool_max_blocks(const struct ipam_pool *pool);
 
-/* Carves pool-wide block `index` by walking the subnets in order (§4.3).
+/* Carves pool-wide block `index` by walking the subnets in order.
  * -ENOSPC ("out of blocks") when index is past the pool or > 2147483647,
  * -EINVAL when a subnet on the way does not validate. */
 int ipam_pool_get_block(const struct ipam_pool *pool, uint64_t index, struct ipam_block_cidrs *out,

@@ -1,4 +1,5 @@
-/* Pool-wide block indices: walking an AddressPool's subnets in order (§4.3). */
+/* Pool-wide block indices: walking an AddressPool's subnets in order, each contributing
+ * 2^(host bits - blockSizeBits) blocks. */
 #include "ipam/ipam.h"
 
 #include <errno.h>

@@ -118,8 +118,8 @@ int subnet_set_get_block(const struct subnet_set *set, uint64_t n, int block_bit
 	int host = sizing_host_bits(set, block_bits);
 	if (host < 0)
 		return host;
-	/* Like upstream, n is not checked against the capacity (the §9.1
-	 * vectors carve past the end of the subnet); only leaving the address
+	/* Like upstream, n is not checked against the capacity (upstream's
+	 * test vectors carve past the end of the subnet); only leaving the address
 	 * space is an error. The pool walk never asks past the end. */
 	if (set->ipv4 && carve_field(set->ipv4, n, block_bits, out->ipv4) < 0)
 		return -ERANGE;

@@ -1,4 +1,5 @@
-/* The orphan-block garbage collector (§4.6): blocks whose node label names no Node. */
+/* The orphan-block garbage collector: blocks whose node label names no Node (a missing label
+ * counts as "", so such a block is orphaned too). */
 #include "ipamctl.h"
 #include "log/log.h"
 #include "objects.h"

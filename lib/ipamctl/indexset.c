@@ -1,4 +1,4 @@
-/* Sorted-array index set with lowest-free lookup (§4.3 step 1). */
+/* Sorted-array index set with lowest-free lookup (blocks are carved lowest index first). */
 #include "indexset.h"
 
 #include <errno.h>

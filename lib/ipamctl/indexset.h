@@ -1,4 +1,4 @@
-/* The allocated block indices of one pool (§4.2): a sorted array of distinct indices, so the
+/* The allocated block indices of one pool: a sorted array of distinct indices, so the
  * memory is bounded by the number of blocks rather than by the largest index a hand-made block
  * might carry (indices go up to 2^31 - 1). Not thread-safe: the pool's lock guards it. */
 #ifndef COIL_IPAMCTL_INDEXSET_H

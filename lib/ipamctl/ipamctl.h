@@ -1,4 +1,4 @@
-/* coil-ipam-controller (spec ipam.md §4): the pool manager that carves AddressBlocks, the
+/* coil-ipam-controller (see docs/behaviour/): the pool manager that carves AddressBlocks, the
  * AddressPool and BlockRequest reconcilers, the orphan-block garbage collector, and the
  * controller that runs them (informers, work queues, worker threads) while this replica leads.
  *
@@ -33,7 +33,7 @@
 /* Declares the two coil_controller_* gauges in m (idempotent). */
 int ipamctl_metrics_declare(struct metrics *m);
 
-/* ---- the pool manager (§4.2, §4.3) ------------------------------------ */
+/* ---- the pool manager: pool state and carving ----------------------- */
 
 struct ipamctl_pool_manager;
 
@@ -75,17 +75,17 @@ struct ipamctl_pools ipamctl_pool_manager_ops(struct ipamctl_pool_manager *pm);
 
 /* ---- reconcilers: one call handles one object; < 0 means "retry with backoff" ---- */
 
-/* AddressPool `name` (§4.4): drop state when gone, sync, remove the finalizer of a pool being
+/* AddressPool `name`: drop state when gone, sync, remove the finalizer of a pool being
  * deleted once no block uses it. */
 int ipamctl_reconcile_pool(struct kube_client *client, const struct ipamctl_pools *pools,
 			   const char *name, char *err, size_t errlen);
 
-/* BlockRequest `name` (§4.5): answer a request without conditions with a block (reusing one
+/* BlockRequest `name`: answer a request without conditions with a block (reusing one
  * already carved for its UID) or with the out-of-blocks failure, via the status subresource. */
 int ipamctl_reconcile_request(struct kube_client *client, const struct ipamctl_pools *pools,
 			      const char *name, char *err, size_t errlen);
 
-/* One orphan-block GC run (§4.6): every AddressBlock whose node label names no existing Node
+/* One orphan-block GC run: every AddressBlock whose node label names no existing Node
  * loses its finalizer and is deleted. *removed (may be NULL) counts deleted blocks. */
 int ipamctl_gc_orphan_blocks(struct kube_client *client, int *removed, char *err, size_t errlen);
 

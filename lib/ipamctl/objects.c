@@ -1,4 +1,4 @@
-/* Reading AddressPools and building AddressBlocks and BlockRequest statuses (§2.3, §2.4). */
+/* Reading AddressPools and building AddressBlocks and BlockRequest statuses. */
 #include "objects.h"
 #include "ipamctl.h"
 #include "kube/kube.h"

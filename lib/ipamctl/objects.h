@@ -1,6 +1,6 @@
 /* Pure helpers of coil-ipam-controller over Kubernetes JSON objects (no I/O): reading an
- * AddressPool's spec, building the AddressBlock object (spec ipam.md §2.3) and the BlockRequest
- * statuses (§2.4), and the small predicates the event filters need.
+ * AddressPool's spec, building the AddressBlock object and the BlockRequest
+ * statuses (docs/behaviour/objects.md), and the small predicates the event filters need.
  *
  * `const json_t *` arguments are borrowed; returned `json_t *` are new references the caller
  * json_decref()s. */
@@ -39,14 +39,15 @@ bool ipamctl_has_finalizer(const json_t *obj, const char *finalizer);
  * Returns true when something was removed. */
 bool ipamctl_remove_finalizer(json_t *obj, const char *finalizer);
 
-/* The AddressBlock `<pool>-<index>` exactly as §2.3: labels pool/node/request, finalizer,
+/* The AddressBlock `<pool>-<index>` as upstream makes it: labels pool/node/request, finalizer,
  * controller owner reference to the pool (uid from the pool object), index and the present
  * families' CIDRs. NULL when the pool has no name or uid (or on ENOMEM). */
 json_t *ipamctl_block_build(const json_t *pool, uint32_t index,
 			    const struct ipam_block_cidrs *cidrs, const char *node,
 			    const char *request_uid);
 
-/* BlockRequest statuses (§2.4) with lastProbeTime = lastTransitionTime = now (seconds). */
+/* BlockRequest statuses (Complete, or Complete+Failed "out of blocks") with
+ * lastProbeTime = lastTransitionTime = now (seconds). */
 json_t *ipamctl_status_allocated(const char *block_name, const struct timespec *now);
 json_t *ipamctl_status_out_of_blocks(const char *pool_name, const struct timespec *now);
 

@@ -1,4 +1,4 @@
-/* The pool manager (§4.2, §4.3): per pool, the set of allocated block indices rebuilt from a
+/* The pool manager: per pool, the set of allocated block indices rebuilt from a
  * direct list of its AddressBlocks, and the carving of the lowest free block. One mutex per
  * pool serializes its syncs and carves; map_lock guards the list of pools. Pool states are
  * reference counted so that DropPool cannot free a state another thread is using. */
@@ -123,7 +123,9 @@ static int list_pool_blocks(struct ipamctl_pool_manager *pm, const char *pool, j
 			     errlen);
 }
 
-/* SyncBlocks (§4.2). Called with state->lock held. */
+/* Re-reads the pool (max blocks gauge) and rebuilds its index set from a direct list of its
+ * blocks (allocated gauge); blocks being deleted still hold their index. Called with
+ * state->lock held. */
 static int sync_blocks(struct ipamctl_pool_manager *pm, struct pool_state *state, char *err,
 		       size_t errlen)
 {
@@ -259,7 +261,8 @@ int ipamctl_pool_manager_is_used(struct ipamctl_pool_manager *pm, const char *po
 	return ret;
 }
 
-/* Reads the pool and carves block `index` of it into *block (§4.3 steps 2-4). */
+/* Reads the pool and carves block `index` of it into *block; a pool being deleted gives
+ * no new blocks (ErrNoBlock). */
 static int build_block(struct ipamctl_pool_manager *pm, const char *pool_name, uint64_t index,
 		       const char *node, const char *request_uid, json_t **block, char *err,
 		       size_t errlen)

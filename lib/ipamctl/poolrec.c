@@ -1,4 +1,4 @@
-/* The AddressPool reconciler (§4.4): keeps the pool manager in step with the pool and lets a
+/* The AddressPool reconciler: keeps the pool manager in step with the pool and lets a
  * pool being deleted go (finalizer removal) once no AddressBlock uses it. */
 #include "ipamctl.h"
 #include "log/log.h"

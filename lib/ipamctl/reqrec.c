@@ -1,4 +1,4 @@
-/* The BlockRequest reconciler (§4.5): answers each new request exactly once, with a block or
+/* The BlockRequest reconciler: answers each new request exactly once, with a block or
  * with the out-of-blocks failure, written through the status subresource. */
 #include "ipamctl.h"
 #include "log/log.h"

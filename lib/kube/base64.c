@@ -1,4 +1,4 @@
-/* Standard base64 (RFC 4648 §4) decoding for kubeconfig's *-data fields. */
+/* Standard base64 (RFC 4648 section 4) decoding for kubeconfig's *-data fields. */
 #include "internal.h"
 
 #include <stdlib.h>

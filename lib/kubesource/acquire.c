@@ -1,4 +1,4 @@
-/* acquire(): a new block through a BlockRequest (ipam.md §5.6 step 4, cni-and-node.md §3.3).
+/* acquire(): a new block through a BlockRequest (docs/behaviour/daemon.md, 'Getting a block').
  * The node IPAM holds the pool's lock around this call, so one request per pool and node is
  * in flight, which the shared name req-<pool>-<node> requires. */
 #include "kubesource/internal.h"

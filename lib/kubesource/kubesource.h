@@ -1,5 +1,5 @@
-/* The Kubernetes block source of the node daemon (spec ipam.md §5.2–5.8 with the fixes of
- * §10): this node's blocks are the AddressBlocks labeled coil.cybozu.com/node=<node>; a new
+/* The Kubernetes block source of the node daemon (docs/behaviour/daemon.md, quirks fixed
+ * too): this node's blocks are the AddressBlocks labeled coil.cybozu.com/node=<node>; a new
  * block is asked for with a BlockRequest req-<pool>-<node> that coil-ipam-controller answers;
  * an empty block is given back by removing its finalizer and deleting it. It also serves the
  * daemon's other Kubernetes reads: the Node (InternalIPs, existence at shutdown), Pods (ADD)
@@ -57,7 +57,8 @@ struct block_source kubesource_block_source(struct kubesource *ks);
 /* This node's name. */
 const char *kubesource_node_name(const struct kubesource *ks);
 
-/* The Node's InternalIPs as read at open (§5.10); "" for a family it has none of. */
+/* The Node's InternalIPs as read at open (status.addresses of type InternalIP, the last one
+ * of each family wins); "" for a family it has none of. */
 void kubesource_node_ips(const struct kubesource *ks, char ipv4[static IP_ADDR_STRLEN],
 			 char ipv6[static IP_ADDR_STRLEN]);
 

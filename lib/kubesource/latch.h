@@ -1,5 +1,5 @@
 /* The hand-off from the BlockRequest watcher to the acquisition waiting for its request
- * (ipam.md §10.7): results are kept keyed by the request's UID, so a result that arrives
+ * (lossless): results are kept keyed by the request's UID, so a result that arrives
  * before the waiter starts waiting is not lost, and results of other (stale) requests never
  * wake the wrong waiter. Thread-safe. */
 #ifndef COIL_KUBESOURCE_LATCH_H

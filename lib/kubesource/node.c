@@ -1,5 +1,5 @@
-/* The daemon's other Kubernetes reads: the Pod on ADD (cni-and-node.md §3.2 step 3) and the
- * Node at shutdown (--clear-routes-on-shutdown, ipam.md §5.9). */
+/* The daemon's other Kubernetes reads: the Pod on ADD (a direct GET, never a cache) and the
+ * Node at shutdown (--clear-routes-on-shutdown empties table 119 only if it is gone). */
 #include "kubesource/internal.h"
 
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* Pure readers of the Kubernetes objects the block source consumes (no I/O): a BlockRequest's
- * result (ipam.md §2.4 GetResult), an AddressBlock as a node_block (§2.3), a Node's
- * InternalIPs (§5.10), a Namespace's pool annotation (§3) and an AddressPool's usability.
+ * result (docs/behaviour/objects.md, 'BlockRequest'), an AddressBlock as a node_block, a Node's
+ * InternalIPs, a Namespace's pool annotation and an AddressPool's usability.
  * Every object is outside input: anything may be missing or of the wrong type. Exposed for
  * the unit tests and the fuzzer. */
 #ifndef COIL_KUBESOURCE_PARSE_H

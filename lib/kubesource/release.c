@@ -1,4 +1,4 @@
-/* release(): gives an empty block back (ipam.md §5.5 deleteBlock): remove our finalizer
+/* release(): gives an empty block back (upstream's deleteBlock): remove our finalizer
  * (retrying on conflicts), then delete the block; a block that is already gone is fine. */
 #include "kubesource/internal.h"
 

@@ -133,7 +133,7 @@ static int make_clients(struct kubesource *ks, const struct kubesource_config *c
 	return ret;
 }
 
-/* Startup step 3 (§5.2): the Node once; its UID owns our BlockRequests. */
+/* At startup, before any pod is registered: the Node once; its UID owns our BlockRequests. */
 static int read_node(struct kubesource *ks, char *err, size_t errlen)
 {
 	json_t *node = NULL;

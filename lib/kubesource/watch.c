@@ -1,4 +1,4 @@
-/* The BlockRequest watcher (ipam.md §5.8) and the Namespace cache (§3). The watcher passes a
+/* The BlockRequest watcher and the Namespace cache (the pool annotation). The watcher passes a
  * request on only when it is for this node and has at least one condition; deletions are
  * ignored. Results go into the latch keyed by UID, never dropped for want of a waiter. */
 #include "kubesource/internal.h"

@@ -1,5 +1,5 @@
 /* Route-set sync: make one table contain exactly a set of destinations (the node daemon's
- * export of its address blocks, ipam.md §5.9). */
+ * export of its address blocks to table 119). */
 #include "nl_internal.h"
 
 #include <errno.h>

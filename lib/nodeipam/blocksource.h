@@ -1,7 +1,7 @@
 /* Where the node daemon gets its address blocks from. Two implementations:
  * the standalone one (lib/standalone: pools from a manifest file, blocks carved
- * locally and persisted in a state directory) and, later, the Kubernetes one
- * (BlockRequest and AddressBlock objects). The node IPAM (lib/nodeipam) only
+ * locally and persisted in a state directory) and the Kubernetes one (lib/kubesource:
+ * BlockRequest and AddressBlock objects). The node IPAM (lib/nodeipam) only
  * talks to this interface, so it is unit-tested with a fake source.
  *
  * Thread safety: every op may be called from several threads at once; the node

@@ -1,4 +1,4 @@
-/* The node daemon's IPAM (spec ipam.md §5.4–5.7 with the fixes of §10): hands
+/* The node daemon's IPAM (docs/behaviour/daemon.md, 'Address allocation'): hands
  * out pod addresses from the address blocks this node owns, getting and
  * giving back blocks through a struct block_source.
  *

@@ -1,4 +1,4 @@
-/* Host init (cni-and-node.md §4.3 step 5): forwarding, the pod-table rule, MTU. */
+/* Host init at startup (each step non-fatal): forwarding, the pod-table rule, MTU. */
 #include "podnet_internal.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* Startup discovery (cni-and-node.md §3.9): pods from host link aliases, their addresses
+/* Startup discovery (docs/behaviour/daemon.md): pods from host link aliases, their addresses
  * from the pod table's routes. */
 #include "podnet_internal.h"
 

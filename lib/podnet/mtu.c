@@ -1,4 +1,4 @@
-/* MTU auto-detection (cni-and-node.md §3.10), done once at startup in the host netns. */
+/* MTU auto-detection (docs/behaviour/daemon.md, 'MTU'), done once at startup in the host netns. */
 #include "podnet_internal.h"
 
 #include <linux/if.h> /* after net/if.h (via podnet.h): IF_OPER_UP */
@@ -21,8 +21,8 @@ static unsigned mtu_of_default_route(struct nl_sock *s)
 }
 
 /* Step 2: the smallest MTU of plain devices (no link kind) that are operstate UP; loopback
- * is excluded by its operstate UNKNOWN. Upstream's IPv6 probe in between never works
- * (quirk Q8) and is not reproduced. */
+ * is excluded by its operstate UNKNOWN. Upstream's IPv6 probe in between uses a malformed
+ * address literal, so it never works, and is not reproduced. */
 static int mtu_of_plain_links(struct nl_sock *s, unsigned *mtu, char *err, size_t errlen)
 {
 	struct nl_link *links;

@@ -1,4 +1,4 @@
-/* Pod network on the node (cni-and-node.md §3.4-§3.10): the veth pair of a pod, its
+/* Pod network on the node (docs/behaviour/daemon.md): the veth pair of a pod, its
  * addresses and routes, host init (forwarding, the pod-table rule, MTU detection),
  * teardown, and the rebuild of the pod list from kernel state.
  *
@@ -26,7 +26,7 @@ struct podnet_config {
 	uint32_t rule_priority; /* priority of "lookup <table>", --pod-rule-prio (2000) */
 	struct nl_ip node_ipv4; /* node InternalIP v4 (host-side address); family 0 = none */
 	struct nl_ip node_ipv6; /* node InternalIP v6; family 0 = none */
-	unsigned mtu;		/* veth MTU; 0 = detect in podnet_init (§3.10) */
+	unsigned mtu;		/* veth MTU; 0 = detect in podnet_init */
 	bool compat_calico;	/* calico-compatible host veth names and per-pod locks */
 };
 
@@ -40,7 +40,7 @@ struct podnet;
 int podnet_new(const struct podnet_config *cfg, struct podnet **out, char *err, size_t errlen);
 void podnet_free(struct podnet *pn);
 
-/* Host init (§4.3 step 5): ip_forward=1 and IPv6 all.forwarding=1 (written only if not 1),
+/* Host init at startup: ip_forward=1 and IPv6 all.forwarding=1 (written only if not 1),
  * "pref <prio> lookup <table>" for IPv4 and IPv6 unless a rule with that priority exists,
  * and MTU detection when the configured MTU is 0. Every step is attempted; failures are
  * logged as warnings and the first one is returned (upstream treats them as non-fatal). */
@@ -49,10 +49,11 @@ int podnet_init(struct podnet *pn, char *err, size_t errlen);
 /* The MTU given to new veths (configured or detected; 0 = kernel default). */
 unsigned podnet_mtu(const struct podnet *pn);
 
-/* MTU auto-detection (§3.10) in the calling thread's netns; 0 if nothing was found. */
+/* MTU auto-detection (docs/behaviour/daemon.md, 'MTU') in the calling thread's netns; 0 if
+ * nothing was found. */
 int podnet_detect_mtu(unsigned *mtu, char *err, size_t errlen);
 
-/* What to set up (§3.4). Strings are borrowed for the duration of the call. */
+/* What to set up. Strings are borrowed for the duration of the call. */
 struct podnet_pod {
 	const char *netns_path;	   /* CNI_NETNS */
 	const char *pod_namespace; /* for the calico name and lock (compat_calico) */
@@ -96,7 +97,7 @@ int podnet_destroy(struct podnet *pn, const char *container_id, const char *ifna
 int podnet_check(struct podnet *pn, const char *container_id, const char *ifname, char *err,
 		 size_t errlen);
 
-/* One pod found in kernel state (§3.9). */
+/* One pod found in kernel state (host veth alias and pod-table routes). */
 struct podnet_entry {
 	char pool[NL_ALIAS_MAX];
 	char container_id[NL_ALIAS_MAX];

@@ -1,4 +1,5 @@
-/* Pod network setup (cni-and-node.md §3.4), with DAD skipped so IPv6 works at once. */
+/* Pod network setup (docs/behaviour/daemon.md, 'Pod network setup'), with DAD skipped so
+ * IPv6 works at once. */
 #include "podnet_internal.h"
 
 #include <errno.h>

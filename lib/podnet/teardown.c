@@ -1,4 +1,4 @@
-/* Destroy and check (cni-and-node.md §3.7, §3.8): both find the host link by its alias. */
+/* Destroy (DEL) and check (CHECK): both find the host link by its alias. */
 #include "podnet_internal.h"
 
 #include <errno.h>

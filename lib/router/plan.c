@@ -1,4 +1,4 @@
-/* The desired routes of coil router: other nodes' blocks via their InternalIPs (ipam.md §6). */
+/* The desired routes of coil router: other nodes' blocks via their InternalIPs. */
 #include "router/router.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* The coil router runtime: AddressBlock events post a coalescing token; a loop on the caller's
- * thread syncs on each token and on every update-interval tick (ipam.md §6). */
+ * thread syncs on each token and on every update-interval tick (docs/behaviour/router.md). */
 #include "router/router.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* coil router (upstream coil-router, ipam.md §6): on clusters whose nodes share one flat L2
+/* coil router (upstream coil-router): on clusters whose nodes share one flat L2
  * segment, route every other node's AddressBlocks via that node's InternalIP in the main
  * table, marked with a route protocol of our own so no other route is ever touched.
  *
@@ -31,7 +31,7 @@ struct router_route {
 
 /* ---- the plan (plan.c) ---- */
 
-/* The node's InternalIPs (ipam.md §5.10): status.addresses of type InternalIP in order;
+/* The node's InternalIPs: status.addresses of type InternalIP in order;
  * IPv4 (also IPv4-mapped IPv6, stored as IPv4) goes to *v4, other IPv6 to *v6, later entries
  * win. family 0 in an output means "none". Unparsable addresses are ignored. */
 void router_node_ips(const json_t *node, struct nl_ip *v4, struct nl_ip *v6);

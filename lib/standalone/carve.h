@@ -1,5 +1,5 @@
 /* Carving this node's blocks out of the manifest's pools with lib/ipam
- * (ipam.md §4.3: lowest free index, subnets walked in order). */
+ * (as the ipam-controller does: lowest free index, subnets walked in order). */
 #ifndef COIL_STANDALONE_CARVE_H
 #define COIL_STANDALONE_CARVE_H
 

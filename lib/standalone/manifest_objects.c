@@ -1,6 +1,6 @@
 /* Reading and validating the two kinds the manifest keeps: AddressPool
- * (ipam.md §2.1, validated like the schema plus the CREATE webhook, §2.6) and
- * Namespace (for the pool annotation, §3). */
+ * (validated like the CRD schema plus the CREATE webhook) and Namespace (for the
+ * pool annotation); see docs/behaviour/standalone.md. */
 #include "standalone/manifest_reader.h"
 #include "standalone/yaml_node.h"
 #include "ipam/ipam.h"

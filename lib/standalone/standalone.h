@@ -15,11 +15,11 @@
 
 #include "nodeipam/blocksource.h"
 
-/* The namespace annotation that chooses a pod's pool (ipam.md §3). */
+/* The namespace annotation that chooses a pod's pool (else "default"). */
 #define STANDALONE_POOL_ANNOTATION "coil.cybozu.com/pool"
 
 /* One element of spec.subnets; a NULL field is an absent family. The texts are
- * kept as written (SubnetSet equality compares text, ipam.md §2.2). */
+ * kept as written (subnet sets compare by text, as upstream's webhook does). */
 struct standalone_subnet {
 	char *ipv4; /* owned by the manifest */
 	char *ipv6; /* owned by the manifest */
@@ -49,7 +49,7 @@ struct standalone_manifest {
  * be a `kind: List` with `items`). Keeps `coil.cybozu.com/v2` AddressPools and
  * `v1` Namespaces; other kinds are skipped with an info log. Pools are validated
  * like the API server's schema plus the validating admission webhook on CREATE
- * (ipam.md §2.1, §2.6); pool and namespace names must be unique. On error *out is
+ * (docs/behaviour/standalone.md); pool and namespace names must be unique. On error *out is
  * left empty and err names the document number (1-based) and the field.
  * On success the caller frees *out with standalone_manifest_free(). */
 int standalone_manifest_parse(const char *text, size_t len, struct standalone_manifest *out,

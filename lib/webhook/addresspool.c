@@ -1,5 +1,6 @@
-/* The AddressPool object as the webhooks see it: decoding, the §2.6 create
- * and update rules, and the finalizer patch of the mutating webhook. */
+/* The AddressPool object as the webhooks see it: decoding, the create
+ * and update rules, and the finalizer patch of the mutating webhook (see
+ * docs/behaviour/ipam-controller.md, 'Admission webhooks'). */
 #include "internal.h"
 #include "webhook.h"
 

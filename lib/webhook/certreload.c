@@ -1,4 +1,4 @@
-/* The webhook certificate reloader (spec ipam.md §4.7 "Certificate loading"):
+/* The webhook certificate reloader (docs/behaviour/ipam-controller.md, 'Webhook certificates'):
  * tls.crt / tls.key are read at handshake time, reloaded when they change,
  * and the last good pair keeps being served when they break or vanish. */
 #include "tls_internal.h"

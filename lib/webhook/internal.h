@@ -49,7 +49,9 @@ struct pool_object {
 int pool_object_decode(const json_t *obj, struct pool_object *out, char *err, size_t errlen);
 void pool_object_clear(struct pool_object *pool);
 
-/* §2.6 validation. Both append to errs; return 0 or -ENOMEM. */
+/* CREATE: every subnet set validates against blockSizeBits. UPDATE: blockSizeBits and the
+ * existing subnets are unchangeable, the list unshrinkable, appended sets validate. Both
+ * append to errs; return 0 or -ENOMEM. */
 int pool_validate_create(const struct pool_object *pool, struct field_errors *errs);
 int pool_validate_update(const struct pool_object *old_pool, const struct pool_object *new_pool,
 			 struct field_errors *errs);

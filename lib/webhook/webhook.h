@@ -1,4 +1,4 @@
-/* AddressPool admission webhooks of coil-ipam-controller (spec ipam.md §2.6, §4.7):
+/* AddressPool admission webhooks of coil-ipam-controller (docs/behaviour/ipam-controller.md):
  * - pure AdmissionReview handling (jansson in, jansson out),
  * - the certificate reloader that reads <cert-dir>/tls.crt and tls.key at TLS
  *   handshake time and follows rotations,

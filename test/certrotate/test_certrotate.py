@@ -1,9 +1,9 @@
 #!/usr/bin/python3
-"""`coil ipam-controller --enable-cert-rotation` against the test API server (spec ipam.md
-§4.7, rotation mode): certificates generated into the existing Secret, the CA injected into
-both webhook configurations, served by the webhook at once and trusted by the API server; no
-writes when nothing changed (upstream #374); a tampered caBundle restored once; a broken
-server certificate replaced alone; --enable-restart-on-cert-refresh exits 0.
+"""`coil ipam-controller --enable-cert-rotation` against the test API server: certificates generated
+into the existing Secret, the CA injected into both webhook configurations, served by the webhook at
+once and trusted by the API server; no writes when nothing changed (upstream cybozu-go/coil#374); a
+tampered caBundle restored once; a broken server certificate replaced alone;
+--enable-restart-on-cert-refresh exits 0.
 
 Usage: test_certrotate.py /path/to/coil      (ctest label "certrotate")
 Reuses the helpers of test/ipamctl/test_controller.py. Tests never skip."""
@@ -114,7 +114,7 @@ class RotationTest(tc.Base):
         # The API server trusts the injected bundle: creation goes through both webhooks.
         pool = self.api.create_pool("rotated", 0, [{"ipv4": "10.9.0.0/24"}])
         self.assertEqual(pool["metadata"]["finalizers"], ["coil.cybozu.com"])
-        # No busy loop (upstream #374): our own writes do not cause more writes.
+        # No busy loop (upstream cybozu-go/coil#374): our own writes do not cause more writes.
         self.assert_quiet()
         rv = self.api.ok("GET", SECRET)["metadata"]["resourceVersion"]
         self.assertEqual(ctl.stop(), 0)

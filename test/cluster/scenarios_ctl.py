@@ -44,7 +44,7 @@ def _rejected(c, answer, what, text=None):
 
 
 def webhooks(rig, c):
-    c.start("3: AddressPool admission webhooks through the API server (spec 9.3)")
+    c.start("3: AddressPool admission webhooks through the API server")
     v4 = [{"ipv4": "10.2.0.0/24"}]
     _accepted(c, _create(rig, {"subnets": v4}), "create without blockSizeBits", 5)
     _accepted(c, _create(rig, {"blockSizeBits": 0, "subnets": v4}), "create bits 0", 0)

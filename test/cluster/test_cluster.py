@@ -43,7 +43,7 @@ def scenarios():
         net.daemon_restart,     # 8
         net.route_repair,       # 9
         ctl.node_deletion,      # 7
-        net.node_drained,       # 10 (spec 9.13: deleting all pods removes the blocks)
+        net.node_drained,       # 10 (deleting all pods removes the blocks)
     ]
 
 

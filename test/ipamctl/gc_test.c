@@ -1,4 +1,4 @@
-/* The orphan-block GC (spec ipam.md §9.8) and its Node-deletion trigger. */
+/* The orphan-block GC (blocks of nodes that do not exist go) and its Node-deletion trigger. */
 #include "fixture.h"
 #include "mockpools.h"
 #include "suites.h"

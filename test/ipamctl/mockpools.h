@@ -1,4 +1,4 @@
-/* A mock pool manager that counts calls (spec §9.7): allocate carves `<pool>-<n>` for n = 0, 1
+/* A mock pool manager that counts calls: allocate carves `<pool>-<n>` for n = 0, 1
  * and answers ErrNoBlock afterwards; pool "broken" always fails with -EIO. */
 #ifndef COIL_TEST_IPAMCTL_MOCKPOOLS_H
 #define COIL_TEST_IPAMCTL_MOCKPOOLS_H

@@ -1,4 +1,5 @@
-/* The pool manager against the test API server (spec ipam.md §9.5, §4.3). */
+/* The pool manager against the test API server: upstream's pool manager cases and the carving
+ * examples of docs/behaviour/ipam-controller.md. */
 #include "fixture.h"
 #include "ipamctl/ipamctl.h"
 #include "suites.h"
@@ -119,7 +120,7 @@ START_TEST(v4_pool)
 }
 END_TEST
 
-/* §4.3 worked example: B=5 over a /16 + /112, index 16. */
+/* Worked example: B=5 over a /16 + /112, index 16. */
 START_TEST(big_pool_index_16)
 {
 	json_decref(ipt_create_pool(

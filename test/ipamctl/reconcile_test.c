@@ -1,5 +1,5 @@
 /* The AddressPool and BlockRequest reconcilers, run by the controller (informers, queues,
- * workers) against the test API server with a mock pool manager (spec ipam.md §9.7). */
+ * workers) against the test API server with a mock pool manager (upstream's reconciler cases). */
 #include "fixture.h"
 #include "mockpools.h"
 #include "suites.h"

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """The built `coil ipam-controller` against the test API server (deploy/crd applied):
-flags, probes and metrics, AddressPool admission through the API server (spec ipam.md §9.3),
+flags, probes and metrics, AddressPool admission through the API server (upstream's cases),
 end-to-end carving, losing the lease, and leader fail-over between two processes.
 
 Usage: test_controller.py /path/to/coil      (ctest label "ipamctl")
@@ -284,7 +284,8 @@ class FlagsTest(Base):
 
 
 class AdmissionTest(Base):
-    """§9.3 through the API server, which calls the controller's webhooks over HTTPS."""
+    """Upstream's AddressPool admission cases through the API server, which calls the
+    controller's webhooks over HTTPS."""
 
     def setUp(self):
         super().setUp()

@@ -1,5 +1,5 @@
 /* Fixtures of the kubesource integration tests: the test API server with deploy/crd
- * applied, the Nodes, Namespaces and pools of ipam.md §9.6, and a fake coil-ipam-controller
+ * applied, the Nodes, Namespaces and pools of upstream's node IPAM tests, and a fake controller
  * that answers BlockRequests by creating blocks from a fixed list and writing status. */
 #ifndef COIL_TEST_KUBESOURCE_FIXTURE_H
 #define COIL_TEST_KUBESOURCE_FIXTURE_H
@@ -29,7 +29,7 @@ struct kubesource *fx_source(const char *node, long acquire_timeout_ms);
 /* A memory-only node IPAM over ks's block source (which must stay alive). Caller destroys. */
 struct node_ipam *fx_ipam(struct kubesource *ks, struct block_source *src_storage);
 
-/* The fake controller (ipam.md §9.6): polls BlockRequests every 20 ms; for one without
+/* The fake controller: polls BlockRequests every 20 ms; for one without
  * conditions it creates the first block of the request's pool from its list that does not
  * exist yet (labels pool, node and request, finalizer coil.cybozu.com), then writes
  * Complete=True + addressBlockName, or Complete=True + Failed=True ("out of blocks") when

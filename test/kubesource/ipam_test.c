@@ -1,5 +1,5 @@
-/* ipam.md §9.6 adapted to our API: the node IPAM over the Kubernetes block source, with a
- * fake controller answering the BlockRequests. */
+/* Upstream's node IPAM tests adapted to our API: the node IPAM over the Kubernetes block source,
+ * with a fake controller answering the BlockRequests. */
 #include "fixture.h"
 
 #include <stdio.h>
@@ -211,7 +211,7 @@ START_TEST(test_fast_answer)
 }
 END_TEST
 
-/* The BlockRequest as coild creates it (ipam.md §2.4). */
+/* The BlockRequest as coild creates it (name, Node owner reference, spec). */
 START_TEST(test_request_shape)
 {
 	struct ctx c;

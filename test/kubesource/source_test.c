@@ -1,4 +1,4 @@
-/* The Kubernetes block source's other duties: the Node (§9.6 case 5, clear routes), pods,
+/* The Kubernetes block source's other duties: the Node (InternalIPs, clear routes), pods,
  * namespaces, pools, release, and failing fast when the API server is away. */
 #include "fixture.h"
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# 50 plugin invocations at once, as a runtime starting many pods (spec cni-and-node.md §2.5):
+# 50 plugin invocations at once, as a runtime starting many pods (no lock across ADDs):
 # every ADD succeeds with distinct addresses, the node takes exactly the blocks it needs
 # (50 addresses with blockSizeBits 5 = 2 blocks), and 50 concurrent DELs leave nothing.
 source "$(dirname "$0")/lib.sh"

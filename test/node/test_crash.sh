@@ -3,7 +3,7 @@
 # dir: finished pods keep their addresses and connectivity, no address is ever held twice,
 # CNI GC reclaims the half-made attachments, and DEL of everything leaves nothing. Then a
 # graceful restart (SIGTERM) with running pods, also one that must rebuild the allocations
-# from the kernel alone (spec cni-and-node.md §3.9).
+# from the kernel alone (host veth aliases and table 116).
 source "$(dirname "$0")/lib.sh"
 init_test
 setup_node

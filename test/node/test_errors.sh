@@ -1,6 +1,6 @@
 #!/bin/bash
-# Error paths of the plugin and the daemon (spec cni-and-node.md §1.2–§1.10, §2.4, §3.5,
-# §3.7): idempotent and lenient DEL, malformed input with its CNI error codes, an
+# Error paths of the plugin and the daemon (docs/behaviour/cni-plugin.md and daemon.md,
+# 'Errors'): idempotent and lenient DEL, malformed input with its CNI error codes, an
 # unreachable daemon, a failed ADD that must leave nothing, pool exhaustion, STATUS and GC.
 source "$(dirname "$0")/lib.sh"
 init_test
@@ -44,7 +44,7 @@ nothing_of() { # nothing_of LABEL CONTAINER-ID: no veth, no record, no route of 
 	check_eq "$1: no allocation record of $2" "" "$(allocation_ids | grep -x "$2")"
 }
 
-# --- a failed ADD leaves nothing (§3.5); runs first so that the pool is fresh ----------------
+# --- a failed ADD leaves nothing (veth, route, address); runs first so the pool is fresh ---
 touch "$WORK/not-a-netns"
 expect_error "ADD into a regular file: 999" 999 "failed to setup pod network IPAM" -- \
 	cni ADD bad1 "$WORK/not-a-netns"
@@ -59,7 +59,7 @@ check_eq "ADD after the failed ones" 0 "$RC"
 check_eq "ADD after the failed ones gets the pool's first addresses" "10.100.0.0 fd00:100::" \
 	"$(ips_of "$OUT" 4) $(ips_of "$OUT" 6)"
 
-# --- a repeated ADD (runtime retry) keeps the addresses and replaces the veth (§3.3, §3.4) ---
+# --- a repeated ADD (runtime retry) keeps the addresses and replaces the veth --------------
 first_out=$OUT
 first_veth=$(host_veth_of first)
 OUT=$(cni ADD first "$(pod_ns first)")
@@ -72,7 +72,7 @@ check "repeated ADD: old veth $first_veth gone" [ "$first_veth" != "$(all_veths)
 check_eq "repeated ADD: one allocation record" 1 "$(allocation_count)"
 check "repeated ADD: pod pings the node" in_pod first ping -c1 -W2 -q "$NODE_IPV4" >/dev/null
 
-# --- DEL is idempotent and needs neither the netns nor a known container (§3.7) -------------
+# --- DEL is idempotent and needs neither the netns nor a known container -------------------
 check_eq "DEL" "0:" "$(o=$(del_pod first); echo "$?:$o")"
 check_eq "second DEL" "0:" "$(o=$(del_pod first); echo "$?:$o")"
 nothing_of "after DEL twice" first
@@ -93,7 +93,7 @@ check_eq "DEL of an unknown container" "0:" "$(o=$(cni DEL never-seen "$(pod_ns 
 	echo "$?:$o")"
 check_node_empty "after the DELs"
 
-# --- malformed input (§1.2–§1.4, §1.9) ----------------------------------------------------
+# --- malformed input: environment, netconf, CNI_ARGS, with libcni's codes -----------------
 expect_error "netconf not JSON: 6" 6 -- plugin 'not json' "${ENV_OK[@]}"
 expect_error "netconf without name: 7" 7 "missing network name" -- \
 	plugin "{\"cniVersion\":\"1.0.0\",\"type\":\"coil\",\"socket\":\"$SOCKET\"}" "${ENV_OK[@]}"
@@ -148,7 +148,7 @@ done
 check_eq "16 DELs" 16 "$ok"
 check_node_empty "after emptying pool v4"
 
-# --- the daemon is not running: code 11, quickly (§1.10) ----------------------------------
+# --- the daemon is not running: code 11, quickly ------------------------------------------
 start=$(date +%s%N)
 expect_error "socket that does not exist: 11" 11 -- \
 	cni ADD c1 "$(pod_ns full1)" default eth0 \

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Pod lifecycle on one node for dual-stack, IPv4-only and IPv6-only pools and every CNI
 # version a runtime may use: ADD (result shape), CHECK, STATUS, the exact kernel state of
-# spec cni-and-node.md §3.4, connectivity, DEL (§3.7) and CHECK after DEL; /metrics,
+# docs/behaviour/daemon.md ('Kernel state'), connectivity, DEL and CHECK after DEL; /metrics,
 # /healthz and /readyz of the daemon.
 source "$(dirname "$0")/lib.sh"
 init_test
@@ -16,7 +16,7 @@ declare -A RESULT VERSION KIND
 has4() { [ "$1" != v6 ]; }
 has6() { [ "$1" != v4 ]; }
 
-# The result of ADD in the shape of its cniVersion (spec §1.6).
+# The result of ADD in the shape of its cniVersion (0.3.1/0.4.0 with per-IP versions).
 check_result_shape() { # NAME
 	local p=$1 r=${RESULT[$1]} v=${VERSION[$1]} k=${KIND[$1]}
 	local ns hv
@@ -48,7 +48,7 @@ check_result_shape() { # NAME
 		echo '["address","interface"]')" "$(jq -c '[.ips[] | keys] | unique | .[0]' <<<"$r")"
 }
 
-# The kernel state of spec §3.4 for one pod.
+# The kernel state of one pod: veth alias, addresses, tables 116 and main, rule 2000.
 check_pod_kernel() { # NAME
 	local p=$1 k=${KIND[$1]} r=${RESULT[$1]}
 	local hv v4 v6 link

@@ -1,6 +1,6 @@
-/* coil router against the test API server with a fake route syncer (ipam.md §9.9), plus the
- * trigger rules of §6: no sync at start without blocks, ticker syncs, and a failed sync or a
- * failed Node list ending the loop with an error. */
+/* coil router against the test API server with a fake route syncer (upstream's router test), plus
+ * the trigger rules of docs/behaviour/router.md: no sync at start without blocks, ticker syncs, and
+ * a failed sync or a failed Node list ending the loop with an error. */
 #include <check.h>
 #include <pthread.h>
 #include <stdio.h>

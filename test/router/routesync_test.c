@@ -1,4 +1,4 @@
-/* Root tests of the coil router's kernel route syncer (ipam.md §9.10, route syncer part), each
+/* Root tests of the coil router's kernel route syncer (upstream's syncer cases), each
  * in a fresh network namespace. The host kernel has no dummy links, so a veth pair with both
  * ends up in the same namespace plays the "dummy" link of upstream's test. */
 #include <check.h>

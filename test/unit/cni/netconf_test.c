@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* §7 case 4: a 0.4.0 prevResult from a bridge-like plugin. */
+/* Upstream's chained case: a 0.4.0 prevResult from a bridge-like plugin. */
 #define PREV_040                                                                                   \
 	"{\"cniVersion\":\"0.4.0\",\"name\":\"k8s\",\"type\":\"coil\",\"prevResult\":{"            \
 	"\"ips\":[{\"version\":\"4\",\"address\":\"10.0.0.5/32\",\"interface\":2}],"               \
@@ -128,7 +128,7 @@ START_TEST(test_conflist_and_attachments)
 }
 END_TEST
 
-/* Every error path of §1.3, in order. */
+/* Every error path of the netconf checks, in libcni's order. */
 static const struct {
 	const char *text;
 	int code;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* What coild answers for a dual-stack pod (§1.6). */
+/* What coild answers for a dual-stack pod (a CNI 1.1.0 result). */
 static const char daemon_110[] =
     "{\"cniVersion\":\"1.1.0\",\"interfaces\":["
     "{\"name\":\"eth0\",\"mac\":\"5a:2c:00:00:00:01\",\"sandbox\":\"/var/run/netns/cni-1234\"},"

@@ -43,7 +43,7 @@ static void expect_alloc(struct block_alloc *alloc, int offset, const char *ip4,
 	ck_assert_str_eq(t6, ip6);
 }
 
-/* §9.4 A, B and C share one sequence. */
+/* Upstream's IPv4, IPv6 and dual-stack allocator cases share one sequence. */
 static void register_allocate_sequence(const char *v4, const char *v6)
 {
 	struct block_alloc *alloc = new_block(v4, v6);

@@ -7,7 +7,7 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-/* §9.1 Validate vectors plus message and order checks; err "" means ok. */
+/* Upstream's Validate vectors plus message and order checks; err "" means ok. */
 static const struct {
 	const char *name;
 	int min_size;
@@ -91,7 +91,7 @@ START_TEST(equal)
 }
 END_TEST
 
-/* §9.1 GetBlock vectors; "" means the family is absent. */
+/* Upstream's GetBlock vectors; "" means the family is absent. */
 static const struct {
 	const char *ipv4, *ipv6;
 	uint64_t n;

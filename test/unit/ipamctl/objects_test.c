@@ -1,5 +1,5 @@
-/* Pure object helpers: AddressPool spec parsing (table), the AddressBlock of §2.3 with the
- * worked examples of §4.3, BlockRequest statuses (§2.4) and predicates. */
+/* Pure object helpers: AddressPool spec parsing (table), the AddressBlock with the
+ * carving examples, BlockRequest statuses and predicates. */
 #include "ipamctl/ipamctl.h"
 #include "ipamctl/objects.h"
 #include "suites.h"
@@ -76,7 +76,7 @@ static const char *default_pool =
     "\"subnets\":[{\"ipv4\":\"10.2.0.0/29\",\"ipv6\":\"fd02::0200/125\"},"
     "{\"ipv4\":\"10.3.0.0/30\",\"ipv6\":\"fd02::0300/126\"}]}}";
 
-/* §4.3: carve index n of a pool and build its block. */
+/* Carve index n of a pool and build its block. */
 static json_t *carve(const char *pool_text, uint32_t index, int *ret)
 {
 	char err[256];

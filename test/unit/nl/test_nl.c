@@ -500,7 +500,7 @@ START_TEST(sysctl_paths)
 }
 END_TEST
 
-/* ---- route export (ipam.md §9.10) ---- */
+/* ---- route export: a table made to hold exactly a set of routes ---- */
 
 static void expect_table(uint32_t table, const char *const *want, size_t n)
 {

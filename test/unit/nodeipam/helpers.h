@@ -10,7 +10,7 @@ Suite *sequence_suite(void);
 Suite *concurrency_suite(void);
 Suite *persistence_suite(void);
 
-/* The §9.6 catalog: default-0, default-1 (B=1 dual stack) and v4-0. */
+/* The blocks of upstream's node IPAM tests: default-0, default-1 (B=1 dual stack) and v4-0. */
 void add_spec_blocks(struct fake_source *fake);
 
 /* A node IPAM over fake; state_dir/boot_id_path may be NULL. */

@@ -1,4 +1,4 @@
-/* §9.6 node IPAM cases with a fake block source. */
+/* Upstream's node IPAM cases with a fake block source. */
 #include "helpers.h"
 
 #include <errno.h>
@@ -131,7 +131,7 @@ START_TEST(free_releases_empty_block)
 }
 END_TEST
 
-/* §9.6 case 3: a fresh node IPAM rebuilt from the kernel's view. */
+/* A fresh node IPAM rebuilt from the kernel's view. */
 START_TEST(restore_with_register_and_gc)
 {
 	struct node_ipam *before = new_ipam(&fake, NULL, NULL);
@@ -160,7 +160,7 @@ START_TEST(restore_with_register_and_gc)
 }
 END_TEST
 
-/* §9.6 case 4: a reserved block is never used nor released. */
+/* A reserved block is never used nor released. */
 START_TEST(reserved_block)
 {
 	fake_source_add(&fake, "default", "default-2", 2, "10.2.0.4/31", "fd02::204/127");

@@ -1,6 +1,6 @@
-/* Root tests of lib/podnet: a fresh netns plays the host, more fresh netns play pods. The
- * kernel state of cni-and-node.md §3.4 is checked through lib/nl dumps, and traffic with
- * /usr/bin/ping run inside the pod netns right after setup (proving DAD was skipped). */
+/* Root tests of lib/podnet: a fresh netns plays the host, more fresh netns play pods. The kernel
+ * state of docs/behaviour/daemon.md ('Kernel state') is checked through lib/nl dumps, and traffic
+ * with /usr/bin/ping run inside the pod netns right after setup (proving DAD was skipped). */
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>

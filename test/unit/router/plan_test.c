@@ -85,7 +85,7 @@ static json_t *block(const char *name, const char *node_name, const char *v4, co
 	return b;
 }
 
-/* The nodes and blocks of ipam.md §9.9 (node1 is self). */
+/* The nodes and blocks of upstream's router test (node1 is self). */
 static void spec_fixture(json_t **nodes, json_t **blocks)
 {
 	*nodes = json_array();
@@ -131,7 +131,7 @@ START_TEST(test_plan_spec_fixture)
 	check_plan(nodes, blocks, "node1",
 		   "10.20.30.45 10.30.5.0/24,10.20.30.46 10.30.6.0/24,"
 		   "fd10::44 fd02::400/120,fd10::46 fd02::600/120");
-	/* §9.9 step 2: more blocks of node6 join its gateways in block-name order. */
+	/* More blocks of node6 join its gateways in block-name order. */
 	json_array_append_new(blocks, block("block-6", "node6", NULL, "fd02::800/120"));
 	json_array_append_new(blocks, block("block-5", "node6", "10.30.7.0/24", NULL));
 	check_plan(nodes, blocks, "node1",

@@ -47,7 +47,7 @@ static const struct valid_case {
      POOL_HEAD "metadata: {name: v6}\nspec:\n  blockSizeBits: 4\n  subnets:\n"
 	       "  - ipv6: fd00::/120\n",
      "pool v6/4[-|fd00::/120]"},
-    {"dual stack, two subnets (ipam.md 9.5)",
+    {"dual stack, two subnets",
      POOL_HEAD "metadata:\n  name: default\nspec:\n  blockSizeBits: 1\n  subnets:\n"
 	       "  - ipv4: 10.2.0.0/29\n    ipv6: fd02::0200/125\n"
 	       "  - {ipv4: 10.3.0.0/30, ipv6: \"fd02::0300/126\"}\n",

@@ -1,4 +1,4 @@
-/* The standalone block source: carving sequences (ipam.md §4.3, §9.5), the
+/* The standalone block source: carving sequences (as the controller carves), the
  * state file across restarts, corrupt states, manifest changes and threads. */
 #include "standalone/standalone.h"
 #include "log/log.h"
@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The fixtures of ipam.md §9.5, plus a namespace choosing a pool. */
+/* The pools of upstream's pool manager tests, plus a namespace choosing a pool. */
 static const char *const fixture_manifest =
     "apiVersion: coil.cybozu.com/v2\nkind: AddressPool\nmetadata: {name: default}\n"
     "spec:\n  blockSizeBits: 1\n  subnets:\n"

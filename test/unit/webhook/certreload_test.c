@@ -1,4 +1,4 @@
-/* §9.12 1-4: the certificate reloader against files on disk. */
+/* The certificate reloader against files on disk. */
 #include "suites.h"
 
 #include "certgen.h"

@@ -1,4 +1,4 @@
-/* AdmissionReview handling: every §9.3 case and more, as fixture files in
+/* AdmissionReview handling: every upstream admission case and more, as fixture files in
  * fixtures/ (also the fuzzer's seeds), through webhook_handle_body(). */
 #include "suites.h"
 
@@ -36,7 +36,7 @@ static const struct review_case {
 	const char *patch;
 	const char *api, *uid;
 } cases[] = {
-    /* §9.3, validating */
+    /* upstream's admission cases, validating */
     {"c01_create_default_bits", V, 200, 1, 200},
     {"c02_create_bits0", V, 200, 1, 200},
     {"c03_create_bits2", V, 200, 1, 200},
@@ -57,7 +57,7 @@ static const struct review_case {
      "AddressPool.coil.cybozu.com \"invalid\" is invalid: spec.subnets[0]: Invalid value: \"\": "
      "too narrow subnet: 10.224.0.0/30",
      1},
-    /* §9.3, mutating: the finalizer is added on creation */
+    /* upstream's admission cases, mutating: the finalizer is added on creation */
     {"c01_create_default_bits", M, 200, 1, 200, NULL, 0, PATCH_NEW_LIST},
     {"c02_create_bits0", M, 200, 1, 200, NULL, 0, PATCH_NEW_LIST},
     /* more validation */

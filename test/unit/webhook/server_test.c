@@ -1,4 +1,5 @@
-/* §9.12 5 and the HTTPS server: a real TLS listener on loopback. */
+/* The HTTPS server: a real TLS listener on loopback, certificates rotated under concurrent
+ * handshakes. */
 #include "suites.h"
 
 #include "certgen.h"
