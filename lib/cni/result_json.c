@@ -221,8 +221,10 @@ static int parse_list(const json_t *doc, const char *key, bool v1, parse_item_fn
 	if (!*array)
 		return errorf(err, errlen, -EINVAL, "out of memory");
 	for (size_t i = 0; i < json_array_size(list); i++) {
-		char where[48]; /* "interfaces[" and any size_t fit */
-		snprintf(where, sizeof(where), "%s[%zu]", key, i);
+		/* key is one of this file's member names (at most 16 characters), and the
+		 * precision says so: the label always fits, never truncated. */
+		char where[48];
+		snprintf(where, sizeof(where), "%.16s[%zu]", key, i);
 		*count = i + 1; /* counted before parsing so that free sees partial items */
 		rc = parse_item(json_array_get(list, i), v1, (char *)*array + i * elem_size, where,
 				err, errlen);

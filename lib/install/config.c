@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,14 +28,35 @@ const char *install_pick_source(const char *coil_path, const char *default_path)
 	return INSTALL_SELF_EXE;
 }
 
-void install_config_from_env(struct install_config *cfg)
+const char *install_static_twin(char *buf, size_t len)
 {
+	char self[PATH_MAX];
+	ssize_t n = readlink(INSTALL_SELF_EXE, self, sizeof(self) - 1);
+	if (n <= 0)
+		return NULL;
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	int w = snprintf(buf, len, "%s/%s", self, INSTALL_STATIC_NAME);
+	return w > 0 && (size_t)w < len ? buf : NULL;
+}
+
+void install_config_from_env(struct install_config *cfg, bool standalone)
+{
+	const char *default_source =
+	    standalone ? NULL : install_static_twin(cfg->twin_path, sizeof(cfg->twin_path));
 	cfg->netconf = env_or("CNI_NETCONF", NULL);
 	cfg->netconf_file = env_or("CNI_NETCONF_FILE", NULL);
 	cfg->conf_name = env_or("CNI_CONF_NAME", INSTALL_DEFAULT_CONF_NAME);
-	cfg->etc_dir = env_or("CNI_ETC_DIR", INSTALL_DEFAULT_ETC_DIR);
-	cfg->bin_dir = env_or("CNI_BIN_DIR", INSTALL_DEFAULT_BIN_DIR);
-	cfg->coil_path = install_pick_source(env_or("COIL_PATH", NULL), INSTALL_DEFAULT_COIL_PATH);
+	cfg->etc_dir = env_or("CNI_ETC_DIR",
+			      standalone ? INSTALL_STANDALONE_ETC_DIR : INSTALL_DEFAULT_ETC_DIR);
+	cfg->bin_dir = env_or("CNI_BIN_DIR",
+			      standalone ? INSTALL_STANDALONE_BIN_DIR : INSTALL_DEFAULT_BIN_DIR);
+	cfg->coil_path = install_pick_source(env_or("COIL_PATH", NULL), default_source);
+	cfg->keep_other_conflists = false;
+	cfg->standalone_path = NULL;
 }
 
 int install_check_conf_name(const char *name, char *err, size_t errlen)
