@@ -8,8 +8,8 @@
 # dpkg-deb from the machine's apt sources (no debootstrap: about 60 packages instead of 90, no
 # maintainer scripts) and cached by the exact package versions, so a warm build only copies.
 #
-# Usage: scripts/image.sh [--coil PATH] [--out FILE]   build (default build/cmd/coil,
-#                                                      build/coil-image.tar)
+# Usage: scripts/image.sh [--coil PATH] [--coil-static PATH] [--out FILE]
+#        build (defaults: build/cmd/coil, coil-static beside it, build/coil-image.tar)
 #        scripts/image.sh --ref                        print the image reference
 # The reference lives in one place: the `images:` entry of deploy/image/Kustomization.
 # Cache: $COIL_IMAGE_CACHE (default /var/cache/coil-image). Needs root, podman, jq.
@@ -18,6 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 cache=${COIL_IMAGE_CACHE:-/var/cache/coil-image}
 coil=$repo/build/cmd/coil
+coil_static= # default: coil-static beside $coil
 out=$repo/build/coil-image.tar
 
 # The programs upstream ships, each a link to the multi-call binary.
@@ -130,6 +131,8 @@ build() {
 	local ref root old_id new_id
 	ref=$(image_ref)
 	[[ -x $coil ]] || die "no coil binary at $coil (build it first: scripts/build.sh)"
+	coil_static=${coil_static:-$(dirname "$coil")/coil-static}
+	[[ -x $coil_static ]] || die "no static host plugin at $coil_static (a normal build makes it)"
 	command -v podman >/dev/null || die "podman is needed (scripts/deps.sh test)"
 	command -v jq >/dev/null || die "jq is needed (scripts/deps.sh test)"
 	if ! root=$(cached_root); then
@@ -145,6 +148,9 @@ build() {
 	cp -al "$root" "$ctx/root"
 	mkdir "$ctx/coil"
 	cp "$coil" "$ctx/coil/coil"
+	# The host plugin: the same program linked statically, which coil-installer copies to
+	# the node (the image's coil links glibc and libmnl, which a host may lack).
+	cp "$coil_static" "$ctx/coil/coil-static"
 	for p in "${programs[@]}"; do ln -s coil "$ctx/coil/$p"; done
 	# --timestamp 0: same inputs, same image digest.
 	podman build -q --network=none --timestamp 0 -f "$here/image/Containerfile" -t "$ref" \
@@ -170,6 +176,7 @@ esac
 while (($#)); do
 	case $1 in
 	--coil) coil=$(realpath "$2") ;;
+	--coil-static) coil_static=$(realpath "$2") ;;
 	--out) out=$(realpath -m "$2") ;;
 	*) die "unknown option $1 (see the header of $0)" ;;
 	esac

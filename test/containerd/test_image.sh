@@ -90,10 +90,13 @@ check_installed() {
 	[[ $(netconf) == "$(cat "$conf")" ]] || fail "$conf differs from the ConfigMap's cni_netconf"
 	[[ -f $RIG_CNI_BIN/coil && ! -L $RIG_CNI_BIN/coil ]] || fail "no plugin file $RIG_CNI_BIN/coil"
 	[[ $(stat -c %a "$RIG_CNI_BIN/coil") == 755 ]] || fail "the plugin is not mode 755"
-	# The installer copies the image's /usr/local/coil/coil, which is the binary built into it.
-	cmp -s "$COIL_BIN" "$RIG_CNI_BIN/coil" || fail "the installed plugin is not the image's coil"
-	[[ -z $(find "$RIG_CNI_BIN" "$RIG_CNI_CONF" -name '.tmp*') ]] || fail "temp files left"
-	pass "coil-installer: 10-coil.conflist (0644, the ConfigMap's netconf) and bin/coil (0755)"
+	# The installer copies the image's /usr/local/coil/coil-static, the host plugin built into it.
+	cmp -s "$(dirname "$COIL_BIN")/coil-static" "$RIG_CNI_BIN/coil" ||
+		fail "the installed plugin is not the image's coil-static"
+	ldd "$RIG_CNI_BIN/coil" >/dev/null 2>&1 && fail "the installed plugin links shared libraries"
+	[[ -z $(find "$RIG_CNI_BIN" "$RIG_CNI_CONF" -name '.*') ]] || fail "temp files left"
+	[[ ! -e $RIG_CNI_CONF/05-other.conflist ]] || fail "coil-installer kept another CNI's conflist"
+	pass "coil-installer: 10-coil.conflist (0644, the ConfigMap's netconf), bin/coil (0755, static), other conflists gone"
 }
 
 start_coild() {
@@ -171,6 +174,9 @@ main() {
 	MOUNTS=(--mount "type=bind,src=$RIG_CNI_BIN,dst=/host/opt/cni/bin,options=rbind:rw"
 		--mount "type=bind,src=$RIG_CNI_CONF,dst=/host/etc/cni/net.d,options=rbind:rw")
 	ENVS=(--env "CNI_NETCONF=$(netconf)")
+	# Another CNI's list, as a node that ran something else before has: upstream's installer
+	# removes it, so that it cannot sort before coil's and win.
+	echo '{"cniVersion":"0.4.0","name":"other","plugins":[{"type":"ptp"}]}' >"$RIG_CNI_CONF/05-other.conflist"
 	run_image --rm installer coil-installer >"$RIG_DIR/test/installer.log" 2>&1 ||
 		fail "coil-installer failed: $(cat "$RIG_DIR/test/installer.log")"
 	check_installed
