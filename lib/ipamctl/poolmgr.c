@@ -38,18 +38,17 @@ int ipamctl_metrics_declare(struct metrics *m)
 	return ret == -EEXIST ? 0 : ret;
 }
 
-static void pool_labels(const char *pool, char *buf, size_t len)
+static int pool_labels(const char *pool, char *buf, size_t len)
 {
-	snprintf(buf, len, "pool=\"%s\"", pool);
+	return metrics_labels(buf, len, "pool", pool, NULL);
 }
 
 static void set_gauge(struct ipamctl_pool_manager *pm, const char *metric, const char *pool,
 		      double value, bool add)
 {
 	char labels[300];
-	if (!pm->metrics)
+	if (!pm->metrics || pool_labels(pool, labels, sizeof(labels)) < 0)
 		return;
-	pool_labels(pool, labels, sizeof(labels));
 	if (add)
 		metrics_add(pm->metrics, metric, labels, value);
 	else
@@ -59,9 +58,8 @@ static void set_gauge(struct ipamctl_pool_manager *pm, const char *metric, const
 static void delete_gauges(struct ipamctl_pool_manager *pm, const char *pool)
 {
 	char labels[300];
-	if (!pm->metrics)
+	if (!pm->metrics || pool_labels(pool, labels, sizeof(labels)) < 0)
 		return;
-	pool_labels(pool, labels, sizeof(labels));
 	metrics_delete(pm->metrics, IPAMCTL_METRIC_MAX_BLOCKS, labels);
 	metrics_delete(pm->metrics, IPAMCTL_METRIC_ALLOCATED_BLOCKS, labels);
 }

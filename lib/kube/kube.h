@@ -328,6 +328,14 @@ struct kube_leader_opts {
 int kube_leader_run(struct kube_client *client, const struct kube_leader_opts *opts,
 		    struct kube_stop *stop, char *err, size_t errlen);
 
+/* kube_leader_run as a Coil program campaigns: opts names the Lease and the callbacks; the
+ * identity is $COIL_POD_NAME, else the host name and a random suffix; the timings come from
+ * COIL_LEADER_LEASE_DURATION, COIL_LEADER_RENEW_DEADLINE and COIL_LEADER_RETRY_PERIOD (Go
+ * durations; unset: client-go's 15s, 10s, 2s); the election has a client of its own whose
+ * requests fail within half the renew deadline. Same returns as kube_leader_run. */
+int kube_leader_campaign(const struct kube_config *config, const struct kube_leader_opts *opts,
+			 struct kube_stop *stop, char *err, size_t errlen);
+
 /* ---------------------------------------------------------------------------------------
  * events.k8s.io/v1 Events */
 

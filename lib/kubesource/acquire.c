@@ -93,13 +93,13 @@ static int wait_result(struct kubesource *ks, const char *name, const char *uid,
 		       struct request_result *out, char *err, size_t errlen)
 {
 	for (;;) {
-		long now = latch_now_ms();
+		long now = wake_now_ms();
 		if (now >= deadline)
 			break;
 		long until = now + POLL_SLICE_MS < deadline ? now + POLL_SLICE_MS : deadline;
 		if (latch_wait(&ks->latch, uid, until, out) == 0)
 			return 0;
-		if (latch_now_ms() >= deadline)
+		if (wake_now_ms() >= deadline)
 			break;
 		int ret = poll_request(ks, name, uid, out);
 		if (ret == 0)
@@ -157,7 +157,7 @@ int kubesource_acquire(void *ctx, const char *pool, struct node_block *out, char
 		snprintf(err, errlen, "BlockRequest name for pool %.64s is too long", pool);
 		return -ENAMETOOLONG;
 	}
-	long deadline = latch_now_ms() + ks->acquire_timeout_ms;
+	long deadline = wake_now_ms() + ks->acquire_timeout_ms;
 	int ret = delete_previous(ks, name, err, errlen);
 	if (ret == 0)
 		ret = create_request(ks, name, pool, uid, err, errlen);

@@ -172,7 +172,11 @@ int kubesource_open(const struct kubesource_config *cfg, struct kubesource **out
 	memcpy(ks->node, cfg->node_name, strlen(cfg->node_name) + 1);
 	ks->kube = cfg->kube;
 	ks->acquire_timeout_ms = cfg->acquire_timeout_ms > 0 ? cfg->acquire_timeout_ms : 10000;
-	latch_init(&ks->latch);
+	if (latch_init(&ks->latch) < 0) {
+		free(ks);
+		snprintf(err, errlen, "kubesource: cannot set up the request latch");
+		return -ENOMEM;
+	}
 	int ret = make_clients(ks, cfg, err, errlen);
 	if (ret == 0)
 		ret = read_node(ks, err, errlen);
