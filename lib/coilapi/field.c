@@ -1,5 +1,6 @@
 /* Typed reading of JSON members; every error names the field path. */
 #include "internal.h"
+#include "err/err.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -26,16 +27,12 @@ int field_fail(struct decode_err *e, const char *path, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
-	if (e->len)
-		snprintf(e->buf, e->len, "%s: %s", path, message);
-	return -EINVAL;
+	return errorf(e->buf, e->len, -EINVAL, "%s: %s", path, message);
 }
 
 int decode_oom(struct decode_err *e)
 {
-	if (e->len)
-		snprintf(e->buf, e->len, "out of memory");
-	return -ENOMEM;
+	return errorf(e->buf, e->len, -ENOMEM, "out of memory");
 }
 
 const json_t *member(const json_t *obj, const char *key)

@@ -1,5 +1,6 @@
 /* What every Coil object shares: metadata reading and the head of an encoded object. */
 #include "internal.h"
+#include "err/err.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -11,10 +12,8 @@ int read_metadata(struct decode_err *e, const json_t *obj, const char **name,
 	*name = "";
 	if (namespace)
 		*namespace = "";
-	if (!json_is_object(obj)) {
-		snprintf(e->buf, e->len, "the object is not a JSON object");
-		return -EINVAL;
-	}
+	if (!json_is_object(obj))
+		return errorf(e->buf, e->len, -EINVAL, "the object is not a JSON object");
 	const json_t *meta = NULL;
 	int ret = read_object(e, obj, "", "metadata", false, &meta);
 	if (ret == 0)

@@ -3,6 +3,7 @@
 #include "ipamctl.h"
 #include "kube/kube.h"
 #include "coilapi/coilapi.h"
+#include "err/err.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -13,11 +14,9 @@ int ipamctl_pool_decode(const json_t *obj, struct coilapi_pool *out, char *err, 
 {
 	char why[256];
 	int ret = coilapi_pool_decode(obj, out, why, sizeof(why));
-	if (ret) {
-		const char *name = kube_obj_name(obj);
-		snprintf(err, errlen, "AddressPool %s: %s", name ? name : "(unnamed)", why);
-	}
-	return ret;
+	const char *name = kube_obj_name(obj);
+	return ret ? errorf(err, errlen, ret, "AddressPool %s: %s", name ? name : "(unnamed)", why)
+		   : 0;
 }
 
 bool ipamctl_being_deleted(const json_t *obj)

@@ -1,6 +1,7 @@
 /* The BlockRequest reconciler: answers each new request exactly once, with a block or
  * with the out-of-blocks failure, written through the status subresource. */
 #include "ipamctl.h"
+#include "err/err.h"
 #include "log/log.h"
 #include "objects.h"
 
@@ -45,10 +46,9 @@ static int answer(struct kube_client *client, const struct ipamctl_pools *pools,
 	const char *uid = req->uid, *pool = req->pool_name, *node = req->node_name;
 	char block[IPAMCTL_BLOCK_NAME_MAX];
 	struct timespec now;
-	if (!*uid || !req->has_spec) {
-		snprintf(err, errlen, "BlockRequest %s: no uid or no spec", req->name);
-		return -EINVAL;
-	}
+	if (!*uid || !req->has_spec)
+		return errorf(err, errlen, -EINVAL, "BlockRequest %s: no uid or no spec",
+			      req->name);
 	int ret = find_carved_block(client, uid, block, err, errlen);
 	if (ret == 0 && !block[0])
 		ret = pools->allocate(pools->arg, pool, node, uid, block, err, errlen);
@@ -74,8 +74,7 @@ int ipamctl_reconcile_request(struct kube_client *client, const struct ipamctl_p
 	struct coilapi_request req;
 	char why[256];
 	if (ret == 0 && coilapi_request_decode(request, &req, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "BlockRequest %s: %s", name, why);
-		ret = -EINVAL;
+		ret = errorf(err, errlen, -EINVAL, "BlockRequest %s: %s", name, why);
 	} else if (ret == 0) {
 		/* Only a request without conditions is new; one with any was answered before. */
 		if (req.n_conditions == 0)

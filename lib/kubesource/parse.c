@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "coilapi/coilapi.h"
+#include "err/err.h"
 #include "kube/kube.h"
 
 /* Copies text (NULL reads as "") into dst; false (dst emptied) when it does not fit. */
@@ -78,28 +79,22 @@ int block_parse(const json_t *obj, struct node_block *out, char *err, size_t err
 	memset(out, 0, sizeof(*out));
 	if (coilapi_block_decode(obj, &b, why, sizeof(why)) < 0) {
 		const char *name = json_string_value(kube_json_path(obj, "metadata.name"));
-		snprintf(err, errlen, "AddressBlock %s: %s", name ? name : "(unnamed)", why);
-		return -EINVAL;
+		return errorf(err, errlen, -EINVAL, "AddressBlock %s: %s",
+			      name ? name : "(unnamed)", why);
 	}
-	if (!b.name[0] || !copy_text(out->name, sizeof(out->name), b.name)) {
-		snprintf(err, errlen, "AddressBlock without a usable name");
-		return -EINVAL;
-	}
+	if (!b.name[0] || !copy_text(out->name, sizeof(out->name), b.name))
+		return errorf(err, errlen, -EINVAL, "AddressBlock without a usable name");
 	out->index = b.index;
 	bool named = b.pool && *b.pool && copy_text(out->pool, sizeof(out->pool), b.pool);
-	if (!named && !pool_from_name(out->name, out->index, out->pool, sizeof(out->pool))) {
-		snprintf(err, errlen, "AddressBlock %s: no pool label", out->name);
-		return -EINVAL;
-	}
+	if (!named && !pool_from_name(out->name, out->index, out->pool, sizeof(out->pool)))
+		return errorf(err, errlen, -EINVAL, "AddressBlock %s: no pool label", out->name);
 	if (block_cidr(b.ipv4, IP_FAMILY_V4, out->ipv4) < 0 ||
-	    block_cidr(b.ipv6, IP_FAMILY_V6, out->ipv6) < 0) {
-		snprintf(err, errlen, "AddressBlock %s: bad ipv4 or ipv6 CIDR", out->name);
-		return -EINVAL;
-	}
-	if (!out->ipv4[0] && !out->ipv6[0]) {
-		snprintf(err, errlen, "AddressBlock %s: neither ipv4 nor ipv6", out->name);
-		return -EINVAL;
-	}
+	    block_cidr(b.ipv6, IP_FAMILY_V6, out->ipv6) < 0)
+		return errorf(err, errlen, -EINVAL, "AddressBlock %s: bad ipv4 or ipv6 CIDR",
+			      out->name);
+	if (!out->ipv4[0] && !out->ipv6[0])
+		return errorf(err, errlen, -EINVAL, "AddressBlock %s: neither ipv4 nor ipv6",
+			      out->name);
 	out->reserved = b.reserved;
 	return 0;
 }

@@ -2,6 +2,7 @@
  * messages, anchors for aliases and the node budget. */
 #include "yamljson.h"
 #include "internal.h"
+#include "err/err.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -37,9 +38,9 @@ __attribute__((format(printf, 3, 4))) static int fail(struct builder *b, int cod
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(b->err, b->errlen, fmt, ap);
+	int ret = verrorf(b->err, b->errlen, code, fmt, ap);
 	va_end(ap);
-	return code;
+	return ret;
 }
 
 static int next_event(struct builder *b, yaml_event_t *ev)
@@ -349,7 +350,7 @@ int yamljson_parse_stream(const char *text, size_t len, unsigned flags, yamljson
 		bool before_end = !b.parser.stream_end_produced;
 		ret = before_end ? next_document(&b, &doc) : 0;
 		if (ret) {
-			snprintf(err, errlen, "document %zu: %s", number, inner);
+			errorf(err, errlen, ret, "document %zu: %s", number, inner);
 			break;
 		}
 		if (!before_end || !doc)
