@@ -1,6 +1,6 @@
 #!/bin/bash
 # Builds the real Kubernetes components the cluster tests run (kube-apiserver,
-# kube-controller-manager, kube-scheduler, kubelet, kubectl) from the
+# kube-controller-manager, kube-scheduler, kubelet, kubectl, kube-proxy) from the
 # k8s.io/kubernetes module, at the version pinned in k8s-build/go.mod, and
 # prints the directory that holds them.
 #
@@ -11,7 +11,7 @@
 # runs and worktrees (CI runs on the same machine right after a session):
 #   $COIL_K8S_CACHE/<version>/gomod    GOMODCACHE (module sources)
 #   $COIL_K8S_CACHE/<version>/gocache  GOCACHE (compiled packages)
-#   $COIL_K8S_CACHE/<version>/bin      the five binaries + a stamp
+#   $COIL_K8S_CACHE/<version>/bin      the binaries + a stamp
 # A run is a no-op when bin/ holds the binaries built from the same go.mod,
 # go.sum and flags (the stamp). When the module cache already holds every
 # module the build needs, the build runs with GOPROXY=off, so a warm cache
@@ -31,7 +31,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 MOD_DIR=$HERE/k8s-build
 GO=${COIL_GO:-/usr/local/go/bin/go}
 CACHE_ROOT=${COIL_K8S_CACHE:-/var/cache/coil-k8s}
-PROGRAMS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl)
+PROGRAMS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl kube-proxy)
 
 log() { printf 'build-components: %s\n' "$*" >&2; }
 die() {
