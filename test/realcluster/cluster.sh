@@ -4,7 +4,7 @@
 # a control-plane netns holding a bridge, and N nodes (default 3), each a
 # netns on that bridge with its own containerd and kubelet. Pods get their
 # network from the reference plugins (ptp + host-local) until coil replaces
-# them. No kube-proxy, no CoreDNS.
+# them. kube-proxy (iptables mode) runs on every node; CoreDNS does not run.
 #
 #   test/realcluster/cluster.sh up [--nodes N]   # build/reuse components, start, wait Ready
 #   test/realcluster/cluster.sh status           # versions, processes, node conditions
@@ -82,9 +82,9 @@ rc__failed() {
 	local rc=$?
 	trap - EXIT
 	[[ $rc != 0 ]] || return 0
-	rc_log "up failed (exit $rc); logs in $RC_DIR/logs"
+	rc_log "up failed (exit $rc)"
 	if [[ ${COIL_REALCLUSTER_KEEP:-0} == 1 ]]; then
-		rc_log "COIL_REALCLUSTER_KEEP=1: leaving it running; run down to remove it"
+		rc_log "COIL_REALCLUSTER_KEEP=1: leaving it running (logs in $RC_DIR/logs); run down to remove it"
 	else
 		cp -r "$RC_DIR/logs" "$RC_DIR.failed-logs" 2>/dev/null || true
 		rc_down
