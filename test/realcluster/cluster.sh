@@ -100,6 +100,7 @@ rc_down() {
 		rm -rf "$RC_DIR"
 		return 0
 	fi
+	node_stop_agents $(seq "$RC_NODES")
 	for ((n = 1; n <= RC_NODES; n++)); do
 		node_stop "$n"
 	done

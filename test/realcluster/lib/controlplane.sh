@@ -114,10 +114,8 @@ cp_start() {
 }
 
 cp_stop() {
-	local name
-	for name in kube-scheduler kube-controller-manager kube-apiserver etcd; do
-		proc_stop "$name"
-	done
+	proc_stop kube-scheduler kube-controller-manager kube-apiserver
+	proc_stop etcd
 	ip netns delete "$RC_CP_NETNS" 2>/dev/null || true
 	rm -rf "$RC_ETCD_DIR"
 }

@@ -229,15 +229,23 @@ node_start() {
 	node__kube_proxy "$n"
 }
 
-# node_stop N: kubelet, then every pod sandbox through CRI (so the CNI plugin
-# gets its DELs and containerd removes the pod netns), then containerd and
-# whatever it left; then the namespaces, cgroups and files.
+# node_stop_agents N...: kubelet and kube-proxy of the nodes, all at once.
+node_stop_agents() {
+	local n
+	local -a names=()
+	for n in "$@"; do
+		names+=("kube-proxy-n$n" "kubelet-n$n")
+	done
+	proc_stop "${names[@]}"
+}
+
+# node_stop N: after node_stop_agents, every pod sandbox through CRI (so the
+# CNI plugin gets its DELs and containerd removes the pod netns), then
+# containerd and whatever it left; then the namespaces, cgroups and files.
 node_stop() {
 	local n=$1 dir ns
 	dir=$(node_dir "$n")
 	ns=$(node_netns "$n")
-	proc_stop "kube-proxy-n$n"
-	proc_stop "kubelet-n$n"
 	node__rig_vars "$n"
 	if proc_alive "containerd-n$n"; then
 		rig_cri --timeout 30 rmall >"$dir/sandbox-netns" 2>>"$RC_DIR/logs/teardown.log" ||

@@ -50,22 +50,28 @@ proc_pid() {
 	echo "$pid"
 }
 
-# proc_stop NAME: TERM, up to 10 s, then KILL; forget it.
+# proc_stop NAME...: TERM to all of them at once (each takes a second or two
+# to shut down gracefully), up to 10 s for all, then KILL; forget them.
 proc_stop() {
-	local name=$1 pid
-	if proc_alive "$name"; then
-		pid=$(proc_pid "$name")
-		kill -TERM "$pid" 2>/dev/null || true
-		for _ in $(seq 100); do
-			proc_alive "$name" || break
-			sleep 0.1
+	local name left
+	for name in "$@"; do
+		proc_alive "$name" && kill -TERM "$(proc_pid "$name")" 2>/dev/null
+	done
+	for _ in $(seq 100); do
+		left=""
+		for name in "$@"; do
+			proc_alive "$name" && left+=" $name"
 		done
-		if proc_alive "$name"; then
-			rc_log "$name ($pid) ignored TERM: killing"
-			kill -KILL "$pid" 2>/dev/null || true
-		fi
-	fi
-	rm -f "$RC_DIR/pids/$name"
+		[[ -n $left ]] || break
+		sleep 0.1
+	done
+	for name in $left; do
+		rc_log "$name ($(proc_pid "$name")) ignored TERM: killing"
+		kill -KILL "$(proc_pid "$name")" 2>/dev/null || true
+	done
+	for name in "$@"; do
+		rm -f "$RC_DIR/pids/$name"
+	done
 }
 
 # rc_wait SECONDS WHAT CMD...: poll CMD every 0.5 s until it succeeds.
