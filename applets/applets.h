@@ -12,9 +12,11 @@ int router_main(int argc, char **argv);
 int install_main(int argc, char **argv);
 int migrate_main(int argc, char **argv);
 
-/* For applets a later issue builds: answers --help/-h with usage, otherwise says
- * "not implemented yet" on stderr and returns 1. Never a fake success. */
-int applet_not_implemented(const char *name, const char *usage, int argc, char **argv);
+/* For applets a later issue builds: answers --help/-h with usage and --version with
+ * "<program> version <v>" (program: upstream's name), otherwise says "not implemented yet"
+ * on stderr and returns 1. Never a fake success. */
+int applet_not_implemented(const char *name, const char *program, const char *usage, int argc,
+			   char **argv);
 
 /* True when argv holds -h or --help. */
 int applet_wants_help(int argc, char **argv);

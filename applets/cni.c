@@ -3,6 +3,7 @@
  * It prints exactly one JSON document (a result or an error) on stdout. */
 #include "applets.h"
 #include "cni/cni.h"
+#include "fileio/fileio.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -22,32 +23,11 @@ static const char usage[] =
 /* Reads stdin to EOF into a malloc'd, NUL-terminated buffer. */
 static int read_stdin(char **out, size_t *len, struct cni_error *err)
 {
-	size_t cap = 16384, used = 0;
-	char *buf = malloc(cap);
-	while (buf) {
-		if (used + 1 == cap) {
-			char *grown = cap < CNI_RPC_MAX_MESSAGE ? realloc(buf, cap * 2) : NULL;
-			if (!grown)
-				break;
-			buf = grown;
-			cap *= 2;
-		}
-		ssize_t n = read(STDIN_FILENO, buf + used, cap - used - 1);
-		if (n == 0) {
-			buf[used] = '\0';
-			*out = buf;
-			*len = used;
-			return 0;
-		}
-		if (n > 0)
-			used += (size_t)n;
-		else if (errno != EINTR)
-			break;
-	}
-	int saved = errno;
-	free(buf);
-	return cni_error_set(err, CNI_ERR_IO, NULL, "error reading from stdin: %s",
-			     used + 1 == cap ? "input too large" : strerror(saved));
+	int rc = fileio_read_fd(STDIN_FILENO, CNI_RPC_MAX_MESSAGE, -1, out, len);
+	if (rc < 0)
+		return cni_error_set(err, CNI_ERR_IO, NULL, "error reading from stdin: %s",
+				     rc == -EFBIG ? "input too large" : strerror(-rc));
+	return 0;
 }
 
 static int print_error(const struct cni_error *err, const struct cni_netconf *conf)

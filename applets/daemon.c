@@ -3,20 +3,16 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "coild/coild.h"
 #include "coild/server.h"
-#include "flags/flags.h"
-#include "http/http.h"
 #include "kubesource/kubesource.h"
 #include "log/log.h"
+#include "runtime/runtime.h"
 #include "standalone/standalone.h"
 
 static const char usage[] =
@@ -98,40 +94,12 @@ static struct {
 	struct block_source source;
 	struct kubesource *kube; /* Kubernetes mode only */
 	struct socket_server *server;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	bool stopping;
-} state = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+} state;
 
 static int fail_startup(const char *what, const char *err)
 {
 	log_error(what, "error", err);
 	return 1;
-}
-
-/* The node's address of a family: the flag, else (standalone) the source address the kernel
- * would use for traffic leaving this node (no packet is sent), else (Kubernetes) none yet:
- * use_node_internal_ips() fills it. family 0 in *out when none. */
-static int node_address(const char *flag, int family, struct nl_ip *out, char *err, size_t len)
-{
-	memset(out, 0, sizeof(*out));
-	if (!opts.standalone && (!flag || !*flag))
-		return 0;
-	if (flag && *flag) {
-		if (nl_ip_parse(flag, out) < 0 || out->family != family) {
-			snprintf(err, len, "invalid node address: %s", flag);
-			return -EINVAL;
-		}
-		return 0;
-	}
-	struct nl_sock s = {0};
-	struct nl_ip probe;
-	struct nl_route route;
-	nl_ip_parse(family == AF_INET ? "192.0.0.10" : "2001:db8::10", &probe);
-	if (nl_sock_open(&s, err, len) == 0 && nl_route_get(&s, &probe, &route, err, len) == 0)
-		*out = route.prefsrc;
-	nl_sock_close(&s);
-	return 0;
 }
 
 static int build_config(struct coild_config *cfg, char *err, size_t len)
@@ -146,8 +114,11 @@ static int build_config(struct coild_config *cfg, char *err, size_t len)
 	cfg->state_dir = opts.state_dir;
 	cfg->default_pool = "default";
 	cfg->register_from_main = opts.register_from_main;
-	if (node_address(opts.node_ipv4, AF_INET, &cfg->podnet.node_ipv4, err, len) < 0 ||
-	    node_address(opts.node_ipv6, AF_INET6, &cfg->podnet.node_ipv6, err, len) < 0)
+	/* With Kubernetes, an address not given comes from the Node (use_kubernetes). */
+	if (podnet_node_address(opts.node_ipv4, AF_INET, opts.standalone, &cfg->podnet.node_ipv4,
+				err, len) < 0 ||
+	    podnet_node_address(opts.node_ipv6, AF_INET6, opts.standalone, &cfg->podnet.node_ipv6,
+				err, len) < 0)
 		return -EINVAL;
 	return 0;
 }
@@ -173,81 +144,33 @@ static void log_node_addresses(const struct coild_config *cfg)
 		 "ipv6", nl_ip_format(&cfg->podnet.node_ipv6, v6, sizeof(v6)));
 }
 
-static void serve_metrics(void *ctx, const char *method, const char *path, struct http_reply *reply)
+static int check_ready(void *arg, char *err, size_t errlen)
 {
-	if (strcmp(path, "/metrics") != 0)
-		return http_reply_text(reply, 404, "404 page not found\n");
-	reply->status = 200;
-	reply->body = metrics_render(state.metrics);
-	reply->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	if (coild_ready(state.coild))
+		return 0;
+	snprintf(err, errlen, "the daemon is not set up yet");
+	return -EAGAIN;
 }
 
-static void serve_health(void *ctx, const char *method, const char *path, struct http_reply *reply)
+/* SIGHUP: reload the standalone manifest. */
+static void reload_manifest(void *arg)
 {
-	if (strcmp(path, "/healthz") == 0)
-		return http_reply_text(reply, 200, "ok");
-	if (strcmp(path, "/readyz") == 0)
-		return http_reply_text(reply, coild_ready(state.coild) ? 200 : 500,
-				       coild_ready(state.coild) ? "ok" : "not ready");
-	http_reply_text(reply, 404, "404 page not found\n");
+	char err[512];
+	if (!opts.standalone)
+		return;
+	if (standalone_reload(&state.source, opts.config, err, sizeof(err)) < 0)
+		log_error("failed to reload the pool manifest", "error", err);
+	else
+		log_info("reloaded the pool manifest", "config", opts.config);
 }
 
-/* Waits for SIGTERM/SIGINT (stop) and SIGHUP (reload the standalone manifest). */
-static void *signal_thread(void *arg)
+static void shut_down(void *arg)
 {
-	sigset_t *set = arg;
-	for (;;) {
-		int sig;
-		if (sigwait(set, &sig) != 0)
-			continue;
-		if (sig == SIGHUP && opts.standalone) {
-			char err[512];
-			if (standalone_reload(&state.source, opts.config, err, sizeof(err)) < 0)
-				log_error("failed to reload the pool manifest", "error", err);
-			else
-				log_info("reloaded the pool manifest", "config", opts.config);
-			continue;
-		}
-		if (sig == SIGTERM || sig == SIGINT) {
-			log_info("shutting down");
-			socket_server_shutdown(state.server);
-			return NULL;
-		}
-	}
-}
-
-/* Releases empty blocks and repairs exported routes every --addressblock-gc-interval. */
-static void *gc_thread(void *arg)
-{
-	pthread_mutex_lock(&state.lock);
-	while (!state.stopping) {
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		/* Sub-second intervals too (tests use them), never a zero wait. */
-		double interval = opts.gc_interval > 0.01 ? opts.gc_interval : 0.01;
-		long long ns = until.tv_nsec + (long long)((interval - (double)(time_t)interval) * 1e9);
-		until.tv_sec += (time_t)interval + (time_t)(ns / 1000000000);
-		until.tv_nsec = (long)(ns % 1000000000);
-		if (pthread_cond_timedwait(&state.wake, &state.lock, &until) != ETIMEDOUT)
-			continue;
-		pthread_mutex_unlock(&state.lock);
-		char err[512];
-		if (coild_gc(state.coild, err, sizeof(err)) < 0)
-			log_error("periodic block GC failed", "error", err);
-		pthread_mutex_lock(&state.lock);
-	}
-	pthread_mutex_unlock(&state.lock);
-	return NULL;
+	socket_server_shutdown(state.server);
 }
 
 static int check_options(const char **node_name, char *err, size_t len)
 {
-	enum log_level level;
-	if (log_level_parse(opts.log_level, &level) < 0) {
-		snprintf(err, len, "invalid --log-level: %s", opts.log_level);
-		return -EINVAL;
-	}
-	log_set_level(level);
 	if (!opts.enable_ipam && !opts.enable_egress) {
 		snprintf(err, len, "configuration error: both IPAM and egress are disabled");
 		return -EINVAL;
@@ -289,45 +212,38 @@ static void clear_routes_on_shutdown(void)
 		log_error("failed to clear exported routes", "error", err);
 }
 
-static int run_daemon(sigset_t *signals)
+static int run_daemon(void)
 {
 	char err[1024];
-	struct http_server *metrics_srv = NULL, *health_srv = NULL;
+	struct runtime *rt = NULL;
+	struct coild_gc_timer *gc = NULL;
+	struct runtime_opts ro = {.metrics_addr = opts.metrics_addr,
+				  .health_addr = opts.health_addr,
+				  .metrics = state.metrics,
+				  .ready = check_ready,
+				  .on_stop = shut_down,
+				  .on_hup = reload_manifest};
 	if (socket_server_open(opts.socket, coild_handle_request, state.coild, &state.server, err,
 			       sizeof(err)) < 0)
 		return fail_startup("failed to open the socket", err);
-	if (http_server_start(opts.metrics_addr, serve_metrics, NULL, &metrics_srv, err,
-			      sizeof(err)) < 0 ||
-	    http_server_start(opts.health_addr, serve_health, NULL, &health_srv, err, sizeof(err)) <
-		0) {
+	if (runtime_start(&ro, &rt, err, sizeof(err)) < 0 ||
+	    coild_gc_timer_start(state.coild, (long)(opts.gc_interval * 1000), &gc, err,
+				 sizeof(err)) < 0) {
+		runtime_stop(rt);
 		socket_server_close(state.server);
-		http_server_stop(metrics_srv);
-		return fail_startup("failed to start the HTTP servers", err);
+		return fail_startup("failed to start", err);
 	}
 	struct coild_route_monitor *monitor = NULL;
 	if (coild_route_monitor_start(state.coild, &monitor, err, sizeof(err)) < 0)
 		log_warn("routes removed by others will only be repaired by the periodic GC",
 			 "error", err);
-	pthread_t gc, sig;
-	pthread_create(&sig, NULL, signal_thread, signals);
-	pthread_create(&gc, NULL, gc_thread, NULL);
 	log_info("coild started", "socket", opts.socket);
 	int rc = socket_server_run(state.server);
-	/* The signal thread must be done with the server before it is closed: wake it (if the
-	 * server stopped for another reason) and join it. */
-	pthread_kill(sig, SIGTERM);
-	pthread_join(sig, NULL);
-
-	pthread_mutex_lock(&state.lock);
-	state.stopping = true;
-	pthread_cond_broadcast(&state.wake);
-	pthread_mutex_unlock(&state.lock);
-	pthread_join(gc, NULL);
+	coild_gc_timer_stop(gc);
 	coild_route_monitor_stop(monitor);
 	if (opts.clear_routes)
 		clear_routes_on_shutdown();
-	http_server_stop(health_srv);
-	http_server_stop(metrics_srv);
+	runtime_stop(rt); /* the signal thread is done with the server after this */
 	socket_server_close(state.server);
 	return rc < 0 ? 1 : 0;
 }
@@ -351,28 +267,21 @@ static void close_source(void)
 		standalone_close(&state.source);
 }
 
+static const struct runtime_program program = {.name = "coild",
+					       .usage = usage,
+					       .flags = daemon_flags,
+					       .nflags = N_FLAGS,
+					       .log_level = &opts.log_level};
+
 int daemon_main(int argc, char **argv)
 {
 	char err[1024];
 	const char *node_name = NULL;
-	int rc = flags_parse(daemon_flags, N_FLAGS, argc, argv, usage, err, sizeof(err));
-	if (rc != 0) {
-		if (rc < 0)
-			fprintf(stderr, "coil daemon: %s\n", err);
-		return rc < 0 ? 2 : 0;
-	}
+	int rc = runtime_parse(&program, argc, argv);
+	if (rc != RUNTIME_CONTINUE)
+		return rc;
 	if (check_options(&node_name, err, sizeof(err)) < 0)
 		return fail_startup("invalid configuration", err);
-
-	/* Signals are taken by one thread with sigwait; every other thread blocks them. */
-	static sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
 	struct coild_config cfg = {0};
 	if (build_config(&cfg, err, sizeof(err)) < 0)
 		return fail_startup("invalid configuration", err);
@@ -384,12 +293,13 @@ int daemon_main(int argc, char **argv)
 		use_kubernetes(&cfg);
 	log_node_addresses(&cfg);
 	state.metrics = metrics_new();
-	if (coild_new(&cfg, &state.source, state.metrics, &state.coild, err, sizeof(err)) < 0) {
+	if (!state.metrics ||
+	    coild_new(&cfg, &state.source, state.metrics, &state.coild, err, sizeof(err)) < 0) {
 		close_source();
 		metrics_free(state.metrics);
-		return fail_startup("failed to start", err);
+		return fail_startup("failed to start", state.metrics ? err : "out of memory");
 	}
-	rc = run_daemon(&set);
+	rc = run_daemon();
 	coild_free(state.coild);
 	close_source();
 	metrics_free(state.metrics);

@@ -7,5 +7,5 @@ static const char usage[] =
 
 int egress_main(int argc, char **argv)
 {
-	return applet_not_implemented("egress", usage, argc, argv);
+	return applet_not_implemented("egress", "coil-egress", usage, argc, argv);
 }

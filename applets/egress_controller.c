@@ -7,5 +7,6 @@ static const char usage[] =
 
 int egress_controller_main(int argc, char **argv)
 {
-	return applet_not_implemented("egress-controller", usage, argc, argv);
+	return applet_not_implemented("egress-controller", "coil-egress-controller", usage, argc,
+				      argv);
 }

@@ -5,22 +5,12 @@
 #include "applets.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/random.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "certrotate/certrotate.h"
-#include "flags/flags.h"
-#include "http/http.h"
 #include "ipamctl/ipamctl.h"
-#include "kube/kube.h"
 #include "log/log.h"
-#include "metrics/metrics.h"
+#include "runtime/runtime.h"
 #include "webhook/webhook.h"
 
 static const char usage[] =
@@ -38,7 +28,7 @@ static const char usage[] =
 static struct {
 	const char *metrics_addr, *health_addr, *webhook_addr, *cert_dir, *kubeconfig;
 	double gc_interval;
-	bool cert_rotation, restart_on_refresh, version;
+	bool cert_rotation, restart_on_refresh;
 } opts = {
     .metrics_addr = ":9386",
     .health_addr = ":9387",
@@ -58,7 +48,6 @@ static const struct flag controller_flags[] = {
     {"enable-restart-on-cert-refresh", FLAG_BOOL, &opts.restart_on_refresh,
      "enables pod restart on webhook's certificate refresh"},
     {"kubeconfig", FLAG_STRING, &opts.kubeconfig, "path to a kubeconfig file"},
-    {"version", FLAG_BOOL, &opts.version, "show version"},
 };
 
 #define N_FLAGS (sizeof(controller_flags) / sizeof(controller_flags[0]))
@@ -67,7 +56,7 @@ static struct {
 	struct metrics *metrics;
 	struct webhook_server *webhook;
 	struct kube_client *client;
-	struct kube_stop *stop;
+	struct kube_stop *stop; /* the runtime's */
 	struct ipamctl_pool_manager *pools;
 	struct ipamctl_controller *controller;
 	struct certrotate *rotator;
@@ -80,42 +69,9 @@ static int fail_startup(const char *what, const char *err)
 	return 1;
 }
 
-static void serve_metrics(void *ctx, const char *method, const char *path, struct http_reply *reply)
+static int check_webhook(void *arg, char *err, size_t errlen)
 {
-	if (strcmp(path, "/metrics") != 0)
-		return http_reply_text(reply, 404, "404 page not found\n");
-	reply->status = 200;
-	reply->body = metrics_render(state.metrics);
-	reply->content_type = "text/plain; version=0.0.4; charset=utf-8";
-}
-
-/* controller-runtime's answers: "ok", or the per-check listing with status 500. */
-static void serve_health(void *ctx, const char *method, const char *path, struct http_reply *reply)
-{
-	char err[512];
-	if (strcmp(path, "/healthz") == 0)
-		return http_reply_text(reply, 200, "ok");
-	if (strcmp(path, "/readyz") != 0)
-		return http_reply_text(reply, 404, "404 page not found\n");
-	if (webhook_server_check_ready(state.webhook, err, sizeof(err)) == 0)
-		return http_reply_text(reply, 200, "ok");
-	log_warn("readiness check failed", "check", "webhook", "error", err);
-	http_reply_text(reply, 500,
-			"[+]ping ok\n[-]webhook failed: reason withheld\nreadyz check failed\n");
-}
-
-/* Turns SIGTERM/SIGINT into a stop of the leader election (and so of everything). */
-static void *signal_thread(void *arg)
-{
-	sigset_t *set = arg;
-	for (;;) {
-		int sig;
-		if (sigwait(set, &sig) == 0 && (sig == SIGTERM || sig == SIGINT)) {
-			log_info("shutting down", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-			kube_stop_signal(state.stop);
-			return NULL;
-		}
-	}
+	return webhook_server_check_ready(state.webhook, err, errlen);
 }
 
 static void started_leading(void *arg, struct kube_stop *lost)
@@ -142,86 +98,6 @@ static void stopped_leading(void *arg)
 	state.controller = NULL;
 	ipamctl_pool_manager_free(state.pools);
 	state.pools = NULL;
-}
-
-/* A duration from the environment in ms, or 0 (the default) when unset. */
-static int env_duration_ms(const char *name, long *out, char *err, size_t errlen)
-{
-	const char *text = getenv(name);
-	double seconds;
-	*out = 0;
-	if (!text || !*text)
-		return 0;
-	if (flags_parse_duration(text, &seconds) < 0 || seconds <= 0) {
-		snprintf(err, errlen, "invalid %s: %s", name, text);
-		return -EINVAL;
-	}
-	*out = (long)(seconds * 1000);
-	return 0;
-}
-
-/* COIL_POD_NAME, else the host name plus a random suffix (like client-go's hostname_uuid). */
-static void leader_identity(char *buf, size_t len)
-{
-	const char *pod = getenv("COIL_POD_NAME");
-	char host[256] = "coil-ipam-controller";
-	unsigned char rnd[8] = {0};
-	if (pod && *pod) {
-		snprintf(buf, len, "%s", pod);
-		return;
-	}
-	gethostname(host, sizeof(host) - 1);
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
-		unsigned long mix =
-		    (unsigned long)getpid() * 2654435761u ^ (unsigned long)time(NULL);
-		memcpy(rnd, &mix, sizeof(rnd) < sizeof(mix) ? sizeof(rnd) : sizeof(mix));
-	}
-	snprintf(buf, len, "%s_%02x%02x%02x%02x%02x%02x%02x%02x", host, rnd[0], rnd[1], rnd[2],
-		 rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
-}
-
-static int leader_options(struct kube_leader_opts *lo, char *identity, size_t idlen, char *err,
-			  size_t errlen)
-{
-	*lo = (struct kube_leader_opts){.ns = LEASE_NAMESPACE,
-					.name = LEASE_NAME,
-					.release_on_cancel = true,
-					.on_started_leading = started_leading,
-					.on_stopped_leading = stopped_leading};
-	leader_identity(identity, idlen);
-	lo->identity = identity;
-	if (env_duration_ms("COIL_LEADER_LEASE_DURATION", &lo->lease_duration_ms, err, errlen) ||
-	    env_duration_ms("COIL_LEADER_RENEW_DEADLINE", &lo->renew_deadline_ms, err, errlen) ||
-	    env_duration_ms("COIL_LEADER_RETRY_PERIOD", &lo->retry_period_ms, err, errlen))
-		return -EINVAL;
-	return 0;
-}
-
-/* Requests of the election must fail fast: a renew that hangs past the deadline is a loss. */
-static int leader_client(const struct kube_config *config, const struct kube_leader_opts *lo,
-			 struct kube_client **out, char *err, size_t errlen)
-{
-	long deadline = lo->renew_deadline_ms > 0 ? lo->renew_deadline_ms : 10000;
-	struct kube_client_options co = {.max_tries = 1,
-					 .timeout_ms = deadline / 2 > 1000 ? deadline / 2 : 1000};
-	return kube_client_new(config, &co, out, err, errlen);
-}
-
-static int run_election(const struct kube_config *config, char *err, size_t errlen)
-{
-	char identity[320];
-	struct kube_leader_opts lo;
-	struct kube_client *election_client = NULL;
-	int ret = leader_options(&lo, identity, sizeof(identity), err, errlen);
-	if (ret == 0)
-		ret = leader_client(config, &lo, &election_client, err, errlen);
-	if (ret)
-		return ret;
-	log_info("waiting for leadership", "lease", LEASE_NAMESPACE "/" LEASE_NAME, "identity",
-		 identity);
-	ret = kube_leader_run(election_client, &lo, state.stop, err, errlen);
-	kube_client_free(election_client);
-	return ret;
 }
 
 /* --enable-restart-on-cert-refresh: end the process (status 0) so the pod restarts and
@@ -270,12 +146,34 @@ static int connect_api(struct kube_config **config, char *err, size_t errlen)
 	return ret;
 }
 
+/* The certificate rotator, then the election until stop or loss; the exit status. */
+static int rotate_and_lead(struct runtime *rt, const struct kube_config *config)
+{
+	char err[1024];
+	state.stop = runtime_stop_token(rt);
+	if (start_cert_rotation(err, sizeof(err)) < 0)
+		return fail_startup("failed to start the certificate rotator", err);
+	int ret = runtime_lead(rt, config, LEASE_NAMESPACE, LEASE_NAME, started_leading,
+			       stopped_leading, NULL, err, sizeof(err));
+	if (ret < 0)
+		log_error(ret == -ENOLINK ? "leader election lost" : "leader election failed",
+			  "error", err);
+	certrotate_stop(state.rotator); /* joined: its failure flag is visible now */
+	state.rotator = NULL;
+	return ret < 0 || state.leader_failed || state.rotator_failed ? 1 : 0;
+}
+
 /* Everything after the flags: servers, then the election until stop or loss. */
-static int run_controller(sigset_t *signals)
+static int run_controller(void)
 {
 	char err[1024];
 	struct kube_config *config = NULL;
-	struct http_server *metrics_srv = NULL, *health_srv = NULL;
+	struct runtime *rt = NULL;
+	struct runtime_opts ro = {.metrics_addr = opts.metrics_addr,
+				  .health_addr = opts.health_addr,
+				  .metrics = state.metrics,
+				  .ready = check_webhook,
+				  .check_name = "webhook"};
 	int rc = 1;
 	if (connect_api(&config, err, sizeof(err)) < 0) {
 		kube_config_free(config);
@@ -284,66 +182,33 @@ static int run_controller(sigset_t *signals)
 	if (webhook_server_start(opts.webhook_addr, opts.cert_dir, &state.webhook, err,
 				 sizeof(err)) < 0)
 		fail_startup("failed to start the webhook server", err);
-	else if (http_server_start(opts.metrics_addr, serve_metrics, NULL, &metrics_srv, err,
-				   sizeof(err)) < 0 ||
-		 http_server_start(opts.health_addr, serve_health, NULL, &health_srv, err,
-				   sizeof(err)) < 0)
+	else if (runtime_start(&ro, &rt, err, sizeof(err)) < 0)
 		fail_startup("failed to start the HTTP servers", err);
-	else if (start_cert_rotation(err, sizeof(err)) < 0)
-		fail_startup("failed to start the certificate rotator", err);
-	else {
-		pthread_t sig;
-		pthread_create(&sig, NULL, signal_thread, signals);
-		pthread_detach(sig);
-		int ret = run_election(config, err, sizeof(err));
-		if (ret < 0)
-			log_error(ret == -ENOLINK ? "leader election lost"
-						  : "leader election failed",
-				  "error", err);
-		certrotate_stop(state.rotator); /* joined: its failure flag is visible now */
-		state.rotator = NULL;
-		rc = ret < 0 || state.leader_failed || state.rotator_failed ? 1 : 0;
-	}
-	certrotate_stop(state.rotator);
-	http_server_stop(health_srv);
-	http_server_stop(metrics_srv);
+	else
+		rc = rotate_and_lead(rt, config);
+	runtime_stop(rt);
 	webhook_server_stop(state.webhook);
 	kube_client_free(state.client);
 	kube_config_free(config);
 	return rc;
 }
 
+static const struct runtime_program program = {
+    .name = "coil-ipam-controller", .usage = usage, .flags = controller_flags, .nflags = N_FLAGS};
+
 int ipam_controller_main(int argc, char **argv)
 {
 	char err[1024];
-	int rc = flags_parse(controller_flags, N_FLAGS, argc, argv, usage, err, sizeof(err));
-	if (rc != 0) {
-		if (rc < 0)
-			fprintf(stderr, "coil ipam-controller: %s\n", err);
-		return rc < 0 ? 2 : 0;
-	}
-	if (opts.version) {
-		printf("coil-ipam-controller version %s\n", COIL_COMPAT_VERSION);
-		return 0;
-	}
+	int rc = runtime_parse(&program, argc, argv);
+	if (rc != RUNTIME_CONTINUE)
+		return rc;
 	if (check_options(err, sizeof(err)) < 0)
 		return fail_startup("invalid configuration", err);
-
-	/* Signals are taken by one thread with sigwait; every other thread blocks them. */
-	static sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
 	state.metrics = metrics_new();
-	state.stop = kube_stop_new();
-	if (!state.metrics || !state.stop || ipamctl_metrics_declare(state.metrics) < 0)
+	if (!state.metrics || ipamctl_metrics_declare(state.metrics) < 0)
 		rc = fail_startup("failed to start", "out of memory");
 	else
-		rc = run_controller(&set);
-	kube_stop_free(state.stop);
+		rc = run_controller();
 	metrics_free(state.metrics);
 	return rc;
 }

@@ -7,5 +7,5 @@ static const char usage[] =
 
 int migrate_main(int argc, char **argv)
 {
-	return applet_not_implemented("migrate", usage, argc, argv);
+	return applet_not_implemented("migrate", "coil-migrator", usage, argc, argv);
 }

@@ -2,18 +2,12 @@
 #include "applets.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "flags/flags.h"
-#include "http/http.h"
-#include "kube/kube.h"
 #include "log/log.h"
-#include "metrics/metrics.h"
 #include "router/router.h"
+#include "runtime/runtime.h"
 
 static const char usage[] =
     "Usage: coil router [flags]   (alias: coil-router)\n"
@@ -45,43 +39,9 @@ static const struct flag router_flags[] = {
 
 #define N_FLAGS (sizeof(router_flags) / sizeof(router_flags[0]))
 
-static struct metrics *registry;
-
-static void serve_metrics(void *ctx, const char *method, const char *path, struct http_reply *reply)
+static void stop_router(void *arg)
 {
-	if (strcmp(path, "/metrics") != 0)
-		return http_reply_text(reply, 404, "404 page not found\n");
-	reply->status = 200;
-	reply->body = metrics_render(registry);
-	reply->content_type = "text/plain; version=0.0.4; charset=utf-8";
-}
-
-/* Both probes are plain pings, as upstream. */
-static void serve_health(void *ctx, const char *method, const char *path, struct http_reply *reply)
-{
-	if (strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0)
-		return http_reply_text(reply, 200, "ok");
-	http_reply_text(reply, 404, "404 page not found\n");
-}
-
-struct signal_ctx {
-	sigset_t set;
-	pthread_mutex_t lock;
-	struct router *router; /* NULL once the router is gone; guarded by lock */
-};
-
-static void *signal_thread(void *arg)
-{
-	struct signal_ctx *ctx = arg;
-	int sig;
-	while (sigwait(&ctx->set, &sig) != 0)
-		;
-	log_info("shutting down", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-	pthread_mutex_lock(&ctx->lock);
-	if (ctx->router)
-		router_stop(ctx->router);
-	pthread_mutex_unlock(&ctx->lock);
-	return NULL;
+	router_stop(arg);
 }
 
 static int check_options(const char **node, char *err, size_t len)
@@ -118,61 +78,43 @@ static int fail(const char *what, const char *err)
 	return 1;
 }
 
-/* Runs the router with its HTTP servers until a signal (0) or a failed sync (1). */
-static int serve(struct router *router, struct signal_ctx *sig)
+/* Runs the router with its HTTP servers until a signal (0) or a failed sync (1). Both
+ * probes are plain pings, as upstream. */
+static int serve(struct router *router, struct metrics *registry)
 {
 	char err[1024];
-	struct http_server *metrics_srv = NULL, *health_srv = NULL;
-	if (http_server_start(opts.metrics_addr, serve_metrics, NULL, &metrics_srv, err,
-			      sizeof(err)) < 0 ||
-	    http_server_start(opts.health_addr, serve_health, NULL, &health_srv, err, sizeof(err)) <
-		0) {
-		http_server_stop(metrics_srv);
+	struct runtime *rt = NULL;
+	struct runtime_opts ro = {.metrics_addr = opts.metrics_addr,
+				  .health_addr = opts.health_addr,
+				  .metrics = registry,
+				  .on_stop = stop_router,
+				  .arg = router};
+	if (runtime_start(&ro, &rt, err, sizeof(err)) < 0)
 		return fail("failed to start the HTTP servers", err);
-	}
-	pthread_t t;
-	pthread_mutex_lock(&sig->lock);
-	sig->router = router;
-	pthread_mutex_unlock(&sig->lock);
-	pthread_create(&t, NULL, signal_thread, sig);
-	pthread_detach(t);
 	log_info("starting coil router", "version", COIL_COMPAT_VERSION);
 	int rc = router_run(router, err, sizeof(err));
-	pthread_mutex_lock(&sig->lock);
-	sig->router = NULL;
-	pthread_mutex_unlock(&sig->lock);
-	http_server_stop(health_srv);
-	http_server_stop(metrics_srv);
+	runtime_stop(rt); /* no router_stop after this: the router can go */
 	if (rc < 0)
 		return fail("coil router stopped: route synchronization failed", err);
 	return 0;
 }
 
+static const struct runtime_program program = {
+    .name = "coil-router", .usage = usage, .flags = router_flags, .nflags = N_FLAGS};
+
 int router_main(int argc, char **argv)
 {
 	char err[1024];
 	const char *node = NULL;
-	int rc = flags_parse(router_flags, N_FLAGS, argc, argv, usage, err, sizeof(err));
-	if (rc != 0) {
-		if (rc < 0)
-			fprintf(stderr, "coil router: %s\n", err);
-		return rc < 0 ? 2 : 0;
-	}
+	int rc = runtime_parse(&program, argc, argv);
+	if (rc != RUNTIME_CONTINUE)
+		return rc;
 	if (check_options(&node, err, sizeof(err)) < 0)
 		return fail("invalid configuration", err);
-
-	/* Signals are taken by one thread with sigwait; every other thread blocks them. */
-	static struct signal_ctx sig = {.lock = PTHREAD_MUTEX_INITIALIZER};
-	sigemptyset(&sig.set);
-	sigaddset(&sig.set, SIGTERM);
-	sigaddset(&sig.set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &sig.set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
 	struct kube_client *client = NULL;
 	if (connect_api(&client, err, sizeof(err)) < 0)
 		return fail("failed to configure the Kubernetes client", err);
-	registry = metrics_new();
+	struct metrics *registry = metrics_new();
 	struct router_kernel_syncer syncer = {.protocol = (unsigned char)opts.protocol};
 	struct router_config cfg = {.node_name = node,
 				    .update_interval_ms = (long)(opts.update_interval * 1000),
@@ -185,7 +127,7 @@ int router_main(int argc, char **argv)
 		metrics_free(registry);
 		return fail("failed to set up the router", registry ? err : "out of memory");
 	}
-	rc = serve(router, &sig);
+	rc = serve(router, registry);
 	router_free(router);
 	kube_client_free(client);
 	metrics_free(registry);

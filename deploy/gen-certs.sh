@@ -1,15 +1,16 @@
 #!/bin/bash
-# Makes the AddressPool webhook's certificates for an install with certificates made at install
-# time (the default "manual" mode; upstream's `make certs`): a CA and a server certificate for
+# Makes the AddressPool webhook's certificates for an install whose certificates are made at
+# install time (deploy/overlays/gen-certs; the default install rotates them in the controller
+# instead; upstream's `make certs`): a CA and a server certificate for
 # coilv2-ipam-webhook-service.kube-system.svc, written as
 #   OUT/webhook-secret.yaml             Secret coilv2-ipam-webhook-server-cert (kubernetes.io/tls:
 #                                       ca.crt, tls.crt, tls.key), mounted by the controller
 #   OUT/mutating-ca-patch.yaml,         JSON patches setting caBundle (the CA) on the two
 #   OUT/validating-ca-patch.yaml        webhook configurations
-# which deploy/Kustomization includes. Existing files are kept unless --force is given, so that
+# which deploy/overlays/gen-certs includes. Existing files are kept unless --force is given, so that
 # re-running does not change a running install's CA.
 #
-# Usage: deploy/gen-certs.sh [--force] [OUT]     (OUT defaults to deploy/certs)
+# Usage: deploy/gen-certs.sh [--force] [OUT]     (OUT defaults to deploy/overlays/gen-certs/certs)
 set -euo pipefail
 
 force=
@@ -17,7 +18,7 @@ if [ "${1:-}" = --force ]; then
 	force=1
 	shift
 fi
-out=${1:-$(cd "$(dirname "$0")" && pwd)/certs}
+out=${1:-$(cd "$(dirname "$0")" && pwd)/overlays/gen-certs/certs}
 service=coilv2-ipam-webhook-service
 namespace=kube-system
 days=36500

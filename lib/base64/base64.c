@@ -1,6 +1,7 @@
 /* Standard base64 (RFC 4648, padded), as JSON carries []byte fields: Secret data, caBundle,
  * admission patches. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,45 +38,59 @@ static int sextet(char c)
 	return p ? (int)(p - alphabet) : -1;
 }
 
-/* Decodes one group of four characters (with pad padding characters at its end). */
-static int decode_group(const char *g, int pad, unsigned char *w)
+static bool is_space(char c)
 {
-	unsigned long chunk = 0;
-	for (int k = 0; k < 4; k++) {
-		int v = k < 4 - pad ? sextet(g[k]) : 0;
-		if (v < 0 || (k >= 4 - pad && g[k] != '='))
-			return -EINVAL;
-		chunk = chunk << 6 | (unsigned long)v;
-	}
-	w[0] = (unsigned char)(chunk >> 16);
-	w[1] = (unsigned char)(chunk >> 8);
-	w[2] = (unsigned char)chunk;
-	return 0;
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
 }
 
-int base64_decode(const char *text, char **out, size_t *len)
+/* The one decoder. strict: padding required, no whitespace (JSON []byte fields); otherwise
+ * whitespace is skipped and padding may be left out (kubeconfig's *-data fields). */
+static int decode(const char *text, bool strict, char **out, size_t *len)
 {
-	size_t n = strlen(text);
+	size_t n = strlen(text), used = 0, data_chars = 0, pad = 0, bits = 0;
+	unsigned long acc = 0;
 	*out = NULL;
 	*len = 0;
-	if (n % 4)
-		return -EINVAL;
-	unsigned char *buf = malloc(n / 4 * 3 + 1);
+	unsigned char *buf = malloc(n / 4 * 3 + 4);
 	if (!buf)
 		return -ENOMEM;
-	size_t used = 0;
-	for (size_t i = 0; i < n; i += 4) {
-		int pad = 0;
-		if (i + 4 == n)
-			pad = text[i + 3] == '=' ? (text[i + 2] == '=' ? 2 : 1) : 0;
-		if (decode_group(text + i, pad, buf + used) < 0) {
-			free(buf);
-			return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (!strict && is_space(text[i]))
+			continue;
+		if (text[i] == '=') {
+			pad++;
+			continue;
 		}
-		used += 3 - (size_t)pad;
+		int v = sextet(text[i]);
+		if (v < 0 || pad > 0)
+			goto invalid; /* junk, or data after padding */
+		data_chars++;
+		acc = (acc << 6 | (unsigned long)v) & 0xffffff;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			buf[used++] = (unsigned char)(acc >> bits);
+		}
 	}
+	/* A lone sextet cannot encode a byte; padding, when present, completes the quantum. */
+	bool complete = (data_chars + pad) % 4 == 0;
+	if (data_chars % 4 == 1 || pad > 2 || (pad > 0 && !complete) || (strict && !complete))
+		goto invalid;
 	buf[used] = '\0';
 	*out = (char *)buf;
 	*len = used;
 	return 0;
+invalid:
+	free(buf);
+	return -EINVAL;
+}
+
+int base64_decode(const char *text, char **out, size_t *len)
+{
+	return decode(text, true, out, len);
+}
+
+int base64_decode_lenient(const char *text, char **out, size_t *len)
+{
+	return decode(text, false, out, len);
 }

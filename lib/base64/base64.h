@@ -11,4 +11,8 @@ char *base64_encode(const void *data, size_t len);
  * caller frees; *len bytes). Returns 0, -EINVAL or -ENOMEM. */
 int base64_decode(const char *text, char **out, size_t *len);
 
+/* The same decoding, but whitespace is skipped and the padding may be left out, as
+ * kubeconfig's *-data fields are written by hand. Returns 0, -EINVAL or -ENOMEM. */
+int base64_decode_lenient(const char *text, char **out, size_t *len);
+
 #endif

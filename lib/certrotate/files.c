@@ -9,47 +9,28 @@
 #include <unistd.h>
 
 #include "certrotate.h"
+#include "fileio/fileio.h"
 
 /* True when path holds exactly text. */
 static bool file_equals(const char *path, const char *text)
 {
-	size_t want = strlen(text);
-	char *buf = malloc(want + 1);
-	FILE *f = buf ? fopen(path, "rb") : NULL;
-	bool same = false;
-	if (f) {
-		size_t got = fread(buf, 1, want + 1, f);
-		same = got == want && memcmp(buf, text, want) == 0;
-		fclose(f);
-	}
+	size_t want = strlen(text), len;
+	char *buf;
+	if (fileio_read_file_at(AT_FDCWD, path, want, &buf, &len) < 0)
+		return false; /* missing, unreadable, or longer than text */
+	bool same = len == want && memcmp(buf, text, want) == 0;
 	free(buf);
 	return same;
 }
 
-/* Writes a temporary file next to path and renames it over path, so the reloader never reads
- * half a file. mode 0600 for keys: they are secrets. */
-static int write_atomically(const char *path, const char *text, mode_t mode, char *err,
-			    size_t errlen)
+/* Replaces cert_dir/name atomically, so the reloader never reads half a file, and durably:
+ * a certificate lost to a power cut would leave the webhook serving a stale or mismatched
+ * pair. mode 0600 for keys: they are secrets. */
+static int write_atomically(const char *cert_dir, const char *name, const char *text, mode_t mode,
+			    char *err, size_t errlen)
 {
-	char tmp[4096];
-	size_t len = strlen(text);
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-		snprintf(err, errlen, "%s: path too long", path);
-		return -ENAMETOOLONG;
-	}
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	int ret = fd < 0 ? -errno : 0;
-	if (ret == 0 && write(fd, text, len) != (ssize_t)len)
-		ret = errno ? -errno : -EIO;
-	if (fd >= 0 && close(fd) < 0 && ret == 0)
-		ret = -errno;
-	if (ret == 0 && rename(tmp, path) < 0)
-		ret = -errno;
-	if (ret < 0) {
-		snprintf(err, errlen, "write %s: %s", path, strerror(-ret));
-		unlink(tmp);
-	}
-	return ret;
+	struct fileio_replace how = {.mode = mode, .durability = FILEIO_DURABLE};
+	return fileio_replace(cert_dir, name, text, strlen(text), &how, err, errlen);
 }
 
 int certrotate_sync_files(const char *cert_dir, const struct certrotate_pems *pems, bool *written,
@@ -72,9 +53,9 @@ int certrotate_sync_files(const char *cert_dir, const struct certrotate_pems *pe
 	}
 	/* The key goes first: the reloader watches tls.crt, so by the time it sees the new
 	 * certificate its key is already in place. */
-	int ret = write_atomically(key, pems->tls_key, 0600, err, errlen);
+	int ret = write_atomically(cert_dir, "tls.key", pems->tls_key, 0600, err, errlen);
 	if (ret == 0)
-		ret = write_atomically(crt, pems->tls_crt, 0644, err, errlen);
+		ret = write_atomically(cert_dir, "tls.crt", pems->tls_crt, 0644, err, errlen);
 	*written = ret == 0;
 	return ret;
 }

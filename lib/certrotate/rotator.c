@@ -6,11 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "certrotate.h"
 #include "internal.h"
 #include "log/log.h"
+#include "wake/wake.h"
 
 #define DEFAULT_INTERVAL_MS (12L * 3600 * 1000)
 #define FILE_WAIT_STEPS	    10 /* 1 s × 2^k: about 17 min in all, as upstream */
@@ -20,9 +20,8 @@ enum round_result { ROUND_DONE, ROUND_REFRESHED_STOP };
 
 struct certrotate {
 	struct certrotate_opts opts;
-	pthread_mutex_t mu;
-	pthread_cond_t cond; /* on CLOCK_MONOTONIC */
-	bool stopping, dirty;
+	struct wake wake; /* stopped on stop; its lock guards dirty */
+	bool dirty;
 	struct kube_informer *informers[3];
 	pthread_t thread;
 	bool thread_started;
@@ -30,10 +29,10 @@ struct certrotate {
 
 static void wake(struct certrotate *r)
 {
-	pthread_mutex_lock(&r->mu);
+	wake_lock(&r->wake);
 	r->dirty = true;
-	pthread_cond_broadcast(&r->cond);
-	pthread_mutex_unlock(&r->mu);
+	wake_notify_locked(&r->wake);
+	wake_unlock(&r->wake);
 }
 
 static void on_add(void *arg, const json_t *obj)
@@ -49,28 +48,21 @@ static void on_update(void *arg, const json_t *old_obj, const json_t *new_obj)
  * change flag when it ends the wait. */
 static bool wait_for(struct certrotate *r, long ms, bool woken_by_change)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&r->mu);
-	while (!r->stopping && !(woken_by_change && r->dirty))
-		if (pthread_cond_timedwait(&r->cond, &r->mu, &until) == ETIMEDOUT)
-			break;
-	bool stopping = r->stopping;
-	pthread_mutex_unlock(&r->mu);
+	long until = wake_deadline_after(ms);
+	wake_lock(&r->wake);
+	while (!r->wake.stopped && !(woken_by_change && r->dirty) &&
+	       wake_wait_until_locked(&r->wake, until))
+		;
+	bool stopping = r->wake.stopped;
+	wake_unlock(&r->wake);
 	return stopping;
 }
 
 static void clear_dirty(struct certrotate *r)
 {
-	pthread_mutex_lock(&r->mu);
+	wake_lock(&r->wake);
 	r->dirty = false;
-	pthread_mutex_unlock(&r->mu);
+	wake_unlock(&r->wake);
 }
 
 /* Makes --cert-dir hold the pair, waiting with backoff when it cannot be written (a Secret
@@ -190,26 +182,12 @@ static int start_watches(struct certrotate *r, char *err, size_t errlen)
 	return ret;
 }
 
-static int init_sync(struct certrotate *r)
-{
-	pthread_condattr_t attr;
-	int ret = pthread_condattr_init(&attr);
-	if (ret == 0)
-		ret = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	if (ret == 0)
-		ret = pthread_cond_init(&r->cond, &attr);
-	pthread_condattr_destroy(&attr);
-	if (ret == 0 && (ret = pthread_mutex_init(&r->mu, NULL)) != 0)
-		pthread_cond_destroy(&r->cond);
-	return -ret;
-}
-
 int certrotate_start(const struct certrotate_opts *opts, struct certrotate **out, char *err,
 		     size_t errlen)
 {
 	*out = NULL;
 	struct certrotate *r = calloc(1, sizeof(*r));
-	if (!r || init_sync(r) < 0) {
+	if (!r || wake_init(&r->wake) < 0) {
 		free(r);
 		snprintf(err, errlen, "certificate rotator: out of memory");
 		return -ENOMEM;
@@ -231,15 +209,11 @@ void certrotate_stop(struct certrotate *r)
 {
 	if (!r)
 		return;
-	pthread_mutex_lock(&r->mu);
-	r->stopping = true;
-	pthread_cond_broadcast(&r->cond);
-	pthread_mutex_unlock(&r->mu);
+	wake_stop(&r->wake);
 	if (r->thread_started)
 		pthread_join(r->thread, NULL);
 	for (int i = 0; i < 3; i++)
 		kube_informer_free(r->informers[i]);
-	pthread_cond_destroy(&r->cond);
-	pthread_mutex_destroy(&r->mu);
+	wake_destroy(&r->wake);
 	free(r);
 }

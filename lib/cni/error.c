@@ -1,5 +1,6 @@
 /* CNI error objects and writing one JSON document to stdout. */
 #include "cni/cni.h"
+#include "fileio/fileio.h"
 #include "cni/internal.h"
 
 #include <errno.h>
@@ -55,21 +56,6 @@ json_t *cni_error_to_json(const struct cni_error *err, const char *cni_version)
 	return doc;
 }
 
-static int write_all_fd(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int cni_write_json(int fd, const json_t *doc, bool newline)
 {
 	size_t need = json_dumpb(doc, NULL, 0, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -83,7 +69,7 @@ int cni_write_json(int fd, const json_t *doc, bool newline)
 	json_dumpb(doc, buf, need, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (newline)
 		buf[need++] = '\n';
-	int rc = write_all_fd(fd, buf, need);
+	int rc = fd_write_all(fd, buf, need);
 	if (buf != stack)
 		free(buf);
 	return rc;

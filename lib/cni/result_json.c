@@ -2,10 +2,10 @@
  * 0.3.x/0.4.0 shape (ip "version" fields, "dns" always present) or the 1.x shape
  * (1.1 fields, empty dns omitted), which is what libcni's converters produce. */
 #include "cni/cni.h"
+#include "err/err.h"
 #include "cni/internal.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,17 +14,6 @@ bool cni_result_version_known(const char *version)
 {
 	return cni_version_is_0x(version) || strcmp(version, "1.0.0") == 0 ||
 	       strcmp(version, "1.1.0") == 0;
-}
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
 }
 
 /* Optional string member: absent or null → *out = NULL. */
@@ -36,7 +25,7 @@ static int get_string(const json_t *obj, const char *key, const char **out, cons
 	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_string(v))
-		return fail(err, errlen, "%s.%s: not a string", where, key);
+		return errorf(err, errlen, -EINVAL, "%s.%s: not a string", where, key);
 	*out = json_string_value(v);
 	return 0;
 }
@@ -51,7 +40,7 @@ static int get_int(const json_t *obj, const char *key, int *out, bool *present, 
 		return 0;
 	if (!json_is_integer(v) || json_integer_value(v) < -2147483647 - 1 ||
 	    json_integer_value(v) > 2147483647)
-		return fail(err, errlen, "%s.%s: not an integer", where, key);
+		return errorf(err, errlen, -EINVAL, "%s.%s: not an integer", where, key);
 	*out = (int)json_integer_value(v);
 	*present = true;
 	return 0;
@@ -66,7 +55,7 @@ static int get_array(const json_t *obj, const char *key, const json_t **out, con
 	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_array(v))
-		return fail(err, errlen, "%s.%s: not an array", where, key);
+		return errorf(err, errlen, -EINVAL, "%s.%s: not an array", where, key);
 	*out = v;
 	return 0;
 }
@@ -79,14 +68,14 @@ static int dup_member(const json_t *obj, const char *key, char **out, const char
 	if (rc < 0 || !text)
 		return rc;
 	*out = strdup(text);
-	return *out ? 0 : fail(err, errlen, "out of memory");
+	return *out ? 0 : errorf(err, errlen, -EINVAL, "out of memory");
 }
 
 static int parse_interface(const json_t *obj, bool v1, struct cni_interface *intf,
 			   const char *where, char *err, size_t errlen)
 {
 	if (!json_is_object(obj))
-		return fail(err, errlen, "%s: not an object", where);
+		return errorf(err, errlen, -EINVAL, "%s: not an object", where);
 	int rc = dup_member(obj, "name", &intf->name, where, err, errlen);
 	if (rc == 0)
 		rc = dup_member(obj, "mac", &intf->mac, where, err, errlen);
@@ -112,9 +101,10 @@ static int get_cidr(const json_t *obj, const char *key, char out[CNI_CIDR_MAX], 
 	if (rc < 0)
 		return rc;
 	if (!text)
-		return fail(err, errlen, "%s.%s: missing", where, key);
+		return errorf(err, errlen, -EINVAL, "%s.%s: missing", where, key);
 	if (cni_canonical_cidr(text, out, family) < 0)
-		return fail(err, errlen, "%s.%s: invalid CIDR address: %s", where, key, text);
+		return errorf(err, errlen, -EINVAL, "%s.%s: invalid CIDR address: %s", where, key,
+			      text);
 	return 0;
 }
 
@@ -128,7 +118,8 @@ static int get_ip(const json_t *obj, const char *key, char out[INET6_ADDRSTRLEN]
 	if (rc < 0 || !text || !text[0])
 		return rc;
 	if (cni_canonical_ip(text, out, NULL) < 0)
-		return fail(err, errlen, "%s.%s: invalid IP address: %s", where, key, text);
+		return errorf(err, errlen, -EINVAL, "%s.%s: invalid IP address: %s", where, key,
+			      text);
 	return 0;
 }
 
@@ -136,7 +127,7 @@ static int parse_ip(const json_t *obj, bool v1, struct cni_ip *ip, const char *w
 		    size_t errlen)
 {
 	if (!json_is_object(obj))
-		return fail(err, errlen, "%s: not an object", where);
+		return errorf(err, errlen, -EINVAL, "%s: not an object", where);
 	int rc = get_cidr(obj, "address", ip->address, &ip->family, where, err, errlen);
 	if (rc == 0)
 		rc = get_ip(obj, "gateway", ip->gateway, where, err, errlen);
@@ -153,7 +144,7 @@ static int parse_route(const json_t *obj, bool v1, struct cni_route *route, cons
 		       char *err, size_t errlen)
 {
 	if (!json_is_object(obj))
-		return fail(err, errlen, "%s: not an object", where);
+		return errorf(err, errlen, -EINVAL, "%s: not an object", where);
 	int rc = get_cidr(obj, "dst", route->dst, NULL, where, err, errlen);
 	if (rc == 0)
 		rc = get_ip(obj, "gw", route->gw, where, err, errlen);
@@ -184,14 +175,14 @@ static int parse_string_list(const json_t *obj, const char *key, char ***out, si
 		return 0;
 	*out = calloc(count, sizeof(**out));
 	if (!*out)
-		return fail(err, errlen, "out of memory");
+		return errorf(err, errlen, -EINVAL, "out of memory");
 	for (size_t i = 0; i < count; i++) {
 		const json_t *item = json_array_get(list, i);
 		if (!json_is_string(item))
-			return fail(err, errlen, "dns.%s[%zu]: not a string", key, i);
+			return errorf(err, errlen, -EINVAL, "dns.%s[%zu]: not a string", key, i);
 		(*out)[i] = strdup(json_string_value(item));
 		if (!(*out)[i])
-			return fail(err, errlen, "out of memory");
+			return errorf(err, errlen, -EINVAL, "out of memory");
 		*n = i + 1;
 	}
 	return 0;
@@ -203,7 +194,7 @@ static int parse_dns(const json_t *doc, struct cni_dns *dns, char *err, size_t e
 	if (!obj || json_is_null(obj))
 		return 0;
 	if (!json_is_object(obj))
-		return fail(err, errlen, "dns: not an object");
+		return errorf(err, errlen, -EINVAL, "dns: not an object");
 	int rc = dup_member(obj, "domain", &dns->domain, "dns", err, errlen);
 	if (rc == 0)
 		rc = parse_string_list(obj, "nameservers", &dns->nameservers, &dns->n_nameservers,
@@ -228,10 +219,12 @@ static int parse_list(const json_t *doc, const char *key, bool v1, parse_item_fn
 		return rc;
 	*array = calloc(json_array_size(list), elem_size);
 	if (!*array)
-		return fail(err, errlen, "out of memory");
+		return errorf(err, errlen, -EINVAL, "out of memory");
 	for (size_t i = 0; i < json_array_size(list); i++) {
-		char where[32];
-		snprintf(where, sizeof(where), "%s[%zu]", key, i);
+		/* key is one of this file's member names (at most 16 characters), and the
+		 * precision says so: the label always fits, never truncated. */
+		char where[48];
+		snprintf(where, sizeof(where), "%.16s[%zu]", key, i);
 		*count = i + 1; /* counted before parsing so that free sees partial items */
 		rc = parse_item(json_array_get(list, i), v1, (char *)*array + i * elem_size, where,
 				err, errlen);
@@ -270,13 +263,14 @@ static int pick_version(const json_t *doc, const char *as_version, struct cni_re
 		return rc;
 	const char *schema = as_version ? as_version : own;
 	if (!schema || !cni_result_version_known(schema))
-		return fail(err, errlen, "unsupported result version \"%s\"", schema ? schema : "");
+		return errorf(err, errlen, -EINVAL, "unsupported result version \"%s\"",
+			      schema ? schema : "");
 	const char *version = own && own[0] ? own : schema;
 	if (!cni_result_version_known(version) ||
 	    cni_version_is_0x(version) != cni_version_is_0x(schema))
-		return fail(err, errlen,
-			    "result type of version %s does not accept cniVersion \"%s\"", schema,
-			    version);
+		return errorf(err, errlen, -EINVAL,
+			      "result type of version %s does not accept cniVersion \"%s\"", schema,
+			      version);
 	snprintf(out->cni_version, sizeof(out->cni_version), "%s", version);
 	return 0;
 }
@@ -286,7 +280,7 @@ int cni_result_from_json(const json_t *doc, const char *as_version, struct cni_r
 {
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(doc))
-		return fail(err, errlen, "result is not a JSON object");
+		return errorf(err, errlen, -EINVAL, "result is not a JSON object");
 	int rc = pick_version(doc, as_version, out, err, errlen);
 	bool v1 = !cni_version_is_0x(out->cni_version);
 	if (rc == 0)
@@ -419,7 +413,7 @@ json_t *cni_result_to_json(const struct cni_result *res, const char *version, ch
 			   size_t errlen)
 {
 	if (!cni_result_version_known(version)) {
-		fail(err, errlen, "cannot convert a result to version \"%s\"", version);
+		errorf(err, errlen, -EINVAL, "cannot convert a result to version \"%s\"", version);
 		return NULL;
 	}
 	bool v1 = !cni_version_is_0x(version), ok = true;
@@ -452,7 +446,7 @@ json_t *cni_result_to_json(const struct cni_result *res, const char *version, ch
 	if (!v1 || !dns_is_empty(&res->dns))
 		put(doc, "dns", dns_json(&res->dns, &ok), &ok);
 	if (!ok) {
-		fail(err, errlen, "out of memory");
+		errorf(err, errlen, -EINVAL, "out of memory");
 		json_decref(doc);
 		return NULL;
 	}

@@ -3,6 +3,7 @@
  * is optimistic (try the syscall, poll only on EAGAIN) because the plugin sits
  * on the pod start path. */
 #include "cni/cni.h"
+#include "fileio/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,22 +24,6 @@ int64_t cni_monotonic_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Waits for events on fd until the deadline: 0, -ETIMEDOUT or -errno. */
-static int wait_for(int fd, short events, int64_t deadline_ms)
-{
-	for (;;) {
-		int64_t left = deadline_ms - cni_monotonic_ms();
-		if (left <= 0)
-			return -ETIMEDOUT;
-		struct pollfd pfd = {.fd = fd, .events = events};
-		int n = poll(&pfd, 1, left > 0x7fffffff ? 0x7fffffff : (int)left);
-		if (n > 0)
-			return 0;
-		if (n < 0 && errno != EINTR)
-			return -errno;
-	}
-}
-
 int cni_rpc_write_all(int fd, const char *buf, size_t len, int64_t deadline_ms)
 {
 	while (len > 0) {
@@ -52,7 +37,7 @@ int cni_rpc_write_all(int fd, const char *buf, size_t len, int64_t deadline_ms)
 			continue;
 		if (errno != EAGAIN)
 			return -errno;
-		int rc = wait_for(fd, POLLOUT, deadline_ms);
+		int rc = fileio_wait_fd(fd, POLLOUT, deadline_ms);
 		if (rc < 0)
 			return rc;
 	}
@@ -61,40 +46,8 @@ int cni_rpc_write_all(int fd, const char *buf, size_t len, int64_t deadline_ms)
 
 int cni_rpc_read_all(int fd, size_t max, int64_t deadline_ms, char **buf, size_t *len)
 {
-	size_t cap = max + 1 < 4096 ? max + 1 : 4096, used = 0;
-	char *data = malloc(cap);
-	if (!data)
-		return -ENOMEM;
-	for (;;) {
-		if (used + 1 == cap) {
-			size_t next = cap * 2 < max + 1 ? cap * 2 : max + 1;
-			char *grown = next > cap ? realloc(data, next) : NULL;
-			if (!grown) {
-				free(data);
-				return next > cap ? -ENOMEM : -EMSGSIZE;
-			}
-			data = grown;
-			cap = next;
-		}
-		ssize_t n = read(fd, data + used, cap - used - 1);
-		if (n > 0) {
-			used += (size_t)n;
-			continue;
-		}
-		if (n == 0)
-			break;
-		int rc = errno == EINTR	   ? 0
-			 : errno == EAGAIN ? wait_for(fd, POLLIN, deadline_ms)
-					   : -errno;
-		if (rc < 0) {
-			free(data);
-			return rc;
-		}
-	}
-	data[used] = '\0';
-	*buf = data;
-	*len = used;
-	return 0;
+	int rc = fileio_read_fd(fd, max, deadline_ms, buf, len);
+	return rc == -EFBIG ? -EMSGSIZE : rc; /* a message, not a file, is too long */
 }
 
 /* A UNIX stream connection that is non-blocking once established. A full

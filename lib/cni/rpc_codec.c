@@ -1,24 +1,13 @@
 /* The JSON messages between the plugin and coild: one request object, one
  * response object (see cni.h for their shape). */
 #include "cni/cni.h"
+#include "err/err.h"
 #include "cni/internal.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int bad(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int bad(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EBADMSG;
-}
 
 void cni_rpc_request_free(struct cni_rpc_request *req)
 {
@@ -179,9 +168,9 @@ static int load_object(const char *text, size_t len, json_t **doc, const char *w
 	json_error_t jerr;
 	*doc = json_loadb(text, len, 0, &jerr);
 	if (!*doc)
-		return bad(err, errlen, "%s is not JSON: %s", what, jerr.text);
+		return errorf(err, errlen, -EBADMSG, "%s is not JSON: %s", what, jerr.text);
 	if (!json_is_object(*doc))
-		return bad(err, errlen, "%s is not a JSON object", what);
+		return errorf(err, errlen, -EBADMSG, "%s is not a JSON object", what);
 	return 0;
 }
 
@@ -194,7 +183,7 @@ static int member_string(const json_t *obj, const char *key, const char *fallbac
 	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_string(v))
-		return bad(err, errlen, "%s is not a string", key);
+		return errorf(err, errlen, -EBADMSG, "%s is not a string", key);
 	*out = json_string_value(v);
 	return 0;
 }
@@ -205,13 +194,13 @@ static int decode_args(const json_t *doc, struct cni_rpc_request *out, char *err
 	if (!args || json_is_null(args))
 		return 0;
 	if (!json_is_object(args))
-		return bad(err, errlen, "args is not an object");
+		return errorf(err, errlen, -EBADMSG, "args is not an object");
 	const char *key;
 	const json_t *value;
 	json_object_foreach((json_t *)args, key, value)
 	{
 		if (!json_is_string(value))
-			return bad(err, errlen, "args.%s is not a string", key);
+			return errorf(err, errlen, -EBADMSG, "args.%s is not a string", key);
 	}
 	int rc = member_string(args, "K8S_POD_NAMESPACE", NULL, &out->pod_namespace, err, errlen);
 	if (rc == 0)
@@ -232,17 +221,17 @@ static int decode_ips(const json_t *doc, struct cni_rpc_request *out, char *err,
 	if (!ips || json_is_null(ips))
 		return 0;
 	if (!json_is_array(ips))
-		return bad(err, errlen, "ips is not a list");
+		return errorf(err, errlen, -EBADMSG, "ips is not a list");
 	if (json_array_size(ips) == 0)
 		return 0;
 	out->ips = calloc(json_array_size(ips), sizeof(*out->ips));
 	if (!out->ips)
-		return bad(err, errlen, "out of memory");
+		return errorf(err, errlen, -EBADMSG, "out of memory");
 	for (size_t i = 0; i < json_array_size(ips); i++) {
 		const json_t *ip = json_array_get(ips, i);
 		if (!json_is_string(ip) ||
 		    cni_canonical_ip(json_string_value(ip), out->ips[i], NULL) < 0)
-			return bad(err, errlen, "ips[%zu] is not an IP address", i);
+			return errorf(err, errlen, -EBADMSG, "ips[%zu] is not an IP address", i);
 		out->n_ips = i + 1;
 	}
 	return 0;
@@ -255,18 +244,19 @@ static int decode_interfaces(const json_t *doc, struct cni_rpc_request *out, cha
 	if (!map || json_is_null(map))
 		return 0;
 	if (!json_is_object(map))
-		return bad(err, errlen, "interfaces is not an object");
+		return errorf(err, errlen, -EBADMSG, "interfaces is not an object");
 	if (json_object_size(map) == 0)
 		return 0;
 	out->interfaces = calloc(json_object_size(map), sizeof(*out->interfaces));
 	if (!out->interfaces)
-		return bad(err, errlen, "out of memory");
+		return errorf(err, errlen, -EBADMSG, "out of memory");
 	const char *name;
 	const json_t *value;
 	json_object_foreach((json_t *)map, name, value)
 	{
 		if (!json_is_boolean(value))
-			return bad(err, errlen, "interfaces.%s is not a boolean", name);
+			return errorf(err, errlen, -EBADMSG, "interfaces.%s is not a boolean",
+				      name);
 		out->interfaces[out->n_interfaces].name = name;
 		out->interfaces[out->n_interfaces++].in_sandbox = json_is_true(value);
 	}
@@ -280,22 +270,22 @@ static int decode_attachments(const json_t *doc, struct cni_rpc_request *out, ch
 	if (!list || json_is_null(list))
 		return 0;
 	if (!json_is_array(list))
-		return bad(err, errlen, "valid_attachments is not a list");
+		return errorf(err, errlen, -EBADMSG, "valid_attachments is not a list");
 	if (json_array_size(list) == 0)
 		return 0;
 	out->valid_attachments = calloc(json_array_size(list), sizeof(*out->valid_attachments));
 	if (!out->valid_attachments)
-		return bad(err, errlen, "out of memory");
+		return errorf(err, errlen, -EBADMSG, "out of memory");
 	for (size_t i = 0; i < json_array_size(list); i++) {
 		const json_t *item = json_array_get(list, i);
 		struct cni_attachment *a = &out->valid_attachments[i];
 		if (!json_is_object(item) ||
 		    member_string(item, "containerID", "", &a->container_id, err, errlen) < 0 ||
 		    member_string(item, "ifname", "", &a->ifname, err, errlen) < 0)
-			return bad(err, errlen,
-				   "valid_attachments[%zu] is not "
-				   "{\"containerID\":string,\"ifname\":string}",
-				   i);
+			return errorf(err, errlen, -EBADMSG,
+				      "valid_attachments[%zu] is not "
+				      "{\"containerID\":string,\"ifname\":string}",
+				      i);
 		out->n_valid_attachments = i + 1;
 	}
 	return 0;
@@ -309,7 +299,7 @@ static int decode_command(const json_t *doc, struct cni_rpc_request *out, char *
 	out->command = cni_command_parse(command);
 	if (out->command == CNI_CMD_NONE || out->command == CNI_CMD_UNKNOWN ||
 	    out->command == CNI_CMD_VERSION)
-		return bad(err, errlen, "unknown command \"%.32s\"", command);
+		return errorf(err, errlen, -EBADMSG, "unknown command \"%.32s\"", command);
 	return 0;
 }
 
@@ -348,11 +338,11 @@ int cni_rpc_request_decode(const char *text, size_t len, struct cni_rpc_request 
 static int decode_error(const json_t *error, struct cni_rpc_response *out, char *err, size_t errlen)
 {
 	if (!json_is_object(error))
-		return bad(err, errlen, "error is not an object");
+		return errorf(err, errlen, -EBADMSG, "error is not an object");
 	const json_t *code = json_object_get(error, "code");
 	const char *msg, *details;
 	if (code && !json_is_integer(code))
-		return bad(err, errlen, "error.code is not an integer");
+		return errorf(err, errlen, -EBADMSG, "error.code is not an integer");
 	if (member_string(error, "msg", "", &msg, err, errlen) < 0 ||
 	    member_string(error, "details", "", &details, err, errlen) < 0)
 		return -EBADMSG;

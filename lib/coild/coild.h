@@ -43,6 +43,13 @@ char *coild_handle_request(void *ctx, const char *request, size_t len);
 /* Periodic GC: releases empty blocks and re-exports routes. Returns 0 or -errno. */
 int coild_gc(struct coild *d, char *err, size_t errlen);
 
+/* Runs coild_gc every interval_ms (monotonic clock) on a thread of its own until
+ * coild_gc_timer_stop(), which joins it; call that before coild_free(). */
+struct coild_gc_timer;
+int coild_gc_timer_start(struct coild *d, long interval_ms, struct coild_gc_timer **out, char *err,
+			 size_t errlen);
+void coild_gc_timer_stop(struct coild_gc_timer *t); /* NULL ok */
+
 /* Re-exports this node's blocks to the export table (also repairs routes removed by hand). */
 int coild_export_routes(struct coild *d, char *err, size_t errlen);
 

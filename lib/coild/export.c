@@ -1,7 +1,9 @@
-/* Route export (docs/behaviour/daemon.md): the export table (119) holds exactly one route per
- * block this node owns, via lo with protocol 30, so that BIRD can advertise them. coild
- * owns the table wholesale. */
+/* Route export (docs/behaviour/daemon.md): the export table (119 by default) holds exactly one
+ * route per address block this node owns, via lo with the pod routes' protocol (30), so that a
+ * routing daemon such as BIRD can advertise the blocks. coild owns the table wholesale: any
+ * other route there is removed. */
 #include "coild/internal.h"
+#include "err/err.h"
 
 #include <errno.h>
 #include <net/if.h>
@@ -10,7 +12,8 @@
 
 #include "log/log.h"
 
-static int sync_export_table(struct coild *d, const struct nl_prefix *want, size_t n, char *err,
+/* want's oif is filled in here (lo). */
+static int sync_export_table(struct coild *d, struct nl_route *want, size_t n, char *err,
 			     size_t errlen)
 {
 	struct nl_sock s = {0};
@@ -20,9 +23,13 @@ static int sync_export_table(struct coild *d, const struct nl_prefix *want, size
 	struct nl_link lo;
 	rc = nl_link_get_by_name(&s, "lo", &lo, err, errlen);
 	if (rc == 0) {
+		struct nl_route_set set = {.table = d->cfg.export_table,
+					   .protocol = d->cfg.podnet.protocol,
+					   .own_protocol_only = false};
+		for (size_t i = 0; i < n; i++)
+			want[i].oif = lo.index;
 		pthread_mutex_lock(&d->export_lock);
-		rc = nl_route_sync_table(&s, d->cfg.export_table, lo.index, d->cfg.podnet.protocol,
-					 want, n, err, errlen);
+		rc = nl_route_sync_set(&s, &set, want, n, err, errlen);
 		pthread_mutex_unlock(&d->export_lock);
 	}
 	nl_sock_close(&s);
@@ -33,14 +40,12 @@ int coild_export_routes(struct coild *d, char *err, size_t errlen)
 {
 	struct node_ipam_cidr *cidrs = NULL;
 	size_t n = 0;
-	if (node_ipam_owned_cidrs(d->ipam, &cidrs, &n) < 0) {
-		snprintf(err, errlen, "list owned blocks: out of memory");
-		return -ENOMEM;
-	}
-	struct nl_prefix *want = calloc(n ? n : 1, sizeof(*want));
+	if (node_ipam_owned_cidrs(d->ipam, &cidrs, &n) < 0)
+		return errorf(err, errlen, -ENOMEM, "list owned blocks: out of memory");
+	struct nl_route *want = calloc(n ? n : 1, sizeof(*want));
 	int rc = want ? 0 : -ENOMEM;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		if (nl_prefix_parse(cidrs[i].text, &want[i]) < 0) {
+		if (nl_prefix_parse(cidrs[i].text, &want[i].dst) < 0) {
 			snprintf(err, errlen, "owned block has a bad CIDR: %s", cidrs[i].text);
 			rc = -EINVAL;
 		}

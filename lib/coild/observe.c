@@ -18,15 +18,14 @@ static const char *const grpc_codes[] = {
 
 static void method_labels(char *buf, size_t len, const char *method)
 {
-	snprintf(buf, len, "grpc_method=\"%s\",grpc_service=\"%s\",grpc_type=\"unary\"", method,
-		 SERVICE);
+	metrics_labels(buf, len, "grpc_method", method, "grpc_service", SERVICE, "grpc_type",
+		       "unary", NULL);
 }
 
 static void handled_labels(char *buf, size_t len, const char *method, const char *code)
 {
-	snprintf(buf, len,
-		 "grpc_code=\"%s\",grpc_method=\"%s\",grpc_service=\"%s\",grpc_type=\"unary\"",
-		 code, method, SERVICE);
+	metrics_labels(buf, len, "grpc_code", code, "grpc_method", method, "grpc_service", SERVICE,
+		       "grpc_type", "unary", NULL);
 }
 
 void coild_metrics_declare(struct metrics *m)

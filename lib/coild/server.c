@@ -1,4 +1,5 @@
 #include "coild/server.h"
+#include "fileio/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -76,58 +77,17 @@ int socket_server_open(const char *path, socket_request_fn fn, void *ctx,
 	return 0;
 }
 
-/* Reads until EOF. Returns a malloc'd NUL-terminated buffer or NULL. */
-static char *read_request(int fd, size_t *len)
-{
-	size_t cap = 4096, used = 0;
-	char *buf = malloc(cap);
-	while (buf) {
-		if (used + 1 == cap) {
-			char *bigger = cap < MAX_REQUEST_BYTES ? realloc(buf, cap * 2) : NULL;
-			if (!bigger)
-				break;
-			buf = bigger;
-			cap *= 2;
-		}
-		ssize_t n = read(fd, buf + used, cap - used - 1);
-		if (n == 0) {
-			buf[used] = '\0';
-			*len = used;
-			return buf;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		used += (size_t)n;
-	}
-	free(buf);
-	return NULL;
-}
-
-static void write_all(int fd, const char *text, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, text, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return; /* the client went away; nothing to tell it */
-		text += n;
-		len -= (size_t)n;
-	}
-}
-
 static void *serve_connection(void *arg)
 {
 	struct connection *c = arg;
 	struct socket_server *s = c->server;
 	size_t len = 0;
-	char *request = read_request(c->fd, &len);
-	if (request) {
+	char *request = NULL;
+	/* No deadline: the socket's SO_RCVTIMEO bounds each read (EAGAIN ends it). */
+	if (fileio_read_fd(c->fd, MAX_REQUEST_BYTES, -1, &request, &len) == 0) {
 		char *response = s->fn(s->ctx, request, len);
-		if (response)
-			write_all(c->fd, response, strlen(response));
+		if (response) /* a client that went away is told nothing */
+			(void)fd_write_all(c->fd, response, strlen(response));
 		free(response);
 		free(request);
 	}

@@ -1,4 +1,4 @@
-#include "flags/flags.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -71,6 +71,19 @@ static int parse_int(const char *text, int *out)
 	return 0;
 }
 
+static int parse_uint(const char *text, unsigned long long *out)
+{
+	char *end;
+	errno = 0;
+	if (*text == '-')
+		return -EINVAL;
+	unsigned long long v = strtoull(text, &end, 0);
+	if (errno || end == text || *end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 static int set_value(const struct flag *f, const char *text)
 {
 	switch (f->type) {
@@ -79,6 +92,8 @@ static int set_value(const struct flag *f, const char *text)
 		return 0;
 	case FLAG_INT:
 		return parse_int(text, f->value);
+	case FLAG_UINT:
+		return parse_uint(text, f->value);
 	case FLAG_BOOL:
 		return parse_bool(text, f->value);
 	case FLAG_DURATION:
@@ -87,25 +102,23 @@ static int set_value(const struct flag *f, const char *text)
 	return -EINVAL;
 }
 
-static const struct flag *find_flag(const struct flag *flags, size_t n, const char *name,
+/* A flag table; a program's own table comes first, then the common flags. */
+struct flag_set {
+	const struct flag *flags;
+	size_t n;
+};
+
+static const struct flag *find_flag(const struct flag_set *sets, size_t nsets, const char *name,
 				    size_t len)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (strlen(flags[i].name) == len && strncmp(flags[i].name, name, len) == 0)
-			return &flags[i];
+	for (size_t s = 0; s < nsets; s++) {
+		for (size_t i = 0; i < sets[s].n; i++) {
+			const struct flag *f = &sets[s].flags[i];
+			if (strlen(f->name) == len && strncmp(f->name, name, len) == 0)
+				return f;
+		}
 	}
 	return NULL;
-}
-
-/* The Go logging flags upstream binaries accept; we take and ignore them. */
-static bool is_ignored_logging_flag(const char *name, size_t len, bool *takes_value)
-{
-	*takes_value = true;
-	if (len > 4 && strncmp(name, "zap-", 4) == 0) {
-		*takes_value = strncmp(name, "zap-devel", len) != 0;
-		return true;
-	}
-	return len == 1 && name[0] == 'v';
 }
 
 static const char *format_default(const struct flag *f, char *buf, size_t len)
@@ -118,6 +131,9 @@ static const char *format_default(const struct flag *f, char *buf, size_t len)
 	case FLAG_INT:
 		snprintf(buf, len, "%d", *(int *)f->value);
 		break;
+	case FLAG_UINT:
+		snprintf(buf, len, "%llu", *(unsigned long long *)f->value);
+		break;
 	case FLAG_BOOL:
 		snprintf(buf, len, "%s", *(bool *)f->value ? "true" : "false");
 		break;
@@ -128,33 +144,50 @@ static const char *format_default(const struct flag *f, char *buf, size_t len)
 	return buf;
 }
 
-void flags_print_usage(const struct flag *flags, size_t n, const char *usage)
+static void print_table(FILE *out, const struct flag *flags, size_t n)
 {
-	char buf[64];
-	fputs(usage, stdout);
-	printf("\nFlags:\n");
-	for (size_t i = 0; i < n; i++)
-		printf("      --%-32s %s (default %s)\n", flags[i].name, flags[i].help,
-		       format_default(&flags[i], buf, sizeof(buf)));
-	printf("  -h, --help                             help\n");
+	char buf[64], name[64];
+	for (size_t i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%s%s", strlen(flags[i].name) == 1 ? "-" : "--",
+			 flags[i].name);
+		fprintf(out, "      %-34s %s (default %s)\n", name, flags[i].help,
+			format_default(&flags[i], buf, sizeof(buf)));
+	}
 }
 
-static int parse_one(const struct flag *flags, size_t n, int argc, char **argv, int *i, char *err,
-		     size_t errlen)
+static void print_usage(FILE *out, const struct flag_set *sets, size_t nsets, const char *usage)
+{
+	fputs(usage, out);
+	fprintf(out, "\nFlags:\n");
+	print_table(out, sets[0].flags, sets[0].n);
+	fprintf(out, "  -h, --help                             help\n");
+	if (nsets > 1) {
+		fprintf(out, "\nLogging and common flags (as upstream's programs take them):\n");
+		print_table(out, sets[1].flags, sets[1].n);
+	}
+}
+
+void flags_print_usage(const struct flag *flags, size_t n, const char *usage)
+{
+	flags_print_usage_to(stdout, flags, n, usage);
+}
+
+void flags_print_usage_to(FILE *out, const struct flag *flags, size_t n, const char *usage)
+{
+	struct flag_set set = {flags, n};
+	print_usage(out, &set, 1, usage);
+}
+
+static int parse_one(const struct flag_set *sets, size_t nsets, int argc, char **argv, int *i,
+		     char *err, size_t errlen)
 {
 	const char *arg = argv[*i];
 	const char *name = arg + (arg[1] == '-' ? 2 : 1);
 	const char *eq = strchr(name, '=');
 	size_t len = eq ? (size_t)(eq - name) : strlen(name);
 	const char *value = eq ? eq + 1 : NULL;
-	bool takes_value;
-	const struct flag *f = find_flag(flags, n, name, len);
+	const struct flag *f = find_flag(sets, nsets, name, len);
 
-	if (!f && is_ignored_logging_flag(name, len, &takes_value)) {
-		if (!value && takes_value && *i + 1 < argc)
-			(*i)++;
-		return 0;
-	}
 	if (!f) {
 		snprintf(err, errlen, "unknown flag: %s", arg);
 		return -EINVAL;
@@ -175,22 +208,37 @@ static int parse_one(const struct flag *flags, size_t n, int argc, char **argv, 
 	return 0;
 }
 
-int flags_parse(const struct flag *flags, size_t n, int argc, char **argv, const char *usage,
-		char *err, size_t errlen)
+static int parse_sets(const struct flag_set *sets, size_t nsets, int argc, char **argv,
+		      const char *usage, char *err, size_t errlen)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-			flags_print_usage(flags, n, usage);
+			print_usage(stdout, sets, nsets, usage);
 			return 1;
 		}
 		if (arg[0] != '-' || arg[1] == '\0') {
 			snprintf(err, errlen, "unexpected argument: %s", arg);
 			return -EINVAL;
 		}
-		int rc = parse_one(flags, n, argc, argv, &i, err, errlen);
+		int rc = parse_one(sets, nsets, argc, argv, &i, err, errlen);
 		if (rc < 0)
 			return rc;
 	}
 	return 0;
+}
+
+int flags_parse(const struct flag *flags, size_t n, int argc, char **argv, const char *usage,
+		char *err, size_t errlen)
+{
+	struct flag_set set = {flags, n};
+	return parse_sets(&set, 1, argc, argv, usage, err, errlen);
+}
+
+int flags_parse_sets_internal(const struct flag *own, size_t n, const struct flag *common,
+			      size_t ncommon, int argc, char **argv, const char *usage, char *err,
+			      size_t errlen)
+{
+	struct flag_set sets[2] = {{own, n}, {common, ncommon}};
+	return parse_sets(sets, 2, argc, argv, usage, err, errlen);
 }

@@ -1,5 +1,5 @@
-/* Removal of coil's old config lists from the CNI config dir (other CNIs' lists stay,
- * unlike upstream's removal of every name containing "conflist"). */
+/* Removal of the old config lists from the CNI config dir: every other list by default,
+ * as upstream; only coil's own with --keep-other-conflists. */
 #include "install/install.h"
 
 #include <dirent.h>
@@ -47,22 +47,37 @@ static bool holds_coil_conflist(int dirfd, const char *name)
 	return ours;
 }
 
+/* True when dirfd/name is a directory (not followed through a symlink). */
+static bool is_directory(int dirfd, const char *name)
+{
+	struct stat st;
+	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Whether the policy removes dirfd/name (whose name contains "conflist", not keep_name). */
+static bool should_remove(int dirfd, const char *name, bool keep_others)
+{
+	if (keep_others)
+		return holds_coil_conflist(dirfd, name);
+	return !is_directory(dirfd, name);
+}
+
 /* Handles one entry; returns 1 when it was removed, 0 when kept, -errno on failure. */
 static int consider_entry(int dirfd, const char *dir, const char *name, const char *keep_name,
-			  char *err, size_t errlen)
+			  bool keep_others, char *err, size_t errlen)
 {
 	if (strcmp(name, keep_name) == 0 || !strstr(name, "conflist") ||
-	    !holds_coil_conflist(dirfd, name))
+	    !should_remove(dirfd, name, keep_others))
 		return 0;
 	if (unlinkat(dirfd, name, 0) < 0) {
 		int e = errno;
-		snprintf(err, errlen, "cannot remove old coil config %s/%s: %s", dir, name,
+		snprintf(err, errlen, "cannot remove old CNI config %s/%s: %s", dir, name,
 			 strerror(e));
 		return -e;
 	}
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	log_info("removed an old coil CNI config list", "file", path);
+	log_info("removed an old CNI config list", "file", path);
 	return 1;
 }
 
@@ -78,7 +93,8 @@ static void warn_if_shadowed(const char *dir, const char *name, const char *keep
 		 path, "coil_config", keep_name);
 }
 
-int install_remove_old_conflists(const char *dir, const char *keep_name, char *err, size_t errlen)
+int install_remove_old_conflists(const char *dir, const char *keep_name, bool keep_others,
+				 char *err, size_t errlen)
 {
 	DIR *d = opendir(dir);
 	if (!d) {
@@ -92,7 +108,7 @@ int install_remove_old_conflists(const char *dir, const char *keep_name, char *e
 		const char *name = entry->d_name;
 		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 			continue;
-		rc = consider_entry(dirfd(d), dir, name, keep_name, err, errlen);
+		rc = consider_entry(dirfd(d), dir, name, keep_name, keep_others, err, errlen);
 		if (rc > 0)
 			removed++;
 		else if (rc == 0 && entry->d_type != DT_DIR)

@@ -1,8 +1,11 @@
 /* The installer's environment and the source of the config text. */
 #include "install/install.h"
+#include "err/err.h"
+#include "fileio/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,14 +28,35 @@ const char *install_pick_source(const char *coil_path, const char *default_path)
 	return INSTALL_SELF_EXE;
 }
 
-void install_config_from_env(struct install_config *cfg)
+const char *install_static_twin(char *buf, size_t len)
 {
+	char self[PATH_MAX];
+	ssize_t n = readlink(INSTALL_SELF_EXE, self, sizeof(self) - 1);
+	if (n <= 0)
+		return NULL;
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	int w = snprintf(buf, len, "%s/%s", self, INSTALL_STATIC_NAME);
+	return w > 0 && (size_t)w < len ? buf : NULL;
+}
+
+void install_config_from_env(struct install_config *cfg, bool standalone)
+{
+	const char *default_source =
+	    standalone ? NULL : install_static_twin(cfg->twin_path, sizeof(cfg->twin_path));
 	cfg->netconf = env_or("CNI_NETCONF", NULL);
 	cfg->netconf_file = env_or("CNI_NETCONF_FILE", NULL);
 	cfg->conf_name = env_or("CNI_CONF_NAME", INSTALL_DEFAULT_CONF_NAME);
-	cfg->etc_dir = env_or("CNI_ETC_DIR", INSTALL_DEFAULT_ETC_DIR);
-	cfg->bin_dir = env_or("CNI_BIN_DIR", INSTALL_DEFAULT_BIN_DIR);
-	cfg->coil_path = install_pick_source(env_or("COIL_PATH", NULL), INSTALL_DEFAULT_COIL_PATH);
+	cfg->etc_dir = env_or("CNI_ETC_DIR",
+			      standalone ? INSTALL_STANDALONE_ETC_DIR : INSTALL_DEFAULT_ETC_DIR);
+	cfg->bin_dir = env_or("CNI_BIN_DIR",
+			      standalone ? INSTALL_STANDALONE_BIN_DIR : INSTALL_DEFAULT_BIN_DIR);
+	cfg->coil_path = install_pick_source(env_or("COIL_PATH", NULL), default_source);
+	cfg->keep_other_conflists = false;
+	cfg->standalone_path = NULL;
 }
 
 int install_check_conf_name(const char *name, char *err, size_t errlen)
@@ -56,31 +80,11 @@ static int read_small_file(const char *path, char **out, size_t *len, char *err,
 		snprintf(err, errlen, "cannot open CNI_NETCONF_FILE %s: %s", path, strerror(e));
 		return -e;
 	}
-	char *buf = malloc(INSTALL_MAX_CONFIG + 1);
-	size_t used = 0;
-	int rc = buf ? 0 : -ENOMEM;
-	while (rc == 0 && used <= INSTALL_MAX_CONFIG) {
-		ssize_t n = read(fd, buf + used, INSTALL_MAX_CONFIG + 1 - used);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			rc = -errno;
-		else if (n == 0)
-			break;
-		else
-			used += (size_t)n;
-	}
+	int rc = fileio_read_fd(fd, INSTALL_MAX_CONFIG, -1, out, len);
 	close(fd);
-	if (rc == 0 && used > INSTALL_MAX_CONFIG)
-		rc = -EFBIG;
-	if (rc < 0) {
-		snprintf(err, errlen, "cannot read CNI_NETCONF_FILE %s: %s", path, strerror(-rc));
-		free(buf);
-		return rc;
-	}
-	buf[used] = '\0';
-	*out = buf;
-	*len = used;
+	if (rc < 0)
+		return errorf(err, errlen, rc, "cannot read CNI_NETCONF_FILE %s: %s", path,
+			      strerror(-rc));
 	return 0;
 }
 
@@ -91,16 +95,13 @@ int install_load_netconf(const struct install_config *cfg, char **out, size_t *l
 	*len = 0;
 	if (cfg->netconf && *cfg->netconf) {
 		*out = strdup(cfg->netconf);
-		if (!*out) {
-			snprintf(err, errlen, "out of memory copying CNI_NETCONF");
-			return -ENOMEM;
-		}
+		if (!*out)
+			return errorf(err, errlen, -ENOMEM, "out of memory copying CNI_NETCONF");
 		*len = strlen(*out);
 		return 0;
 	}
-	if (!cfg->netconf_file || !*cfg->netconf_file) {
-		snprintf(err, errlen, "no CNI configuration: set CNI_NETCONF or CNI_NETCONF_FILE");
-		return -EINVAL;
-	}
+	if (!cfg->netconf_file || !*cfg->netconf_file)
+		return errorf(err, errlen, -EINVAL,
+			      "no CNI configuration: set CNI_NETCONF or CNI_NETCONF_FILE");
 	return read_small_file(cfg->netconf_file, out, len, err, errlen);
 }

@@ -8,6 +8,7 @@
 #include "ipamctl.h"
 #include "log/log.h"
 #include "objects.h"
+#include "wake/wake.h"
 #include "workqueue.h"
 
 #include <pthread.h>
@@ -41,9 +42,8 @@ struct ipamctl_controller {
 	struct kube_informer *informers[N_INFORMERS];
 	struct worker pool_worker, request_worker;
 
-	pthread_mutex_t gc_lock;
-	pthread_cond_t gc_wake;
-	bool gc_kicked, stopping; /* guarded by gc_lock */
+	struct wake gc_wake; /* stopped on stop; its lock guards gc_kicked */
+	bool gc_kicked;
 	pthread_t gc_thread;
 	bool gc_started;
 };
@@ -87,10 +87,10 @@ static void request_updated(void *arg, const json_t *old_obj, const json_t *new_
 
 static void kick_gc(struct ipamctl_controller *ctl)
 {
-	pthread_mutex_lock(&ctl->gc_lock);
+	wake_lock(&ctl->gc_wake);
 	ctl->gc_kicked = true;
-	pthread_cond_signal(&ctl->gc_wake);
-	pthread_mutex_unlock(&ctl->gc_lock);
+	wake_notify_locked(&ctl->gc_wake);
+	wake_unlock(&ctl->gc_wake);
 }
 
 static void node_deleted(void *arg, const json_t *obj)
@@ -142,27 +142,16 @@ static void gc_once(struct ipamctl_controller *ctl)
 /* Waits for a kick, the interval or stop; returns false on stop. */
 static bool gc_wait(struct ipamctl_controller *ctl)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	long interval = ctl->cfg.gc_interval_ms;
-	until.tv_sec += interval / 1000;
-	until.tv_nsec += (interval % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&ctl->gc_lock);
-	while (!ctl->stopping && !ctl->gc_kicked) {
-		int ret = interval > 0
-			      ? pthread_cond_timedwait(&ctl->gc_wake, &ctl->gc_lock, &until)
-			      : pthread_cond_wait(&ctl->gc_wake, &ctl->gc_lock);
-		if (ret == ETIMEDOUT)
-			break;
-	}
+	long until =
+	    wake_deadline_after(ctl->cfg.gc_interval_ms > 0 ? ctl->cfg.gc_interval_ms : -1);
+	wake_lock(&ctl->gc_wake);
+	while (!ctl->gc_wake.stopped && !ctl->gc_kicked &&
+	       wake_wait_until_locked(&ctl->gc_wake, until))
+		;
 	bool kicked = ctl->gc_kicked;
 	ctl->gc_kicked = false;
-	bool go_on = !ctl->stopping;
-	pthread_mutex_unlock(&ctl->gc_lock);
+	bool go_on = !ctl->gc_wake.stopped;
+	wake_unlock(&ctl->gc_wake);
 	if (go_on && kicked)
 		nanosleep(&(struct timespec){0, NODE_GC_DELAY_MS * 1000000L}, NULL);
 	return go_on;
@@ -199,11 +188,12 @@ static int start_informers(struct ipamctl_controller *ctl, char *err, size_t err
 	struct kube_informer_handlers requests = {.on_add = request_added,
 						  .on_update = request_updated};
 	struct kube_informer_handlers nodes = {.on_delete = node_deleted};
-	int ret = start_informer(ctl, INF_POOLS, &KUBE_RES_ADDRESSPOOLS, pools, err, errlen);
+	int ret = start_informer(ctl, INF_POOLS, &COILAPI_RES_ADDRESSPOOLS, pools, err, errlen);
 	if (ret == 0)
-		ret = start_informer(ctl, INF_BLOCKS, &KUBE_RES_ADDRESSBLOCKS, blocks, err, errlen);
+		ret = start_informer(ctl, INF_BLOCKS, &COILAPI_RES_ADDRESSBLOCKS, blocks, err,
+				     errlen);
 	if (ret == 0)
-		ret = start_informer(ctl, INF_REQUESTS, &KUBE_RES_BLOCKREQUESTS, requests, err,
+		ret = start_informer(ctl, INF_REQUESTS, &COILAPI_RES_BLOCKREQUESTS, requests, err,
 				     errlen);
 	if (ret == 0 && !ctl->cfg.disable_gc)
 		ret = start_informer(ctl, INF_NODES, &KUBE_RES_NODES, nodes, err, errlen);
@@ -239,12 +229,11 @@ int ipamctl_controller_start(const struct ipamctl_controller_config *cfg,
 		return -ENOMEM;
 	}
 	ctl->cfg = *cfg;
-	pthread_mutex_init(&ctl->gc_lock, NULL);
-	pthread_condattr_t attr;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&ctl->gc_wake, &attr);
-	pthread_condattr_destroy(&attr);
+	if (wake_init(&ctl->gc_wake) < 0) {
+		free(ctl);
+		snprintf(err, errlen, "controller: cannot set up the GC timer");
+		return -ENOMEM;
+	}
 	int ret = start_worker(ctl, &ctl->pool_worker, "addresspool", ipamctl_reconcile_pool, err,
 			       errlen);
 	if (ret == 0)
@@ -315,16 +304,12 @@ void ipamctl_controller_stop(struct ipamctl_controller *ctl)
 		return;
 	/* Informers first, so no handler touches a queue being freed. */
 	stop_informers(ctl);
-	pthread_mutex_lock(&ctl->gc_lock);
-	ctl->stopping = true;
-	pthread_cond_broadcast(&ctl->gc_wake);
-	pthread_mutex_unlock(&ctl->gc_lock);
+	wake_stop(&ctl->gc_wake);
 	if (ctl->gc_started)
 		pthread_join(ctl->gc_thread, NULL);
 	stop_worker(&ctl->pool_worker);
 	stop_worker(&ctl->request_worker);
-	pthread_mutex_destroy(&ctl->gc_lock);
-	pthread_cond_destroy(&ctl->gc_wake);
+	wake_destroy(&ctl->gc_wake);
 	free(ctl);
 	log_info("ipam controller stopped");
 }

@@ -27,10 +27,10 @@ static int remove_block_finalizer(struct kube_client *client, const char *name, 
 		json_t *block = NULL;
 		if (attempt)
 			sleep_ms(delay / 5);
-		ret = kube_get(client, &KUBE_RES_ADDRESSBLOCKS, NULL, name, &block, err, errlen);
-		if (ret == 0 && ipamctl_remove_finalizer(block, IPAMCTL_FINALIZER))
-			ret =
-			    kube_update(client, &KUBE_RES_ADDRESSBLOCKS, block, NULL, err, errlen);
+		ret = kube_get(client, &COILAPI_RES_ADDRESSBLOCKS, NULL, name, &block, err, errlen);
+		if (ret == 0 && ipamctl_remove_finalizer(block, COILAPI_FINALIZER))
+			ret = kube_update(client, &COILAPI_RES_ADDRESSBLOCKS, block, NULL, err,
+					  errlen);
 		json_decref(block);
 		if (ret != KUBE_ERR_CONFLICT)
 			break;
@@ -43,7 +43,8 @@ static int remove_block(struct kube_client *client, const char *name, const char
 {
 	int ret = remove_block_finalizer(client, name, err, errlen);
 	if (ret == 0)
-		ret = kube_delete(client, &KUBE_RES_ADDRESSBLOCKS, NULL, name, NULL, err, errlen);
+		ret =
+		    kube_delete(client, &COILAPI_RES_ADDRESSBLOCKS, NULL, name, NULL, err, errlen);
 	if (ret == -ENOENT)
 		ret = 0;
 	if (ret == 0)
@@ -76,13 +77,13 @@ int ipamctl_gc_orphan_blocks(struct kube_client *client, int *removed, char *err
 	int count = 0;
 	int ret = list_node_names(client, &nodes, err, errlen);
 	if (ret == 0)
-		ret = kube_list_all(client, &KUBE_RES_ADDRESSBLOCKS, NULL, NULL, &blocks, NULL, 0,
-				    err, errlen);
+		ret = kube_list_all(client, &COILAPI_RES_ADDRESSBLOCKS, NULL, NULL, &blocks, NULL,
+				    0, err, errlen);
 	size_t i;
 	json_t *block;
 	json_array_foreach(blocks, i, block)
 	{
-		const char *node = kube_obj_label(block, IPAMCTL_LABEL_NODE);
+		const char *node = kube_obj_label(block, COILAPI_LABEL_NODE);
 		const char *name = kube_obj_name(block);
 		if (ret || !name || json_object_get(nodes, node ? node : ""))
 			continue;

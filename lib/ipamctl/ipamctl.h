@@ -12,14 +12,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "coilapi/coilapi.h"
 #include "kube/kube.h"
 #include "metrics/metrics.h"
-
-#define IPAMCTL_LABEL_POOL    "coil.cybozu.com/pool"
-#define IPAMCTL_LABEL_NODE    "coil.cybozu.com/node"
-#define IPAMCTL_LABEL_REQUEST "coil.cybozu.com/request"
-#define IPAMCTL_FINALIZER     "coil.cybozu.com"
-#define IPAMCTL_API_VERSION   "coil.cybozu.com/v2"
 
 #define IPAMCTL_METRIC_MAX_BLOCKS	"coil_controller_max_blocks"
 #define IPAMCTL_METRIC_ALLOCATED_BLOCKS "coil_controller_allocated_blocks"

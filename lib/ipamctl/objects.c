@@ -2,93 +2,21 @@
 #include "objects.h"
 #include "ipamctl.h"
 #include "kube/kube.h"
+#include "coilapi/coilapi.h"
+#include "err/err.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The CRD default of spec.blockSizeBits. */
-#define DEFAULT_BLOCK_BITS 5
-
-/* An absent member and a JSON null read the same (Go's zero value). */
-static const json_t *member(const json_t *obj, const char *key)
+int ipamctl_pool_decode(const json_t *obj, struct coilapi_pool *out, char *err, size_t errlen)
 {
-	const json_t *value = json_object_get(obj, key);
-	return json_is_null(value) ? NULL : value;
-}
-
-static int parse_block_bits(const json_t *spec, const char *name, int *out, char *err,
-			    size_t errlen)
-{
-	const json_t *bits = member(spec, "blockSizeBits");
-	*out = DEFAULT_BLOCK_BITS;
-	if (!bits)
-		return 0;
-	/* 128 is the largest block of any family; more can never carve anything. */
-	if (!json_is_integer(bits) || json_integer_value(bits) < 0 ||
-	    json_integer_value(bits) > 128) {
-		snprintf(err, errlen, "AddressPool %s: invalid spec.blockSizeBits", name);
-		return -EINVAL;
-	}
-	*out = (int)json_integer_value(bits);
-	return 0;
-}
-
-static int parse_subnet(const json_t *item, size_t i, const char *name, struct subnet_set *out,
-			char *err, size_t errlen)
-{
-	const json_t *v4 = member(item, "ipv4"), *v6 = member(item, "ipv6");
-	if (!json_is_object(item) || (v4 && !json_is_string(v4)) || (v6 && !json_is_string(v6))) {
-		snprintf(err, errlen, "AddressPool %s: invalid spec.subnets[%zu]", name, i);
-		return -EINVAL;
-	}
-	out->ipv4 = v4 ? json_string_value(v4) : NULL;
-	out->ipv6 = v6 ? json_string_value(v6) : NULL;
-	return 0;
-}
-
-int ipamctl_pool_spec_parse(const json_t *pool, struct ipamctl_pool_spec *out, char *err,
-			    size_t errlen)
-{
-	const char *name = kube_obj_name(pool) ? kube_obj_name(pool) : "(unnamed)";
-	const json_t *spec = member(pool, "spec");
-	const json_t *subnets = spec ? member(spec, "subnets") : NULL;
-	*out = (struct ipamctl_pool_spec){0};
-	if (spec && !json_is_object(spec)) {
-		snprintf(err, errlen, "AddressPool %s: spec is not an object", name);
-		return -EINVAL;
-	}
-	if (subnets && !json_is_array(subnets)) {
-		snprintf(err, errlen, "AddressPool %s: spec.subnets is not an array", name);
-		return -EINVAL;
-	}
-	int ret = parse_block_bits(spec, name, &out->pool.block_bits, err, errlen);
-	size_t n = json_array_size(subnets);
-	if (ret || n == 0)
-		return ret;
-	out->subnets = calloc(n, sizeof(*out->subnets));
-	if (!out->subnets) {
-		snprintf(err, errlen, "AddressPool %s: out of memory", name);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++) {
-		ret = parse_subnet(json_array_get(subnets, i), i, name, &out->subnets[i], err,
-				   errlen);
-		if (ret) {
-			ipamctl_pool_spec_free(out);
-			return ret;
-		}
-	}
-	out->pool.subnets = out->subnets;
-	out->pool.n_subnets = n;
-	return 0;
-}
-
-void ipamctl_pool_spec_free(struct ipamctl_pool_spec *spec)
-{
-	free(spec->subnets);
-	*spec = (struct ipamctl_pool_spec){0};
+	char why[256];
+	int ret = coilapi_pool_decode(obj, out, why, sizeof(why));
+	const char *name = kube_obj_name(obj);
+	return ret ? errorf(err, errlen, ret, "AddressPool %s: %s", name ? name : "(unnamed)", why)
+		   : 0;
 }
 
 bool ipamctl_being_deleted(const json_t *obj)
@@ -128,9 +56,9 @@ bool ipamctl_remove_finalizer(json_t *obj, const char *finalizer)
 
 static json_t *owner_reference(const json_t *pool)
 {
-	return json_pack("[{s:s,s:s,s:s,s:s,s:b,s:b}]", "apiVersion", IPAMCTL_API_VERSION, "kind",
-			 "AddressPool", "name", kube_obj_name(pool), "uid", kube_obj_uid(pool),
-			 "controller", 1, "blockOwnerDeletion", 1);
+	return json_pack("[{s:s,s:s,s:s,s:s,s:b,s:b}]", "apiVersion", COILAPI_API_VERSION, "kind",
+			 COILAPI_KIND_ADDRESSPOOL, "name", kube_obj_name(pool), "uid",
+			 kube_obj_uid(pool), "controller", 1, "blockOwnerDeletion", 1);
 }
 
 json_t *ipamctl_block_build(const json_t *pool, uint32_t index,
@@ -143,24 +71,34 @@ json_t *ipamctl_block_build(const json_t *pool, uint32_t index,
 		return NULL;
 	if (snprintf(name, sizeof(name), "%s-%u", pool_name, index) >= (int)sizeof(name))
 		return NULL;
-	json_t *block =
-	    json_pack("{s:s,s:s,s:{s:s,s:{s:s,s:s,s:s},s:[s],s:o},s:I}", "apiVersion",
-		      IPAMCTL_API_VERSION, "kind", "AddressBlock", "metadata", "name", name,
-		      "labels", IPAMCTL_LABEL_POOL, pool_name, IPAMCTL_LABEL_NODE, node,
-		      IPAMCTL_LABEL_REQUEST, request_uid, "finalizers", IPAMCTL_FINALIZER,
-		      "ownerReferences", owner_reference(pool), "index", (json_int_t)index);
-	if (block && cidrs->ipv4[0])
-		json_object_set_new(block, "ipv4", json_string(cidrs->ipv4));
-	if (block && cidrs->ipv6[0])
-		json_object_set_new(block, "ipv6", json_string(cidrs->ipv6));
+	struct coilapi_block desc = {
+	    .name = name,
+	    .pool = pool_name,
+	    .node = node,
+	    .request = request_uid,
+	    .index = index,
+	    .ipv4 = cidrs->ipv4[0] ? cidrs->ipv4 : NULL,
+	    .ipv6 = cidrs->ipv6[0] ? cidrs->ipv6 : NULL,
+	};
+	json_t *block = coilapi_block_encode(&desc);
+	json_t *meta = json_object_get(block, "metadata");
+	/* The finalizer holds the block until its node released it; the controller reference
+	 * lets Kubernetes collect the blocks of a deleted pool. */
+	if (!meta || json_object_set_new(meta, "finalizers", json_pack("[s]", COILAPI_FINALIZER)) ||
+	    json_object_set_new(meta, "ownerReferences", owner_reference(pool))) {
+		json_decref(block);
+		return NULL;
+	}
 	return block;
 }
 
-static json_t *condition(const char *type, const char *reason, const char *message, const char *now)
+/* A status of one or two conditions, all True and stamped now. */
+static json_t *status(const char *block_name, const struct coilapi_condition *conds, size_t n)
 {
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "type", type, "status", "True", "reason",
-			 reason, "message", message, "lastProbeTime", now, "lastTransitionTime",
-			 now);
+	struct coilapi_request req = {.block_name = block_name,
+				      .conditions = (struct coilapi_condition *)conds,
+				      .n_conditions = n};
+	return coilapi_request_status_encode(&req);
 }
 
 json_t *ipamctl_status_allocated(const char *block_name, const struct timespec *now)
@@ -168,8 +106,8 @@ json_t *ipamctl_status_allocated(const char *block_name, const struct timespec *
 	char when[KUBE_TIME_LEN], message[IPAMCTL_BLOCK_NAME_MAX + 32];
 	kube_time_format(now, when);
 	snprintf(message, sizeof(message), "allocated a block %s", block_name);
-	return json_pack("{s:s,s:[o]}", "addressBlockName", block_name, "conditions",
-			 condition("Complete", "allocated", message, when));
+	struct coilapi_condition done = {"Complete", "True", "allocated", message, when, when};
+	return status(block_name, &done, 1);
 }
 
 json_t *ipamctl_status_out_of_blocks(const char *pool_name, const struct timespec *now)
@@ -177,10 +115,11 @@ json_t *ipamctl_status_out_of_blocks(const char *pool_name, const struct timespe
 	char when[KUBE_TIME_LEN], message[512];
 	kube_time_format(now, when);
 	snprintf(message, sizeof(message), "pool %s does not have free blocks", pool_name);
-	return json_pack(
-	    "{s:[o,o]}", "conditions",
-	    condition("Complete", "completed with failure", "completed with failure", when),
-	    condition("Failed", "out of blocks", message, when));
+	struct coilapi_condition conds[] = {
+	    {"Complete", "True", "completed with failure", "completed with failure", when, when},
+	    {"Failed", "True", "out of blocks", message, when, when},
+	};
+	return status(NULL, conds, 2);
 }
 
 size_t ipamctl_condition_count(const json_t *request)
@@ -193,8 +132,8 @@ static bool is_pool_controller(const json_t *ref)
 	const char *kind = json_string_value(json_object_get(ref, "kind"));
 	const char *api = json_string_value(json_object_get(ref, "apiVersion"));
 	return json_is_true(json_object_get(ref, "controller")) && kind &&
-	       strcmp(kind, "AddressPool") == 0 && api &&
-	       strncmp(api, "coil.cybozu.com/", strlen("coil.cybozu.com/")) == 0;
+	       strcmp(kind, COILAPI_KIND_ADDRESSPOOL) == 0 && api &&
+	       strncmp(api, COILAPI_GROUP "/", strlen(COILAPI_GROUP "/")) == 0;
 }
 
 const char *ipamctl_controller_pool(const json_t *obj)
@@ -212,9 +151,8 @@ const char *ipamctl_controller_pool(const json_t *obj)
 
 int64_t ipamctl_block_index(const json_t *block)
 {
-	const json_t *index = json_object_get(block, "index");
-	if (!json_is_integer(index) || json_integer_value(index) < 0 ||
-	    json_integer_value(index) > INT32_MAX)
+	struct coilapi_block decoded;
+	if (coilapi_block_decode(block, &decoded, NULL, 0) < 0)
 		return -1;
-	return json_integer_value(index);
+	return decoded.index;
 }

@@ -13,21 +13,12 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "coilapi/coilapi.h"
 #include "ipam/ipam.h"
 
-/* An AddressPool's spec as lib/ipam wants it. The subnet texts are borrowed from the pool
- * object, which must outlive this; subnets itself is owned (ipamctl_pool_spec_free). */
-struct ipamctl_pool_spec {
-	struct ipam_pool pool;
-	struct subnet_set *subnets; /* owned array of pool.n_subnets */
-};
-
-/* Reads spec.blockSizeBits (absent = 5, the CRD default) and spec.subnets[]. A missing spec or
- * subnets gives an empty pool; wrong types, a negative or too large blockSizeBits are -EINVAL
- * with a message naming the pool. */
-int ipamctl_pool_spec_parse(const json_t *pool, struct ipamctl_pool_spec *out, char *err,
-			    size_t errlen);
-void ipamctl_pool_spec_free(struct ipamctl_pool_spec *spec);
+/* coilapi_pool_decode() with the pool's name in front of the message. The caller ends *out
+ * with coilapi_pool_clear(); coilapi_pool_ipam(out) is the pool lib/ipam carves. */
+int ipamctl_pool_decode(const json_t *obj, struct coilapi_pool *out, char *err, size_t errlen);
 
 /* True when metadata.deletionTimestamp is set (non-null). */
 bool ipamctl_being_deleted(const json_t *obj);

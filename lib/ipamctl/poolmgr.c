@@ -38,18 +38,17 @@ int ipamctl_metrics_declare(struct metrics *m)
 	return ret == -EEXIST ? 0 : ret;
 }
 
-static void pool_labels(const char *pool, char *buf, size_t len)
+static int pool_labels(const char *pool, char *buf, size_t len)
 {
-	snprintf(buf, len, "pool=\"%s\"", pool);
+	return metrics_labels(buf, len, "pool", pool, NULL);
 }
 
 static void set_gauge(struct ipamctl_pool_manager *pm, const char *metric, const char *pool,
 		      double value, bool add)
 {
 	char labels[300];
-	if (!pm->metrics)
+	if (!pm->metrics || pool_labels(pool, labels, sizeof(labels)) < 0)
 		return;
-	pool_labels(pool, labels, sizeof(labels));
 	if (add)
 		metrics_add(pm->metrics, metric, labels, value);
 	else
@@ -59,9 +58,8 @@ static void set_gauge(struct ipamctl_pool_manager *pm, const char *metric, const
 static void delete_gauges(struct ipamctl_pool_manager *pm, const char *pool)
 {
 	char labels[300];
-	if (!pm->metrics)
+	if (!pm->metrics || pool_labels(pool, labels, sizeof(labels)) < 0)
 		return;
-	pool_labels(pool, labels, sizeof(labels));
 	metrics_delete(pm->metrics, IPAMCTL_METRIC_MAX_BLOCKS, labels);
 	metrics_delete(pm->metrics, IPAMCTL_METRIC_ALLOCATED_BLOCKS, labels);
 }
@@ -117,10 +115,10 @@ static int list_pool_blocks(struct ipamctl_pool_manager *pm, const char *pool, j
 			    char *err, size_t errlen)
 {
 	char selector[300];
-	snprintf(selector, sizeof(selector), "%s=%s", IPAMCTL_LABEL_POOL, pool);
+	snprintf(selector, sizeof(selector), "%s=%s", COILAPI_LABEL_POOL, pool);
 	struct kube_list_opts opts = {.label_selector = selector};
-	return kube_list_all(pm->client, &KUBE_RES_ADDRESSBLOCKS, NULL, &opts, blocks, NULL, 0, err,
-			     errlen);
+	return kube_list_all(pm->client, &COILAPI_RES_ADDRESSBLOCKS, NULL, &opts, blocks, NULL, 0,
+			     err, errlen);
 }
 
 /* Re-reads the pool (max blocks gauge) and rebuilds its index set from a direct list of its
@@ -130,19 +128,20 @@ static int sync_blocks(struct ipamctl_pool_manager *pm, struct pool_state *state
 		       size_t errlen)
 {
 	json_t *pool = NULL, *blocks = NULL;
-	struct ipamctl_pool_spec spec;
+	struct coilapi_pool spec;
 	int ret =
-	    kube_get(pm->client, &KUBE_RES_ADDRESSPOOLS, NULL, state->name, &pool, err, errlen);
+	    kube_get(pm->client, &COILAPI_RES_ADDRESSPOOLS, NULL, state->name, &pool, err, errlen);
 	if (ret)
 		return ret;
-	ret = ipamctl_pool_spec_parse(pool, &spec, err, errlen);
+	ret = ipamctl_pool_decode(pool, &spec, err, errlen);
 	if (ret) {
 		json_decref(pool);
 		return ret;
 	}
+	struct ipam_pool carving = coilapi_pool_ipam(&spec);
 	set_gauge(pm, IPAMCTL_METRIC_MAX_BLOCKS, state->name,
-		  (double)ipam_pool_max_blocks(&spec.pool), false);
-	ipamctl_pool_spec_free(&spec);
+		  (double)ipam_pool_max_blocks(&carving), false);
+	coilapi_pool_clear(&spec);
 	json_decref(pool);
 
 	ret = list_pool_blocks(pm, state->name, &blocks, err, errlen);
@@ -268,9 +267,10 @@ static int build_block(struct ipamctl_pool_manager *pm, const char *pool_name, u
 		       size_t errlen)
 {
 	json_t *pool = NULL;
-	struct ipamctl_pool_spec spec;
+	struct coilapi_pool spec;
 	struct ipam_block_cidrs cidrs;
-	int ret = kube_get(pm->client, &KUBE_RES_ADDRESSPOOLS, NULL, pool_name, &pool, err, errlen);
+	int ret =
+	    kube_get(pm->client, &COILAPI_RES_ADDRESSPOOLS, NULL, pool_name, &pool, err, errlen);
 	if (ret)
 		return ret;
 	if (ipamctl_being_deleted(pool)) {
@@ -278,10 +278,11 @@ static int build_block(struct ipamctl_pool_manager *pm, const char *pool_name, u
 		snprintf(err, errlen, "AddressPool %s is being deleted: out of blocks", pool_name);
 		return IPAMCTL_ERR_NO_BLOCK;
 	}
-	ret = ipamctl_pool_spec_parse(pool, &spec, err, errlen);
+	ret = ipamctl_pool_decode(pool, &spec, err, errlen);
 	if (ret == 0) {
-		ret = ipam_pool_get_block(&spec.pool, index, &cidrs, err, errlen);
-		ipamctl_pool_spec_free(&spec);
+		struct ipam_pool carving = coilapi_pool_ipam(&spec);
+		ret = ipam_pool_get_block(&carving, index, &cidrs, err, errlen);
+		coilapi_pool_clear(&spec);
 	}
 	if (ret == -ENOSPC) {
 		snprintf(err, errlen, "AddressPool %s: out of blocks", pool_name);
@@ -306,7 +307,7 @@ static int carve_locked(struct ipamctl_pool_manager *pm, struct pool_state *stat
 	int ret = build_block(pm, state->name, index, node, request_uid, &block, err, errlen);
 	if (ret)
 		return ret;
-	ret = kube_create(pm->client, &KUBE_RES_ADDRESSBLOCKS, NULL, block, out, err, errlen);
+	ret = kube_create(pm->client, &COILAPI_RES_ADDRESSBLOCKS, NULL, block, out, err, errlen);
 	json_decref(block);
 	/* A block of that name exists without the pool label (made by hand): its index cannot be
 	 * used, so skip it until the next sync instead of failing on it forever. */

@@ -9,8 +9,8 @@
 /* Removes our finalizer with a conditional update of the object as read (spec unchanged). */
 static int release_pool(struct kube_client *client, json_t *pool, char *err, size_t errlen)
 {
-	ipamctl_remove_finalizer(pool, IPAMCTL_FINALIZER);
-	int ret = kube_update(client, &KUBE_RES_ADDRESSPOOLS, pool, NULL, err, errlen);
+	ipamctl_remove_finalizer(pool, COILAPI_FINALIZER);
+	int ret = kube_update(client, &COILAPI_RES_ADDRESSPOOLS, pool, NULL, err, errlen);
 	if (ret == 0)
 		log_info("removed the finalizer of an unused pool", "pool", kube_obj_name(pool));
 	return ret;
@@ -20,7 +20,7 @@ int ipamctl_reconcile_pool(struct kube_client *client, const struct ipamctl_pool
 			   const char *name, char *err, size_t errlen)
 {
 	json_t *pool = NULL;
-	int ret = kube_get(client, &KUBE_RES_ADDRESSPOOLS, NULL, name, &pool, err, errlen);
+	int ret = kube_get(client, &COILAPI_RES_ADDRESSPOOLS, NULL, name, &pool, err, errlen);
 	if (ret == -ENOENT) {
 		pools->drop_pool(pools->arg, name);
 		return 0;
@@ -29,7 +29,7 @@ int ipamctl_reconcile_pool(struct kube_client *client, const struct ipamctl_pool
 		return ret;
 	ret = pools->sync_pool(pools->arg, name, err, errlen);
 	if (ret == 0 && ipamctl_being_deleted(pool) &&
-	    ipamctl_has_finalizer(pool, IPAMCTL_FINALIZER)) {
+	    ipamctl_has_finalizer(pool, COILAPI_FINALIZER)) {
 		bool used = true;
 		ret = pools->is_used(pools->arg, name, &used, err, errlen);
 		if (ret == 0 && !used)

@@ -1,6 +1,7 @@
 /* The BlockRequest reconciler: answers each new request exactly once, with a block or
  * with the out-of-blocks failure, written through the status subresource. */
 #include "ipamctl.h"
+#include "err/err.h"
 #include "log/log.h"
 #include "objects.h"
 
@@ -16,7 +17,7 @@ static int write_status(struct kube_client *client, json_t *request, json_t *sta
 		return -ENOMEM;
 	}
 	json_object_set_new(request, "status", status);
-	return kube_update_sub(client, &KUBE_RES_BLOCKREQUESTS, request, "status", NULL, err,
+	return kube_update_sub(client, &COILAPI_RES_BLOCKREQUESTS, request, "status", NULL, err,
 			       errlen);
 }
 
@@ -27,10 +28,10 @@ static int find_carved_block(struct kube_client *client, const char *uid, char *
 {
 	char selector[300];
 	json_t *blocks = NULL;
-	snprintf(selector, sizeof(selector), "%s=%s", IPAMCTL_LABEL_REQUEST, uid);
+	snprintf(selector, sizeof(selector), "%s=%s", COILAPI_LABEL_REQUEST, uid);
 	struct kube_list_opts opts = {.label_selector = selector};
-	int ret = kube_list_all(client, &KUBE_RES_ADDRESSBLOCKS, NULL, &opts, &blocks, NULL, 0, err,
-				errlen);
+	int ret = kube_list_all(client, &COILAPI_RES_ADDRESSBLOCKS, NULL, &opts, &blocks, NULL, 0,
+				err, errlen);
 	name[0] = '\0';
 	if (ret == 0 && json_array_size(blocks) > 0)
 		snprintf(name, IPAMCTL_BLOCK_NAME_MAX, "%s",
@@ -40,18 +41,14 @@ static int find_carved_block(struct kube_client *client, const char *uid, char *
 }
 
 static int answer(struct kube_client *client, const struct ipamctl_pools *pools, json_t *request,
-		  char *err, size_t errlen)
+		  const struct coilapi_request *req, char *err, size_t errlen)
 {
-	const char *uid = kube_obj_uid(request);
-	const char *pool = kube_json_string(request, "spec.poolName");
-	const char *node = kube_json_string(request, "spec.nodeName");
+	const char *uid = req->uid, *pool = req->pool_name, *node = req->node_name;
 	char block[IPAMCTL_BLOCK_NAME_MAX];
 	struct timespec now;
-	if (!uid || !pool || !node) {
-		snprintf(err, errlen, "BlockRequest %s: no uid, spec.poolName or spec.nodeName",
-			 kube_obj_name(request));
-		return -EINVAL;
-	}
+	if (!*uid || !req->has_spec)
+		return errorf(err, errlen, -EINVAL, "BlockRequest %s: no uid or no spec",
+			      req->name);
 	int ret = find_carved_block(client, uid, block, err, errlen);
 	if (ret == 0 && !block[0])
 		ret = pools->allocate(pools->arg, pool, node, uid, block, err, errlen);
@@ -71,11 +68,19 @@ int ipamctl_reconcile_request(struct kube_client *client, const struct ipamctl_p
 			      const char *name, char *err, size_t errlen)
 {
 	json_t *request = NULL;
-	int ret = kube_get(client, &KUBE_RES_BLOCKREQUESTS, NULL, name, &request, err, errlen);
+	int ret = kube_get(client, &COILAPI_RES_BLOCKREQUESTS, NULL, name, &request, err, errlen);
 	if (ret == -ENOENT)
 		return 0;
-	if (ret == 0 && ipamctl_condition_count(request) == 0)
-		ret = answer(client, pools, request, err, errlen);
+	struct coilapi_request req;
+	char why[256];
+	if (ret == 0 && coilapi_request_decode(request, &req, why, sizeof(why)) < 0) {
+		ret = errorf(err, errlen, -EINVAL, "BlockRequest %s: %s", name, why);
+	} else if (ret == 0) {
+		/* Only a request without conditions is new; one with any was answered before. */
+		if (req.n_conditions == 0)
+			ret = answer(client, pools, request, &req, err, errlen);
+		coilapi_request_clear(&req);
+	}
 	json_decref(request);
 	return ret;
 }

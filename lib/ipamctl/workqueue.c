@@ -4,15 +4,14 @@
 
 #include <errno.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "wake/wake.h"
 
 struct ipamctl_queue {
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
+	struct wake wake;   /* its lock guards every field below */
 	json_t *fifo;	    /* array of keys ready to be taken, in order */
 	json_t *dirty;	    /* keys queued (in fifo, or waiting for their processing to end) */
 	json_t *processing; /* keys a worker holds */
@@ -22,18 +21,15 @@ struct ipamctl_queue {
 	bool shut_down;
 };
 
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 struct ipamctl_queue *ipamctl_queue_new(long base_ms, long max_ms)
 {
 	struct ipamctl_queue *q = calloc(1, sizeof(*q));
 	if (!q)
 		return NULL;
+	if (wake_init(&q->wake) < 0) {
+		free(q);
+		return NULL;
+	}
 	q->fifo = json_array();
 	q->dirty = json_object();
 	q->processing = json_object();
@@ -41,12 +37,6 @@ struct ipamctl_queue *ipamctl_queue_new(long base_ms, long max_ms)
 	q->failures = json_object();
 	q->base_ms = base_ms > 0 ? base_ms : 1;
 	q->max_ms = max_ms > q->base_ms ? max_ms : q->base_ms;
-	pthread_mutex_init(&q->lock, NULL);
-	pthread_condattr_t attr;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&q->wake, &attr);
-	pthread_condattr_destroy(&attr);
 	if (!q->fifo || !q->dirty || !q->processing || !q->delayed || !q->failures) {
 		ipamctl_queue_free(q);
 		return NULL;
@@ -63,8 +53,7 @@ void ipamctl_queue_free(struct ipamctl_queue *q)
 	json_decref(q->processing);
 	json_decref(q->delayed);
 	json_decref(q->failures);
-	pthread_mutex_destroy(&q->lock);
-	pthread_cond_destroy(&q->wake);
+	wake_destroy(&q->wake);
 	free(q);
 }
 
@@ -77,14 +66,14 @@ static void add_locked(struct ipamctl_queue *q, const char *key)
 	if (json_object_get(q->processing, key))
 		return; /* ipamctl_queue_done puts it back */
 	json_array_append_new(q->fifo, json_string(key));
-	pthread_cond_signal(&q->wake);
+	wake_notify_one_locked(&q->wake);
 }
 
 void ipamctl_queue_add(struct ipamctl_queue *q, const char *key)
 {
-	pthread_mutex_lock(&q->lock);
+	wake_lock(&q->wake);
 	add_locked(q, key);
-	pthread_mutex_unlock(&q->lock);
+	wake_unlock(&q->wake);
 }
 
 static void add_after_locked(struct ipamctl_queue *q, const char *key, long delay_ms)
@@ -95,24 +84,24 @@ static void add_after_locked(struct ipamctl_queue *q, const char *key, long dela
 		add_locked(q, key);
 		return;
 	}
-	long due = now_ms() + delay_ms;
+	long due = wake_now_ms() + delay_ms;
 	json_t *pending = json_object_get(q->delayed, key);
 	if (pending && json_integer_value(pending) <= due)
 		return;
 	json_object_set_new(q->delayed, key, json_integer(due));
-	pthread_cond_broadcast(&q->wake); /* a waiter may need an earlier deadline */
+	wake_notify_locked(&q->wake); /* a waiter may need an earlier deadline */
 }
 
 void ipamctl_queue_add_after(struct ipamctl_queue *q, const char *key, long delay_ms)
 {
-	pthread_mutex_lock(&q->lock);
+	wake_lock(&q->wake);
 	add_after_locked(q, key, delay_ms);
-	pthread_mutex_unlock(&q->lock);
+	wake_unlock(&q->wake);
 }
 
 void ipamctl_queue_add_rate_limited(struct ipamctl_queue *q, const char *key)
 {
-	pthread_mutex_lock(&q->lock);
+	wake_lock(&q->wake);
 	json_int_t n = json_integer_value(json_object_get(q->failures, key));
 	long delay = q->base_ms;
 	for (json_int_t i = 0; i < n && delay < q->max_ms; i++)
@@ -121,28 +110,28 @@ void ipamctl_queue_add_rate_limited(struct ipamctl_queue *q, const char *key)
 		delay = q->max_ms;
 	json_object_set_new(q->failures, key, json_integer(n + 1));
 	add_after_locked(q, key, delay);
-	pthread_mutex_unlock(&q->lock);
+	wake_unlock(&q->wake);
 }
 
 void ipamctl_queue_forget(struct ipamctl_queue *q, const char *key)
 {
-	pthread_mutex_lock(&q->lock);
+	wake_lock(&q->wake);
 	json_object_del(q->failures, key);
-	pthread_mutex_unlock(&q->lock);
+	wake_unlock(&q->wake);
 }
 
 int ipamctl_queue_failures(struct ipamctl_queue *q, const char *key)
 {
-	pthread_mutex_lock(&q->lock);
+	wake_lock(&q->wake);
 	int n = (int)json_integer_value(json_object_get(q->failures, key));
-	pthread_mutex_unlock(&q->lock);
+	wake_unlock(&q->wake);
 	return n;
 }
 
 /* Moves due delayed keys to the fifo; returns the earliest remaining due time or -1. */
 static long promote_due_locked(struct ipamctl_queue *q)
 {
-	long now = now_ms(), next = -1;
+	long now = wake_now_ms(), next = -1;
 	const char *key;
 	json_t *due;
 	void *tmp;
@@ -162,28 +151,18 @@ static long promote_due_locked(struct ipamctl_queue *q)
 	return next;
 }
 
-static void wait_until_locked(struct ipamctl_queue *q, long due_ms)
-{
-	if (due_ms < 0) {
-		pthread_cond_wait(&q->wake, &q->lock);
-		return;
-	}
-	struct timespec until = {due_ms / 1000, (due_ms % 1000) * 1000000L};
-	pthread_cond_timedwait(&q->wake, &q->lock, &until);
-}
-
 bool ipamctl_queue_get(struct ipamctl_queue *q, char **key)
 {
-	pthread_mutex_lock(&q->lock);
+	wake_lock(&q->wake);
 	for (;;) {
 		if (q->shut_down) {
-			pthread_mutex_unlock(&q->lock);
+			wake_unlock(&q->wake);
 			return false;
 		}
 		long next = promote_due_locked(q);
 		if (json_array_size(q->fifo) > 0)
 			break;
-		wait_until_locked(q, next);
+		wake_wait_until_locked(&q->wake, next < 0 ? WAKE_NEVER : next);
 	}
 	char *copy = strdup(json_string_value(json_array_get(q->fifo, 0)));
 	if (copy) {
@@ -191,35 +170,35 @@ bool ipamctl_queue_get(struct ipamctl_queue *q, char **key)
 		json_object_del(q->dirty, copy);
 	}
 	json_array_remove(q->fifo, 0);
-	pthread_mutex_unlock(&q->lock);
+	wake_unlock(&q->wake);
 	*key = copy;
 	return copy != NULL || ipamctl_queue_get(q, key);
 }
 
 void ipamctl_queue_done(struct ipamctl_queue *q, const char *key)
 {
-	pthread_mutex_lock(&q->lock);
+	wake_lock(&q->wake);
 	json_object_del(q->processing, key);
 	if (json_object_get(q->dirty, key) && !q->shut_down) {
 		json_array_append_new(q->fifo, json_string(key));
-		pthread_cond_signal(&q->wake);
+		wake_notify_one_locked(&q->wake);
 	}
-	pthread_mutex_unlock(&q->lock);
+	wake_unlock(&q->wake);
 }
 
 int ipamctl_queue_len(struct ipamctl_queue *q)
 {
-	pthread_mutex_lock(&q->lock);
+	wake_lock(&q->wake);
 	promote_due_locked(q);
 	int n = (int)json_array_size(q->fifo);
-	pthread_mutex_unlock(&q->lock);
+	wake_unlock(&q->wake);
 	return n;
 }
 
 void ipamctl_queue_shutdown(struct ipamctl_queue *q)
 {
-	pthread_mutex_lock(&q->lock);
+	wake_lock(&q->wake);
 	q->shut_down = true;
-	pthread_cond_broadcast(&q->wake);
-	pthread_mutex_unlock(&q->lock);
+	wake_notify_locked(&q->wake);
+	wake_unlock(&q->wake);
 }

@@ -67,7 +67,7 @@ static int perform_once(struct kube_client *client, const char *method, const ch
 	CURL *curl = kube_handle_get(client);
 	if (!curl) {
 		curl_slist_free_all(headers);
-		return kube_err(err, errlen, -ENOMEM, "%s %s: out of memory", method, url);
+		return errorf(err, errlen, -ENOMEM, "%s %s: out of memory", method, url);
 	}
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
@@ -88,8 +88,8 @@ static int perform_once(struct kube_client *client, const char *method, const ch
 	if (code == CURLE_OK)
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
 	else
-		ret = kube_err(err, errlen, kube_curl_errno(code), "%s %s: %s", method, url,
-			       curl_err[0] ? curl_err : curl_easy_strerror(code));
+		ret = errorf(err, errlen, kube_curl_errno(code), "%s %s: %s", method, url,
+			     curl_err[0] ? curl_err : curl_easy_strerror(code));
 	/* The handle's options point at our headers and buffers: unhook them before pooling. */
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, NULL);
@@ -116,8 +116,8 @@ static int decode_body(const struct response *resp, const char *method, const ch
 	json_error_t jerr;
 	*out = json_loadb(resp->body, resp->len, 0, &jerr);
 	if (!*out)
-		return kube_err(err, errlen, -EBADMSG, "%s %s: response is not JSON: %s", method,
-				path, jerr.text);
+		return errorf(err, errlen, -EBADMSG, "%s %s: response is not JSON: %s", method,
+			      path, jerr.text);
 	return 0;
 }
 
@@ -174,7 +174,7 @@ done:
 	free(body_text);
 	free(url);
 	if (ret == -ENOMEM && (!url || (body && !body_text)))
-		kube_err(err, errlen, ret, "%s %s: out of memory", method, path);
+		errorf(err, errlen, ret, "%s %s: out of memory", method, path);
 	return ret;
 }
 
@@ -234,12 +234,12 @@ int kube_client_new(const struct kube_config *config, const struct kube_client_o
 		    struct kube_client **out, char *err, size_t errlen)
 {
 	if (!config || !config->server || !*config->server)
-		return kube_err(err, errlen, -EINVAL, "kube client: no server configured");
+		return errorf(err, errlen, -EINVAL, "kube client: no server configured");
 	kube_curl_global_init();
 	struct kube_client *client = calloc(1, sizeof(*client));
 	if (!client || !(client->config = config_copy(config))) {
 		free(client);
-		return kube_err(err, errlen, -ENOMEM, "kube client: out of memory");
+		return errorf(err, errlen, -ENOMEM, "kube client: out of memory");
 	}
 	fill_options(&client->opts, opts);
 	snprintf(client->user_agent, sizeof(client->user_agent), "%s",
@@ -254,7 +254,7 @@ int kube_client_new(const struct kube_config *config, const struct kube_client_o
 	if ((config->token_file && !client->token.file) ||
 	    (!config->token_file && config->token && !client->token.value)) {
 		kube_client_free(client);
-		return kube_err(err, errlen, -ENOMEM, "kube client: out of memory");
+		return errorf(err, errlen, -ENOMEM, "kube client: out of memory");
 	}
 	*out = client;
 	return 0;

@@ -1,5 +1,8 @@
 /* Client configuration: the in-cluster service account, and kubeconfig files. */
 #include "internal.h"
+#include "base64/base64.h"
+#include "fileio/fileio.h"
+#include "yamljson/yamljson.h"
 
 #include <fcntl.h>
 #include <libgen.h>
@@ -30,41 +33,14 @@ void kube_config_free(struct kube_config *config)
 /* Reads a whole (small) file; *out is malloc'd and NUL-terminated. */
 static int read_file(const char *path, char **out, size_t *outlen, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return kube_err(err, errlen, -errno, "open %s: %s", path, strerror(errno));
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap);
-	int ret = buf ? 0 : -ENOMEM;
-	while (ret == 0) {
-		if (len + 1 == cap) {
-			char *bigger = cap >= KUBE_CONFIG_FILE_MAX ? NULL : realloc(buf, cap * 2);
-			if (!bigger) {
-				ret = kube_err(err, errlen, -EFBIG, "read %s: too large", path);
-				break;
-			}
-			buf = bigger;
-			cap *= 2;
-		}
-		ssize_t n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			ret = kube_err(err, errlen, -errno, "read %s: %s", path, strerror(errno));
-		else if (n == 0)
-			break;
-		else
-			len += (size_t)n;
-	}
-	close(fd);
-	if (ret) {
-		free(buf);
-		return ret;
-	}
-	buf[len] = '\0';
-	*out = buf;
+	size_t len = 0;
+	int rc = fileio_read_file_at(AT_FDCWD, path, KUBE_CONFIG_FILE_MAX, out, &len);
 	if (outlen)
-		*outlen = len;
+		*outlen = len; /* 0 on failure */
+	if (rc == -EFBIG)
+		return errorf(err, errlen, rc, "read %s: too large", path);
+	if (rc < 0)
+		return errorf(err, errlen, rc, "read %s: %s", path, strerror(-rc));
 	return 0;
 }
 
@@ -119,7 +95,7 @@ static int in_cluster_files(struct kube_config *config, const char *dir, char *e
 	char *ns_file = join_path(dir, "namespace");
 	if (!config->token_file || !config->ca_file || !ns_file) {
 		free(ns_file);
-		return kube_err(err, errlen, -ENOMEM, "in-cluster config: out of memory");
+		return errorf(err, errlen, -ENOMEM, "in-cluster config: out of memory");
 	}
 	/* Fail early, like client-go, when the token is unreadable. */
 	int ret = read_file(config->token_file, &token, NULL, err, errlen);
@@ -146,12 +122,12 @@ int kube_config_in_cluster(const char *sa_dir, struct kube_config **out, char *e
 	const char *host = getenv("KUBERNETES_SERVICE_HOST");
 	const char *port = getenv("KUBERNETES_SERVICE_PORT");
 	if (!host || !*host || !port || !*port)
-		return kube_err(err, errlen, -ENOENT,
-				"in-cluster config: KUBERNETES_SERVICE_HOST/PORT not set");
+		return errorf(err, errlen, -ENOENT,
+			      "in-cluster config: KUBERNETES_SERVICE_HOST/PORT not set");
 	struct kube_config *config = config_new();
 	if (!config || !(config->server = in_cluster_server(host, port))) {
 		kube_config_free(config);
-		return kube_err(err, errlen, -ENOMEM, "in-cluster config: out of memory");
+		return errorf(err, errlen, -ENOMEM, "in-cluster config: out of memory");
 	}
 	int ret = in_cluster_files(config, sa_dir ? sa_dir : KUBE_SERVICEACCOUNT_DIR, err, errlen);
 	if (ret) {
@@ -194,13 +170,13 @@ static int pem_field(const json_t *obj, const char *key, const char *base_dir, c
 	const char *data = str_field(obj, data_key);
 	const char *path = str_field(obj, key);
 	if (data) {
-		if (kube_base64_decode(data, strlen(data), pem, &len) < 0)
-			return kube_err(err, errlen, -EINVAL, "kubeconfig: %s is not valid base64",
-					data_key);
+		if (base64_decode_lenient(data, pem, &len) < 0)
+			return errorf(err, errlen, -EINVAL, "kubeconfig: %s is not valid base64",
+				      data_key);
 		return 0;
 	}
 	if (path && !(*file = join_path(base_dir, path)))
-		return kube_err(err, errlen, -ENOMEM, "kubeconfig: out of memory");
+		return errorf(err, errlen, -ENOMEM, "kubeconfig: out of memory");
 	return 0;
 }
 
@@ -215,16 +191,16 @@ static int apply_cluster(struct kube_config *config, const json_t *cluster, cons
 {
 	const char *server = str_field(cluster, "server");
 	if (!server)
-		return kube_err(err, errlen, -EINVAL, "kubeconfig: cluster has no server");
+		return errorf(err, errlen, -EINVAL, "kubeconfig: cluster has no server");
 	size_t scheme = strncmp(server, "https://", 8) == 0  ? 8
 			: strncmp(server, "http://", 7) == 0 ? 7
 							     : 0;
 	if (!scheme || server[scheme] == '\0' || server[scheme] == '/')
-		return kube_err(err, errlen, -EINVAL,
-				"kubeconfig: server \"%s\" is not an http(s) URL with a host",
-				server);
+		return errorf(err, errlen, -EINVAL,
+			      "kubeconfig: server \"%s\" is not an http(s) URL with a host",
+			      server);
 	if (set_string(&config->server, server) < 0)
-		return kube_err(err, errlen, -ENOMEM, "kubeconfig: out of memory");
+		return errorf(err, errlen, -ENOMEM, "kubeconfig: out of memory");
 	size_t n = strlen(config->server);
 	while (n > scheme && config->server[n - 1] == '/')
 		config->server[--n] = '\0';
@@ -247,7 +223,7 @@ static int apply_user(struct kube_config *config, const json_t *user, const char
 	const char *token_file = str_field(user, "tokenFile");
 	if (set_string(&config->token, str_field(user, "token")) < 0 ||
 	    (token_file && !(config->token_file = join_path(base_dir, token_file))))
-		return kube_err(err, errlen, -ENOMEM, "kubeconfig: out of memory");
+		return errorf(err, errlen, -ENOMEM, "kubeconfig: out of memory");
 	return 0;
 }
 
@@ -256,28 +232,28 @@ static int apply_context(struct kube_config *config, const json_t *root, const c
 {
 	const json_t *ctx = find_named(root, "contexts", name, "context");
 	if (!ctx)
-		return kube_err(err, errlen, -ENOENT, "kubeconfig: context \"%s\" not found", name);
+		return errorf(err, errlen, -ENOENT, "kubeconfig: context \"%s\" not found", name);
 	const char *cluster_name = str_field(ctx, "cluster");
 	const json_t *cluster =
 	    cluster_name ? find_named(root, "clusters", cluster_name, "cluster") : NULL;
 	if (!cluster)
-		return kube_err(err, errlen, -ENOENT,
-				"kubeconfig: cluster \"%s\" of context \"%s\" "
-				"not found",
-				cluster_name ? cluster_name : "", name);
+		return errorf(err, errlen, -ENOENT,
+			      "kubeconfig: cluster \"%s\" of context \"%s\" "
+			      "not found",
+			      cluster_name ? cluster_name : "", name);
 	int ret = apply_cluster(config, cluster, base_dir, err, errlen);
 	const char *user_name = str_field(ctx, "user");
 	if (ret == 0 && user_name) {
 		const json_t *user = find_named(root, "users", user_name, "user");
 		if (!user)
-			return kube_err(err, errlen, -ENOENT,
-					"kubeconfig: user \"%s\" of context \"%s\" not found",
-					user_name, name);
+			return errorf(err, errlen, -ENOENT,
+				      "kubeconfig: user \"%s\" of context \"%s\" not found",
+				      user_name, name);
 		ret = apply_user(config, user, base_dir, err, errlen);
 	}
 	const char *ns = str_field(ctx, "namespace");
 	if (ret == 0 && ns && set_string(&config->namespace, ns) < 0)
-		ret = kube_err(err, errlen, -ENOMEM, "kubeconfig: out of memory");
+		ret = errorf(err, errlen, -ENOMEM, "kubeconfig: out of memory");
 	return ret;
 }
 
@@ -286,18 +262,18 @@ int kube_config_parse_kubeconfig(const char *text, size_t len, const char *base_
 				 size_t errlen)
 {
 	json_t *root = NULL;
-	int ret = kube_yaml_to_json(text, len, &root, err, errlen);
+	int ret = yamljson_parse(text, len, 0, &root, err, errlen); /* scalars as text */
 	if (ret)
 		return ret;
 	if (!context)
 		context = str_field(root, "current-context");
 	struct kube_config *config = config_new();
 	if (!config)
-		ret = kube_err(err, errlen, -ENOMEM, "kubeconfig: out of memory");
+		ret = errorf(err, errlen, -ENOMEM, "kubeconfig: out of memory");
 	else if (!json_is_object(root))
-		ret = kube_err(err, errlen, -EINVAL, "kubeconfig: not a mapping");
+		ret = errorf(err, errlen, -EINVAL, "kubeconfig: not a mapping");
 	else if (!context)
-		ret = kube_err(err, errlen, -ENOENT, "kubeconfig: no current-context");
+		ret = errorf(err, errlen, -ENOENT, "kubeconfig: no current-context");
 	else
 		ret = apply_context(config, root, context, base_dir, err, errlen);
 	json_decref(root);
@@ -323,7 +299,7 @@ int kube_config_from_file(const char *path, struct kube_config **out, char *err,
 			/* Prefix the file name without losing the parser's message. */
 			char inner[256];
 			snprintf(inner, sizeof(inner), "%s", err && errlen ? err : "");
-			kube_err(err, errlen, ret, "%s: %s", path, inner);
+			errorf(err, errlen, ret, "%s: %s", path, inner);
 		}
 		free(text);
 	}
@@ -358,12 +334,12 @@ int kube_config_load(const char *kubeconfig_path, const char *sa_dir, struct kub
 	const char *home = getenv("HOME");
 	char *home_config;
 	if (!home || asprintf(&home_config, "%s/.kube/config", home) < 0)
-		return kube_err(err, errlen, -ENOENT,
-				"no kubeconfig: not in a cluster and no $HOME/.kube/config");
+		return errorf(err, errlen, -ENOENT,
+			      "no kubeconfig: not in a cluster and no $HOME/.kube/config");
 	if (access(home_config, F_OK) != 0) {
 		free(home_config);
-		return kube_err(err, errlen, -ENOENT,
-				"no kubeconfig: not in a cluster and no $HOME/.kube/config");
+		return errorf(err, errlen, -ENOENT,
+			      "no kubeconfig: not in a cluster and no $HOME/.kube/config");
 	}
 	ret = kube_config_from_file(home_config, out, err, errlen);
 	free(home_config);

@@ -66,11 +66,11 @@ int kube_event_create(struct kube_client *client, const struct kube_event *ev, j
 	clock_gettime(CLOCK_REALTIME, &now);
 	json_t *event = kube_event_build(ev, &now);
 	if (!event)
-		return kube_err(err, errlen, -EINVAL,
-				"event %s for %s: needs a regarding name, a reason and type Normal "
-				"or Warning",
-				ev->reason ? ev->reason : "(no reason)",
-				ev->regarding.name ? ev->regarding.name : "(no name)");
+		return errorf(err, errlen, -EINVAL,
+			      "event %s for %s: needs a regarding name, a reason and type Normal "
+			      "or Warning",
+			      ev->reason ? ev->reason : "(no reason)",
+			      ev->regarding.name ? ev->regarding.name : "(no name)");
 	int ret = kube_create(client, &KUBE_RES_EVENTS, NULL, event, out, err, errlen);
 	json_decref(event);
 	return ret;

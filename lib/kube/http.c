@@ -2,7 +2,9 @@
  * thread sends the next request), TLS and authentication settings, bearer tokens from files
  * that are re-read when they change, and mapping of failures to errnos. */
 #include "internal.h"
+#include "fileio/fileio.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +94,8 @@ static bool same_file(const struct kube_token *token, const struct stat *st)
 	       st->st_ino == token->ino;
 }
 
+#define KUBE_TOKEN_FILE_MAX 16383 /* service account tokens are about 1 KiB */
+
 /* Re-reads the token file if it changed since the last read. Called with the lock held. A
  * failed read keeps the previous token: projected tokens are replaced atomically, so a
  * failure is transient or the old token is as good as any. */
@@ -101,27 +105,22 @@ static int refresh_token_file(struct kube_token *token, char *err, size_t errlen
 	if (stat(token->file, &st) != 0) {
 		if (token->value)
 			return 0;
-		return kube_err(err, errlen, -errno, "token file %s: %s", token->file,
-				strerror(errno));
+		return errorf(err, errlen, -errno, "token file %s: %s", token->file,
+			      strerror(errno));
 	}
 	if (token->value && same_file(token, &st))
 		return 0;
-	FILE *f = fopen(token->file, "re");
-	if (!f)
+	char *buf;
+	size_t n;
+	int rc = fileio_read_file_at(AT_FDCWD, token->file, KUBE_TOKEN_FILE_MAX, &buf, &n);
+	if (rc < 0)
 		return token->value ? 0
-				    : kube_err(err, errlen, -errno, "token file %s: %s",
-					       token->file, strerror(errno));
-	char buf[16384];
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
+				    : errorf(err, errlen, rc, "token file %s: %s", token->file,
+					     strerror(-rc));
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
 		buf[--n] = '\0';
-	char *value = strdup(buf);
-	if (!value)
-		return -ENOMEM;
 	free(token->value);
-	token->value = value;
+	token->value = buf; /* now owned by token */
 	token->mtime = st.st_mtim;
 	token->size = st.st_size;
 	token->ino = st.st_ino;
@@ -135,7 +134,7 @@ int kube_token_current(struct kube_token *token, char *buf, size_t len, char *er
 	if (token->file)
 		ret = refresh_token_file(token, err, errlen);
 	if (ret == 0 && snprintf(buf, len, "%s", token->value ? token->value : "") >= (int)len)
-		ret = kube_err(err, errlen, -E2BIG, "bearer token too long");
+		ret = errorf(err, errlen, -E2BIG, "bearer token too long");
 	pthread_mutex_unlock(&token->lock);
 	return ret;
 }
@@ -162,7 +161,7 @@ int kube_request_headers(struct kube_client *client, const char *content_type,
 	explicit_bzero(token, sizeof(token));
 	explicit_bzero(line, sizeof(line));
 	if (!headers)
-		return kube_err(err, errlen, -ENOMEM, "request headers: out of memory");
+		return errorf(err, errlen, -ENOMEM, "request headers: out of memory");
 	*out = headers;
 	return 0;
 }
@@ -259,9 +258,9 @@ int kube_status_error(long status, const char *body, size_t len, const char *met
 	const char *reason = json_string_value(json_object_get(st, "reason"));
 	const char *message = json_string_value(json_object_get(st, "message"));
 	int code = status_errno(status, reason);
-	kube_err(err, errlen, code, "%s %s: HTTP %ld%s%s: %s", method, path, status,
-		 reason ? " " : "", reason ? reason : "",
-		 message ? message : (st || !len ? "(no message)" : "(not a Status)"));
+	errorf(err, errlen, code, "%s %s: HTTP %ld%s%s: %s", method, path, status,
+	       reason ? " " : "", reason ? reason : "",
+	       message ? message : (st || !len ? "(no message)" : "(not a Status)"));
 	json_decref(st);
 	return code;
 }

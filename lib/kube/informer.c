@@ -4,6 +4,7 @@
  * two threads are serialized by handler_lock so each handler sees events in order. */
 #include "internal.h"
 #include "log/log.h"
+#include "wake/wake.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,8 +29,7 @@ struct kube_informer {
 	struct index_def indexes[INFORMER_MAX_INDEXES];
 	int nindexes;
 
-	pthread_mutex_t lock; /* guards cache, index_data, synced */
-	pthread_cond_t synced_cond;
+	struct wake sync;   /* its lock guards cache, index_data, synced; notified once synced */
 	json_t *cache;	    /* key → object */
 	json_t *index_data; /* index name → value → key → object */
 	bool synced;
@@ -75,26 +75,26 @@ static void index_update(struct kube_informer *inf, const char *key, const json_
  * NULL. */
 static json_t *cache_put(struct kube_informer *inf, const char *key, json_t *obj)
 {
-	pthread_mutex_lock(&inf->lock);
+	wake_lock(&inf->sync);
 	json_t *old = json_incref(json_object_get(inf->cache, key));
 	if (old)
 		index_update(inf, key, old, false);
 	json_object_set(inf->cache, key, obj);
 	index_update(inf, key, obj, true);
-	pthread_mutex_unlock(&inf->lock);
+	wake_unlock(&inf->sync);
 	return old;
 }
 
 /* Removes key; returns the removed object (caller decrefs) or NULL. */
 static json_t *cache_remove(struct kube_informer *inf, const char *key)
 {
-	pthread_mutex_lock(&inf->lock);
+	wake_lock(&inf->sync);
 	json_t *old = json_incref(json_object_get(inf->cache, key));
 	if (old) {
 		index_update(inf, key, old, false);
 		json_object_del(inf->cache, key);
 	}
-	pthread_mutex_unlock(&inf->lock);
+	wake_unlock(&inf->sync);
 	return old;
 }
 
@@ -136,7 +136,7 @@ static bool same_version(const json_t *a, const json_t *b)
 /* Deletes cached objects missing from fresh (key → object), with on_delete. */
 static void drop_vanished(struct kube_informer *inf, json_t *fresh)
 {
-	pthread_mutex_lock(&inf->lock);
+	wake_lock(&inf->sync);
 	json_t *keys = json_array();
 	const char *key;
 	json_t *value;
@@ -145,7 +145,7 @@ static void drop_vanished(struct kube_informer *inf, json_t *fresh)
 		if (!json_object_get(fresh, key))
 			json_array_append_new(keys, json_string(key));
 	}
-	pthread_mutex_unlock(&inf->lock);
+	wake_unlock(&inf->sync);
 	size_t i;
 	json_array_foreach(keys, i, value)
 	{
@@ -195,12 +195,12 @@ static int relist(struct kube_informer *inf, char *err, size_t errlen)
 		return ret;
 	replace_all(inf, items);
 	json_decref(items);
-	pthread_mutex_lock(&inf->lock);
+	wake_lock(&inf->sync);
 	if (!inf->synced) {
 		inf->synced = true;
-		pthread_cond_broadcast(&inf->synced_cond);
+		wake_notify_locked(&inf->sync);
 	}
-	pthread_mutex_unlock(&inf->lock);
+	wake_unlock(&inf->sync);
 	return 0;
 }
 
@@ -263,10 +263,12 @@ int kube_informer_new(struct kube_client *client, const struct kube_informer_opt
 		      struct kube_informer **out, char *err, size_t errlen)
 {
 	if (!opts || !opts->res)
-		return kube_err(err, errlen, -EINVAL, "informer: no resource");
+		return errorf(err, errlen, -EINVAL, "informer: no resource");
 	struct kube_informer *inf = calloc(1, sizeof(*inf));
-	if (!inf)
-		return kube_err(err, errlen, -ENOMEM, "informer: out of memory");
+	if (!inf || wake_init(&inf->sync) < 0) {
+		free(inf);
+		return errorf(err, errlen, -ENOMEM, "informer: out of memory");
+	}
 	inf->client = client;
 	inf->res = *opts->res;
 	inf->resync_ms = opts->resync_ms;
@@ -275,19 +277,13 @@ int kube_informer_new(struct kube_client *client, const struct kube_informer_opt
 	inf->cache = json_object();
 	inf->index_data = json_object();
 	inf->stop = kube_stop_new();
-	pthread_mutex_init(&inf->lock, NULL);
 	pthread_mutex_init(&inf->handler_lock, NULL);
-	pthread_condattr_t attr;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&inf->synced_cond, &attr);
-	pthread_condattr_destroy(&attr);
 	int ret = dup_opt(&inf->ns, opts->ns) |
 		  dup_opt(&inf->label_selector, opts->label_selector) |
 		  dup_opt(&inf->field_selector, opts->field_selector);
 	if (ret || !inf->cache || !inf->index_data || !inf->stop) {
 		kube_informer_free(inf);
-		return kube_err(err, errlen, -ENOMEM, "informer: out of memory");
+		return errorf(err, errlen, -ENOMEM, "informer: out of memory");
 	}
 	*out = inf;
 	return 0;
@@ -347,19 +343,18 @@ int kube_informer_add_node_name_index(struct kube_informer *inf, const char *ind
 int kube_informer_start(struct kube_informer *inf, char *err, size_t errlen)
 {
 	if (inf->started)
-		return kube_err(err, errlen, -EBUSY, "informer %s: already started",
-				inf->res.plural);
+		return errorf(err, errlen, -EBUSY, "informer %s: already started", inf->res.plural);
 	int ret = pthread_create(&inf->thread, NULL, informer_main, inf);
 	if (ret)
-		return kube_err(err, errlen, -ret, "informer %s: thread: %s", inf->res.plural,
-				strerror(ret));
+		return errorf(err, errlen, -ret, "informer %s: thread: %s", inf->res.plural,
+			      strerror(ret));
 	inf->started = true;
 	if (inf->resync_ms > 0) {
 		ret = pthread_create(&inf->resync_thread, NULL, resync_main, inf);
 		if (ret) {
 			kube_informer_stop(inf);
-			return kube_err(err, errlen, -ret, "informer %s: resync thread: %s",
-					inf->res.plural, strerror(ret));
+			return errorf(err, errlen, -ret, "informer %s: resync thread: %s",
+				      inf->res.plural, strerror(ret));
 		}
 		inf->resync_started = true;
 	}
@@ -368,34 +363,20 @@ int kube_informer_start(struct kube_informer *inf, char *err, size_t errlen)
 
 bool kube_informer_has_synced(struct kube_informer *inf)
 {
-	pthread_mutex_lock(&inf->lock);
+	wake_lock(&inf->sync);
 	bool synced = inf->synced;
-	pthread_mutex_unlock(&inf->lock);
+	wake_unlock(&inf->sync);
 	return synced;
 }
 
 bool kube_informer_wait_synced(struct kube_informer *inf, long timeout_ms)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	if (timeout_ms >= 0) {
-		until.tv_sec += timeout_ms / 1000;
-		until.tv_nsec += (timeout_ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-	}
-	pthread_mutex_lock(&inf->lock);
-	while (!inf->synced) {
-		int ret = timeout_ms < 0
-			      ? pthread_cond_wait(&inf->synced_cond, &inf->lock)
-			      : pthread_cond_timedwait(&inf->synced_cond, &inf->lock, &until);
-		if (ret)
-			break;
-	}
+	long until = wake_deadline_after(timeout_ms);
+	wake_lock(&inf->sync);
+	while (!inf->synced && wake_wait_until_locked(&inf->sync, until))
+		;
 	bool synced = inf->synced;
-	pthread_mutex_unlock(&inf->lock);
+	wake_unlock(&inf->sync);
 	return synced;
 }
 
@@ -407,9 +388,9 @@ json_t *kube_informer_get(struct kube_informer *inf, const char *ns, const char 
 	char key[INFORMER_KEY_MAX];
 	if (kube_obj_key(inf->res.namespaced ? ns : NULL, name, key, sizeof(key)) < 0)
 		return NULL;
-	pthread_mutex_lock(&inf->lock);
+	wake_lock(&inf->sync);
 	json_t *obj = json_deep_copy(json_object_get(inf->cache, key));
-	pthread_mutex_unlock(&inf->lock);
+	wake_unlock(&inf->sync);
 	return obj;
 }
 
@@ -427,18 +408,18 @@ static json_t *values_of(const json_t *map)
 
 json_t *kube_informer_list(struct kube_informer *inf)
 {
-	pthread_mutex_lock(&inf->lock);
+	wake_lock(&inf->sync);
 	json_t *list = values_of(inf->cache);
-	pthread_mutex_unlock(&inf->lock);
+	wake_unlock(&inf->sync);
 	return list;
 }
 
 json_t *kube_informer_by_index(struct kube_informer *inf, const char *index, const char *value)
 {
-	pthread_mutex_lock(&inf->lock);
+	wake_lock(&inf->sync);
 	json_t *values = json_object_get(inf->index_data, index);
 	json_t *list = values ? values_of(json_object_get(values, value)) : NULL;
-	pthread_mutex_unlock(&inf->lock);
+	wake_unlock(&inf->sync);
 	return list;
 }
 
@@ -465,9 +446,8 @@ void kube_informer_free(struct kube_informer *inf)
 	json_decref(inf->cache);
 	json_decref(inf->index_data);
 	kube_stop_free(inf->stop);
-	pthread_mutex_destroy(&inf->lock);
+	wake_destroy(&inf->sync);
 	pthread_mutex_destroy(&inf->handler_lock);
-	pthread_cond_destroy(&inf->synced_cond);
 	free(inf->ns);
 	free(inf->label_selector);
 	free(inf->field_selector);

@@ -3,6 +3,7 @@
 #define COIL_KUBE_INTERNAL_H
 
 #include "kube/kube.h"
+#include "err/err.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -11,23 +12,11 @@
 
 #define KUBE_MAX_IDLE_HANDLES 8
 
-/* Formats into err (if errlen > 0) and returns code, so `return kube_err(...)` reads well. */
-int kube_err(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
 long kube_now_ms(void); /* CLOCK_MONOTONIC in milliseconds */
 
 /* Full-jitter exponential backoff: a random delay in [d/2, d] with d = base * 2^attempt capped
  * at max. attempt counts from 0. */
 long kube_backoff_ms(int attempt, long base_ms, long max_ms);
-
-/* Decodes standard base64, skipping whitespace. *out is malloc'd and NUL-terminated (caller
- * frees). Returns 0 or -EINVAL. */
-int kube_base64_decode(const char *in, size_t len, char **out, size_t *outlen);
-
-/* Parses one YAML document into JSON (mappings → objects, sequences → arrays, every scalar →
- * string). Aliases are refused. *out is a new reference. */
-int kube_yaml_to_json(const char *text, size_t len, json_t **out, char *err, size_t errlen);
 
 /* The bearer token of a client: fixed, or read from a file when the file changed. */
 struct kube_token {

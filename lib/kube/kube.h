@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "kube/resource.h"
+
 /* Errors beyond plain errnos, mapped from the API server's HTTP status and Status reason:
  *   404 NotFound → -ENOENT, 409 AlreadyExists → -EEXIST, 401 → -EACCES, 403 → -EPERM,
  *   400/422 → -EINVAL, 5xx after the last retry → -EIO, 429 after the last retry → -EBUSY,
@@ -93,16 +95,11 @@ int kube_client_new(const struct kube_config *config, const struct kube_client_o
 void kube_client_free(struct kube_client *client);
 const char *kube_client_namespace(const struct kube_client *client); /* config default */
 
-/* One kind of object. group "" is the core API (/api/v1), others live under /apis/group/v. */
-struct kube_resource {
-	const char *group, *version, *plural, *kind;
-	bool namespaced;
-};
-
+/* The built-in kinds the tree uses; other API groups (custom resources) bring their own
+ * struct kube_resource instances (kube/resource.h). */
 extern const struct kube_resource KUBE_RES_NAMESPACES, KUBE_RES_NODES, KUBE_RES_PODS,
     KUBE_RES_SERVICES, KUBE_RES_CONFIGMAPS, KUBE_RES_SECRETS, KUBE_RES_LEASES, KUBE_RES_EVENTS,
-    KUBE_RES_DEPLOYMENTS, KUBE_RES_ADDRESSPOOLS, KUBE_RES_ADDRESSBLOCKS, KUBE_RES_BLOCKREQUESTS,
-    KUBE_RES_EGRESSES;
+    KUBE_RES_DEPLOYMENTS;
 
 /* The request path of a resource collection or object: ns is ignored for cluster-scoped
  * resources (and NULL means all namespaces for namespaced collections), name NULL for the
@@ -331,6 +328,14 @@ struct kube_leader_opts {
 int kube_leader_run(struct kube_client *client, const struct kube_leader_opts *opts,
 		    struct kube_stop *stop, char *err, size_t errlen);
 
+/* kube_leader_run as a Coil program campaigns: opts names the Lease and the callbacks; the
+ * identity is $COIL_POD_NAME, else the host name and a random suffix; the timings come from
+ * COIL_LEADER_LEASE_DURATION, COIL_LEADER_RENEW_DEADLINE and COIL_LEADER_RETRY_PERIOD (Go
+ * durations; unset: client-go's 15s, 10s, 2s); the election has a client of its own whose
+ * requests fail within half the renew deadline. Same returns as kube_leader_run. */
+int kube_leader_campaign(const struct kube_config *config, const struct kube_leader_opts *opts,
+			 struct kube_stop *stop, char *err, size_t errlen);
+
 /* ---------------------------------------------------------------------------------------
  * events.k8s.io/v1 Events */
 
@@ -348,7 +353,7 @@ struct kube_event {
 	const char *reason;		  /* UpperCamelCase, e.g. "BlockAllocated" */
 	const char *note;		  /* human-readable, up to 1 kB */
 	const char *action;		  /* what was done, e.g. "Allocate"; NULL = reason */
-	const char *reporting_controller; /* e.g. "coil.cybozu.com/coil-ipam-controller" */
+	const char *reporting_controller; /* e.g. "example.com/my-controller" */
 	const char *reporting_instance;	  /* e.g. the pod name */
 	const char *ns; /* the Event's namespace; NULL = regarding.ns, else "default" */
 };

@@ -3,11 +3,15 @@
  * changed for leaseDurationSeconds of *local* time (so clocks need not agree); the leader
  * renews every retry period and gives up once renewing has failed for the renew deadline. */
 #include "internal.h"
+#include "flags/flags.h"
 #include "log/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 struct election {
 	struct kube_client *client;
@@ -181,8 +185,8 @@ static void release(struct election *e)
 static int fill_defaults(struct kube_leader_opts *o, char *err, size_t errlen)
 {
 	if (!o->ns || !o->name || !o->identity || !*o->identity)
-		return kube_err(err, errlen, -EINVAL,
-				"leader election: lease namespace, name and identity are required");
+		return errorf(err, errlen, -EINVAL,
+			      "leader election: lease namespace, name and identity are required");
 	if (o->lease_duration_ms <= 0)
 		o->lease_duration_ms = 15000;
 	if (o->renew_deadline_ms <= 0)
@@ -191,9 +195,9 @@ static int fill_defaults(struct kube_leader_opts *o, char *err, size_t errlen)
 		o->retry_period_ms = 2000;
 	if (o->renew_deadline_ms >= o->lease_duration_ms ||
 	    o->retry_period_ms >= o->renew_deadline_ms)
-		return kube_err(err, errlen, -EINVAL,
-				"leader election: need retry period < renew "
-				"deadline < lease duration");
+		return errorf(err, errlen, -EINVAL,
+			      "leader election: need retry period < renew "
+			      "deadline < lease duration");
 	return 0;
 }
 
@@ -207,7 +211,7 @@ int kube_leader_run(struct kube_client *client, const struct kube_leader_opts *o
 		return ret;
 	struct kube_stop *lost = kube_stop_new();
 	if (!lost)
-		return kube_err(err, errlen, -ENOMEM, "leader election: out of memory");
+		return errorf(err, errlen, -ENOMEM, "leader election: out of memory");
 	if (acquire(&e)) {
 		log_info("leader election: became leader", "lease", e.o.name, "identity",
 			 e.o.identity);
@@ -220,8 +224,8 @@ int kube_leader_run(struct kube_client *client, const struct kube_leader_opts *o
 		if (ret) {
 			log_warn("leader election: lost the lease", "lease", e.o.name, "error",
 				 err);
-			kube_err(err, errlen, ret, "leader election: lost lease %s/%s", e.o.ns,
-				 e.o.name);
+			errorf(err, errlen, ret, "leader election: lost lease %s/%s", e.o.ns,
+			       e.o.name);
 		}
 		log_info("leader election: stopped leading", "lease", e.o.name, "identity",
 			 e.o.identity);
@@ -230,5 +234,75 @@ int kube_leader_run(struct kube_client *client, const struct kube_leader_opts *o
 	}
 	kube_stop_free(lost);
 	free(e.observed);
+	return ret;
+}
+
+/* COIL_POD_NAME, else the host name plus a random suffix (like client-go's hostname_uuid), so
+ * two candidates on one host never share an identity. */
+static void candidate_identity(char *buf, size_t len)
+{
+	const char *pod = getenv("COIL_POD_NAME");
+	char host[256] = "coil";
+	unsigned char rnd[8] = {0};
+	if (pod && *pod) {
+		snprintf(buf, len, "%s", pod);
+		return;
+	}
+	gethostname(host, sizeof(host) - 1);
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+		unsigned long mix =
+		    (unsigned long)getpid() * 2654435761u ^ (unsigned long)time(NULL);
+		memcpy(rnd, &mix, sizeof(rnd) < sizeof(mix) ? sizeof(rnd) : sizeof(mix));
+	}
+	snprintf(buf, len, "%s_%02x%02x%02x%02x%02x%02x%02x%02x", host, rnd[0], rnd[1], rnd[2],
+		 rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+}
+
+/* A Go duration from the environment in ms, or 0 (the default) when unset. */
+static int env_duration_ms(const char *name, long *out, char *err, size_t errlen)
+{
+	const char *text = getenv(name);
+	double seconds;
+	*out = 0;
+	if (!text || !*text)
+		return 0;
+	if (flags_parse_duration(text, &seconds) < 0 || seconds <= 0)
+		return errorf(err, errlen, -EINVAL, "invalid %s: %s", name, text);
+	*out = (long)(seconds * 1000);
+	return 0;
+}
+
+/* Requests of the election must fail fast: a renew that hangs past the deadline is a loss. */
+static int election_client(const struct kube_config *config, const struct kube_leader_opts *o,
+			   struct kube_client **out, char *err, size_t errlen)
+{
+	long deadline = o->renew_deadline_ms > 0 ? o->renew_deadline_ms : 10000;
+	struct kube_client_options co = {.max_tries = 1,
+					 .timeout_ms = deadline / 2 > 1000 ? deadline / 2 : 1000};
+	return kube_client_new(config, &co, out, err, errlen);
+}
+
+int kube_leader_campaign(const struct kube_config *config, const struct kube_leader_opts *opts,
+			 struct kube_stop *stop, char *err, size_t errlen)
+{
+	char identity[320];
+	struct kube_leader_opts o = *opts;
+	struct kube_client *client = NULL;
+	candidate_identity(identity, sizeof(identity));
+	o.identity = identity;
+	int ret = env_duration_ms("COIL_LEADER_LEASE_DURATION", &o.lease_duration_ms, err, errlen);
+	if (ret == 0)
+		ret = env_duration_ms("COIL_LEADER_RENEW_DEADLINE", &o.renew_deadline_ms, err,
+				      errlen);
+	if (ret == 0)
+		ret = env_duration_ms("COIL_LEADER_RETRY_PERIOD", &o.retry_period_ms, err, errlen);
+	if (ret == 0)
+		ret = election_client(config, &o, &client, err, errlen);
+	if (ret)
+		return ret;
+	log_info("waiting for leadership", "lease", o.name, "namespace", o.ns, "identity",
+		 identity);
+	ret = kube_leader_run(client, &o, stop, err, errlen);
+	kube_client_free(client);
 	return ret;
 }

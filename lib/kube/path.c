@@ -15,14 +15,6 @@ const struct kube_resource KUBE_RES_SECRETS = {"", "v1", "secrets", "Secret", tr
 const struct kube_resource KUBE_RES_LEASES = {"coordination.k8s.io", "v1", "leases", "Lease", true};
 const struct kube_resource KUBE_RES_EVENTS = {"events.k8s.io", "v1", "events", "Event", true};
 const struct kube_resource KUBE_RES_DEPLOYMENTS = {"apps", "v1", "deployments", "Deployment", true};
-const struct kube_resource KUBE_RES_ADDRESSPOOLS = {"coil.cybozu.com", "v2", "addresspools",
-						    "AddressPool", false};
-const struct kube_resource KUBE_RES_ADDRESSBLOCKS = {"coil.cybozu.com", "v2", "addressblocks",
-						     "AddressBlock", false};
-const struct kube_resource KUBE_RES_BLOCKREQUESTS = {"coil.cybozu.com", "v2", "blockrequests",
-						     "BlockRequest", false};
-const struct kube_resource KUBE_RES_EGRESSES = {"coil.cybozu.com", "v2", "egresses", "Egress",
-						true};
 
 static bool is_unreserved(unsigned char ch)
 {

@@ -12,8 +12,8 @@ static int object_path(const struct kube_resource *res, const char *ns, const ch
 {
 	int ret = kube_path(res, ns, name, sub, path, KUBE_PATH_MAX);
 	if (ret)
-		return kube_err(err, errlen, ret, "%s %s/%s%s%s: invalid path", res->plural,
-				ns ? ns : "", name ? name : "", sub ? "/" : "", sub ? sub : "");
+		return errorf(err, errlen, ret, "%s %s/%s%s%s: invalid path", res->plural,
+			      ns ? ns : "", name ? name : "", sub ? "/" : "", sub ? sub : "");
 	return 0;
 }
 
@@ -40,13 +40,12 @@ int kube_list(struct kube_client *client, const struct kube_resource *res, const
 		return ret;
 	char *query = kube_list_query(opts);
 	if (!query)
-		return kube_err(err, errlen, -ENOMEM, "list %s: out of memory", res->plural);
+		return errorf(err, errlen, -ENOMEM, "list %s: out of memory", res->plural);
 	ret = kube_request(client, "GET", path, query, NULL, NULL, out, err, errlen);
 	free(query);
 	if (ret == 0 && !json_is_array(json_object_get(*out, "items"))) {
 		json_decref(*out);
-		return kube_err(err, errlen, -EBADMSG, "list %s: response has no items",
-				res->plural);
+		return errorf(err, errlen, -EBADMSG, "list %s: response has no items", res->plural);
 	}
 	return ret;
 }
@@ -83,7 +82,7 @@ static int list_pages(struct kube_client *client, const struct kube_resource *re
 		if (!more)
 			break;
 		if (!token) {
-			ret = kube_err(err, errlen, -ENOMEM, "list %s: out of memory", res->plural);
+			ret = errorf(err, errlen, -ENOMEM, "list %s: out of memory", res->plural);
 			break;
 		}
 	}
@@ -124,7 +123,7 @@ int kube_create(struct kube_client *client, const struct kube_resource *res, con
 	char path[KUBE_PATH_MAX];
 	ns = namespace_for(res, ns, obj);
 	if (res->namespaced && (!ns || !*ns))
-		return kube_err(err, errlen, -EINVAL, "create %s: no namespace", res->plural);
+		return errorf(err, errlen, -EINVAL, "create %s: no namespace", res->plural);
 	int ret = object_path(res, ns, NULL, NULL, path, err, errlen);
 	return ret ? ret : kube_request(client, "POST", path, NULL, obj, NULL, out, err, errlen);
 }
@@ -136,8 +135,8 @@ int kube_update_sub(struct kube_client *client, const struct kube_resource *res,
 	const char *name = kube_obj_name(obj);
 	const char *ns = namespace_for(res, NULL, obj);
 	if (!name || (res->namespaced && !ns))
-		return kube_err(err, errlen, -EINVAL, "update %s: object has no name or namespace",
-				res->plural);
+		return errorf(err, errlen, -EINVAL, "update %s: object has no name or namespace",
+			      res->plural);
 	int ret = object_path(res, ns, name, sub, path, err, errlen);
 	return ret ? ret : kube_request(client, "PUT", path, NULL, obj, NULL, out, err, errlen);
 }
@@ -167,8 +166,8 @@ int kube_patch(struct kube_client *client, const struct kube_resource *res, cons
 {
 	char path[KUBE_PATH_MAX];
 	if (!patch || (type == KUBE_PATCH_JSON ? !json_is_array(patch) : !json_is_object(patch)))
-		return kube_err(err, errlen, -EINVAL, "patch %s %s: patch has the wrong JSON type",
-				res->plural, name ? name : "");
+		return errorf(err, errlen, -EINVAL, "patch %s %s: patch has the wrong JSON type",
+			      res->plural, name ? name : "");
 	int ret = object_path(res, ns, name, sub, path, err, errlen);
 	return ret ? ret
 		   : kube_request(client, "PATCH", path, NULL, patch, patch_content_type(type), out,
@@ -208,8 +207,8 @@ int kube_delete(struct kube_client *client, const struct kube_resource *res, con
 		return ret;
 	json_t *body = delete_options(opts);
 	if (opts && !body)
-		return kube_err(err, errlen, -ENOMEM, "delete %s %s: out of memory", res->plural,
-				name);
+		return errorf(err, errlen, -ENOMEM, "delete %s %s: out of memory", res->plural,
+			      name);
 	ret = kube_request(client, "DELETE", path, NULL, body, NULL, NULL, err, errlen);
 	json_decref(body);
 	return ret;

@@ -55,17 +55,17 @@ static int parse_set(struct cursor *c, const char *value, bool *member, char *er
 	*member = false;
 	skip_space(c);
 	if (*c->p != '(')
-		return kube_err(err, errlen, -EINVAL, "label selector \"%s\": expected '(' at %zu",
-				c->start, (size_t)(c->p - c->start));
+		return errorf(err, errlen, -EINVAL, "label selector \"%s\": expected '(' at %zu",
+			      c->start, (size_t)(c->p - c->start));
 	c->p++;
 	skip_space(c);
 	if (*c->p == ')')
-		return kube_err(err, errlen, -EINVAL, "label selector \"%s\": empty value set",
-				c->start);
+		return errorf(err, errlen, -EINVAL, "label selector \"%s\": empty value set",
+			      c->start);
 	for (;;) {
 		if (read_word(c, word) < 0)
-			return kube_err(err, errlen, -EINVAL,
-					"label selector \"%s\": value too long", c->start);
+			return errorf(err, errlen, -EINVAL, "label selector \"%s\": value too long",
+				      c->start);
 		if (value && strcmp(word, value) == 0)
 			*member = true;
 		skip_space(c);
@@ -74,9 +74,9 @@ static int parse_set(struct cursor *c, const char *value, bool *member, char *er
 			return 0;
 		}
 		if (*c->p != ',')
-			return kube_err(err, errlen, -EINVAL,
-					"label selector \"%s\": expected ',' or ')' at %zu",
-					c->start, (size_t)(c->p - c->start));
+			return errorf(err, errlen, -EINVAL,
+				      "label selector \"%s\": expected ',' or ')' at %zu", c->start,
+				      (size_t)(c->p - c->start));
 		c->p++;
 	}
 }
@@ -91,9 +91,8 @@ static int parse_requirement(struct cursor *c, const json_t *labels, bool *ok, c
 	if (negated_exists)
 		c->p++;
 	if (read_word(c, key) < 0 || key[0] == '\0')
-		return kube_err(err, errlen, -EINVAL,
-				"label selector \"%s\": expected a key at %zu", c->start,
-				(size_t)(c->p - c->start));
+		return errorf(err, errlen, -EINVAL, "label selector \"%s\": expected a key at %zu",
+			      c->start, (size_t)(c->p - c->start));
 	const char *have = json_string_value(json_object_get(labels, key));
 	skip_space(c);
 	if (negated_exists || *c->p == ',' || *c->p == '\0') {
@@ -117,12 +116,12 @@ static int parse_requirement(struct cursor *c, const json_t *labels, bool *ok, c
 	else if (*c->p == '=')
 		c->p++;
 	else
-		return kube_err(err, errlen, -EINVAL,
-				"label selector \"%s\": expected an operator at %zu", c->start,
-				(size_t)(c->p - c->start));
+		return errorf(err, errlen, -EINVAL,
+			      "label selector \"%s\": expected an operator at %zu", c->start,
+			      (size_t)(c->p - c->start));
 	if (read_word(c, value) < 0)
-		return kube_err(err, errlen, -EINVAL, "label selector \"%s\": value too long",
-				c->start);
+		return errorf(err, errlen, -EINVAL, "label selector \"%s\": value too long",
+			      c->start);
 	bool equal = have && strcmp(have, value) == 0;
 	*ok = not_equal ? !equal : equal;
 	return 0;
@@ -148,9 +147,9 @@ int kube_label_selector_match(const char *selector, const json_t *obj, char *err
 		if (*c.p == '\0')
 			return all ? 1 : 0;
 		if (*c.p != ',')
-			return kube_err(err, errlen, -EINVAL,
-					"label selector \"%s\": unexpected '%c' at %zu", selector,
-					*c.p, (size_t)(c.p - selector));
+			return errorf(err, errlen, -EINVAL,
+				      "label selector \"%s\": unexpected '%c' at %zu", selector,
+				      *c.p, (size_t)(c.p - selector));
 		c.p++;
 	}
 }

@@ -1,20 +1,8 @@
-/* Small shared helpers: error formatting, clocks, backoff. */
+/* Small shared helpers: clocks, backoff. */
 #include "internal.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-int kube_err(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	if (err && errlen > 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
 
 long kube_now_ms(void)
 {

@@ -190,7 +190,7 @@ static int run_stream(struct kube_client *client, const char *url, long timeout_
 	s->curl = kube_handle_get(client);
 	if (!s->curl) {
 		curl_slist_free_all(headers);
-		return kube_err(err, errlen, -ENOMEM, "watch %s: out of memory", url);
+		return errorf(err, errlen, -ENOMEM, "watch %s: out of memory", url);
 	}
 	curl_easy_setopt(s->curl, CURLOPT_URL, url);
 	curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, headers);
@@ -227,17 +227,17 @@ static enum next_step after_stream(struct stream *s, long status, CURLcode code,
 	if (s->end == STREAM_CALLBACK_DONE || kube_stop_requested(s->stop)) {
 		*ret = s->end == STREAM_CALLBACK_DONE ? s->result : 0;
 		if (*ret < 0)
-			kube_err(err, errlen, *ret, "watch %s: event handler failed: %s", path,
-				 strerror(-*ret));
+			errorf(err, errlen, *ret, "watch %s: event handler failed: %s", path,
+			       strerror(-*ret));
 		return STEP_RETURN;
 	}
 	if (s->end == STREAM_GONE || status == 410) {
-		*ret = kube_err(err, errlen, KUBE_ERR_GONE, "watch %s: resourceVersion %s is gone",
-				path, s->rv && *s->rv ? s->rv : "(none)");
+		*ret = errorf(err, errlen, KUBE_ERR_GONE, "watch %s: resourceVersion %s is gone",
+			      path, s->rv && *s->rv ? s->rv : "(none)");
 		return STEP_RETURN;
 	}
 	if (s->end == STREAM_FAILED) {
-		*ret = kube_err(err, errlen, s->result, "watch %s: %s", path, s->message);
+		*ret = errorf(err, errlen, s->result, "watch %s: %s", path, s->message);
 		return STEP_BACKOFF;
 	}
 	if (status != 200 && status != 0) {
@@ -245,8 +245,8 @@ static enum next_step after_stream(struct stream *s, long status, CURLcode code,
 		return kube_status_retryable(status) ? STEP_BACKOFF : STEP_RETURN;
 	}
 	if (code != CURLE_OK) {
-		*ret = kube_err(err, errlen, kube_curl_errno(code), "watch %s: %s", path,
-				curl_easy_strerror(code));
+		*ret = errorf(err, errlen, kube_curl_errno(code), "watch %s: %s", path,
+			      curl_easy_strerror(code));
 		return STEP_BACKOFF;
 	}
 	return STEP_RECONNECT; /* the server closed the stream at its timeout */
@@ -265,7 +265,7 @@ int kube_watch(struct kube_client *client, const struct kube_resource *res, cons
 	char path[1024];
 	int ret = kube_path(res, ns, NULL, NULL, path, sizeof(path));
 	if (ret)
-		return kube_err(err, errlen, ret, "watch %s: invalid path", res->plural);
+		return errorf(err, errlen, ret, "watch %s: invalid path", res->plural);
 	if (!opts)
 		opts = &no_opts;
 	long timeout_s = opts->timeout_seconds > 0 ? opts->timeout_seconds : default_timeout_s();
@@ -275,7 +275,7 @@ int kube_watch(struct kube_client *client, const struct kube_resource *res, cons
 		char *url = query ? kube_url(client, path, query) : NULL;
 		free(query);
 		if (!url)
-			return kube_err(err, errlen, -ENOMEM, "watch %s: out of memory", path);
+			return errorf(err, errlen, -ENOMEM, "watch %s: out of memory", path);
 		struct stream s = {.stop = stop,
 				   .fn = fn,
 				   .arg = arg,
@@ -300,7 +300,7 @@ int kube_watch(struct kube_client *client, const struct kube_resource *res, cons
 		failures++;
 		if (opts->max_failures > 0 && failures >= opts->max_failures)
 			return ret ? ret
-				   : kube_err(err, errlen, -EIO, "watch %s: keeps failing", path);
+				   : errorf(err, errlen, -EIO, "watch %s: keeps failing", path);
 		long delay = kube_backoff_ms(failures - 1, client->opts.backoff_base_ms,
 					     client->opts.backoff_max_ms);
 		if (s.retry_after_s >= 0 && s.retry_after_s * 1000 > delay)

@@ -11,12 +11,21 @@
 
 #define POLL_SLICE_MS 1000 /* a direct look at the request if the watch stays silent */
 
+/* The request for a block of pool, owned by this node's Node object so that Kubernetes
+ * collects it when the node goes. */
 static json_t *request_object(const struct kubesource *ks, const char *name, const char *pool)
 {
-	return json_pack("{s:s,s:s,s:{s:s,s:[{s:s,s:s,s:s,s:s}]},s:{s:s,s:s}}", "apiVersion",
-			 "coil.cybozu.com/v2", "kind", "BlockRequest", "metadata", "name", name,
-			 "ownerReferences", "apiVersion", "v1", "kind", "Node", "name", ks->node,
-			 "uid", ks->node_uid, "spec", "nodeName", ks->node, "poolName", pool);
+	struct coilapi_request req = {
+	    .name = name, .has_spec = true, .node_name = ks->node, .pool_name = pool};
+	json_t *obj = coilapi_request_encode(&req);
+	json_t *owners = json_pack("[{s:s,s:s,s:s,s:s}]", "apiVersion", "v1", "kind", "Node",
+				   "name", ks->node, "uid", ks->node_uid);
+	if (!obj || !owners ||
+	    json_object_set_new(json_object_get(obj, "metadata"), "ownerReferences", owners) < 0) {
+		json_decref(obj);
+		return NULL;
+	}
+	return obj;
 }
 
 /* The previous request of this name, answered or not, makes way for the new one. */
@@ -24,7 +33,7 @@ static int delete_previous(struct kubesource *ks, const char *name, char *err, s
 {
 	char why[512];
 	int ret =
-	    kube_delete(ks->fast, &KUBE_RES_BLOCKREQUESTS, NULL, name, NULL, why, sizeof(why));
+	    kube_delete(ks->fast, &COILAPI_RES_BLOCKREQUESTS, NULL, name, NULL, why, sizeof(why));
 	if (ret == 0 || ret == -ENOENT)
 		return 0;
 	snprintf(err, errlen, "failed to delete existing BlockRequest: %s", why);
@@ -38,11 +47,11 @@ static int create_request(struct kubesource *ks, const char *name, const char *p
 {
 	json_t *obj = request_object(ks, name, pool), *created = NULL;
 	char why[512] = "out of memory";
-	int ret = obj ? kube_create(ks->fast, &KUBE_RES_BLOCKREQUESTS, NULL, obj, &created, why,
+	int ret = obj ? kube_create(ks->fast, &COILAPI_RES_BLOCKREQUESTS, NULL, obj, &created, why,
 				    sizeof(why))
 		      : -ENOMEM;
 	if (ret == -EEXIST)
-		ret = kube_get(ks->fast, &KUBE_RES_BLOCKREQUESTS, NULL, name, &created, why,
+		ret = kube_get(ks->fast, &COILAPI_RES_BLOCKREQUESTS, NULL, name, &created, why,
 			       sizeof(why));
 	json_decref(obj);
 	struct request_result r;
@@ -67,7 +76,8 @@ static int poll_request(struct kubesource *ks, const char *name, const char *uid
 {
 	json_t *obj = NULL;
 	char why[512];
-	int ret = kube_get(ks->fast, &KUBE_RES_BLOCKREQUESTS, NULL, name, &obj, why, sizeof(why));
+	int ret =
+	    kube_get(ks->fast, &COILAPI_RES_BLOCKREQUESTS, NULL, name, &obj, why, sizeof(why));
 	if (ret < 0)
 		return api_errno(ret) == -EAGAIN ? -EAGAIN : 1;
 	ret = request_result_parse(obj, out) == 0 && strcmp(out->uid, uid) == 0 &&
@@ -83,13 +93,13 @@ static int wait_result(struct kubesource *ks, const char *name, const char *uid,
 		       struct request_result *out, char *err, size_t errlen)
 {
 	for (;;) {
-		long now = latch_now_ms();
+		long now = wake_now_ms();
 		if (now >= deadline)
 			break;
 		long until = now + POLL_SLICE_MS < deadline ? now + POLL_SLICE_MS : deadline;
 		if (latch_wait(&ks->latch, uid, until, out) == 0)
 			return 0;
-		if (latch_now_ms() >= deadline)
+		if (wake_now_ms() >= deadline)
 			break;
 		int ret = poll_request(ks, name, uid, out);
 		if (ret == 0)
@@ -110,13 +120,14 @@ static int fetch_block(struct kubesource *ks, const char *pool, const char *bloc
 {
 	json_t *obj = NULL;
 	char why[512];
-	int ret = kube_get(ks->fast, &KUBE_RES_ADDRESSBLOCKS, NULL, block, &obj, why, sizeof(why));
+	int ret =
+	    kube_get(ks->fast, &COILAPI_RES_ADDRESSBLOCKS, NULL, block, &obj, why, sizeof(why));
 	if (ret < 0) {
 		snprintf(err, errlen, "failed to get AddressBlock %s of pool %s: %s", block, pool,
 			 why);
 		return ret == -ENOENT ? -EPROTO : api_errno(ret);
 	}
-	const char *node = kube_obj_label(obj, KUBESOURCE_LABEL_NODE);
+	const char *node = kube_obj_label(obj, COILAPI_LABEL_NODE);
 	ret = block_parse(obj, out, err, errlen);
 	if (ret == 0 && (!node || strcmp(node, ks->node) != 0)) {
 		snprintf(err, errlen, "AddressBlock %s is not labeled for node %s", block,
@@ -146,7 +157,7 @@ int kubesource_acquire(void *ctx, const char *pool, struct node_block *out, char
 		snprintf(err, errlen, "BlockRequest name for pool %.64s is too long", pool);
 		return -ENAMETOOLONG;
 	}
-	long deadline = latch_now_ms() + ks->acquire_timeout_ms;
+	long deadline = wake_now_ms() + ks->acquire_timeout_ms;
 	int ret = delete_previous(ks, name, err, errlen);
 	if (ret == 0)
 		ret = create_request(ks, name, pool, uid, err, errlen);

@@ -3,30 +3,16 @@
 
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 
-long latch_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-void latch_init(struct request_latch *l)
+int latch_init(struct request_latch *l)
 {
 	memset(l, 0, sizeof(*l));
-	pthread_mutex_init(&l->lock, NULL);
-	pthread_condattr_t attr;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&l->posted, &attr);
-	pthread_condattr_destroy(&attr);
+	return wake_init(&l->posted);
 }
 
 void latch_destroy(struct request_latch *l)
 {
-	pthread_cond_destroy(&l->posted);
-	pthread_mutex_destroy(&l->lock);
+	wake_destroy(&l->posted);
 }
 
 /* With the lock held: the slot of uid or NULL. */
@@ -40,7 +26,7 @@ static struct request_result *find_slot(struct request_latch *l, const char *uid
 
 void latch_post(struct request_latch *l, const struct request_result *r)
 {
-	pthread_mutex_lock(&l->lock);
+	wake_lock(&l->posted);
 	struct request_result *slot = find_slot(l, r->uid);
 	if (!slot) {
 		slot = &l->slots[l->next];
@@ -49,15 +35,14 @@ void latch_post(struct request_latch *l, const struct request_result *r)
 			l->used++;
 	}
 	*slot = *r;
-	pthread_cond_broadcast(&l->posted);
-	pthread_mutex_unlock(&l->lock);
+	wake_notify_locked(&l->posted);
+	wake_unlock(&l->posted);
 }
 
 int latch_wait(struct request_latch *l, const char *uid, long until_ms, struct request_result *out)
 {
-	struct timespec until = {until_ms / 1000, (until_ms % 1000) * 1000000L};
 	int ret = -ETIMEDOUT;
-	pthread_mutex_lock(&l->lock);
+	wake_lock(&l->posted);
 	for (;;) {
 		const struct request_result *slot = find_slot(l, uid);
 		if (slot && slot->state != REQUEST_IN_PROGRESS) {
@@ -65,8 +50,7 @@ int latch_wait(struct request_latch *l, const char *uid, long until_ms, struct r
 			ret = 0;
 			break;
 		}
-		if (latch_now_ms() >= until_ms ||
-		    pthread_cond_timedwait(&l->posted, &l->lock, &until) == ETIMEDOUT) {
+		if (!wake_wait_until_locked(&l->posted, until_ms)) {
 			slot = find_slot(l, uid); /* one last look after the timeout */
 			if (slot && slot->state != REQUEST_IN_PROGRESS) {
 				*out = *slot;
@@ -75,6 +59,6 @@ int latch_wait(struct request_latch *l, const char *uid, long until_ms, struct r
 			break;
 		}
 	}
-	pthread_mutex_unlock(&l->lock);
+	wake_unlock(&l->posted);
 	return ret;
 }

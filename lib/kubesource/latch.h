@@ -5,20 +5,20 @@
 #ifndef COIL_KUBESOURCE_LATCH_H
 #define COIL_KUBESOURCE_LATCH_H
 
-#include <pthread.h>
+#include "wake/wake.h"
 
 #include "kubesource/parse.h"
 
 #define LATCH_SLOTS 16 /* recent results kept; the oldest is dropped */
 
 struct request_latch {
-	pthread_mutex_t lock;
-	pthread_cond_t posted; /* CLOCK_MONOTONIC */
+	struct wake posted; /* notified on every post; its lock guards the fields below */
 	struct request_result slots[LATCH_SLOTS];
 	size_t used, next;
 };
 
-void latch_init(struct request_latch *l);
+/* Returns 0 or a negative errno. */
+int latch_init(struct request_latch *l);
 void latch_destroy(struct request_latch *l);
 
 /* Records the newest state of one request (replacing an older state of the same UID) and
@@ -26,10 +26,7 @@ void latch_destroy(struct request_latch *l);
 void latch_post(struct request_latch *l, const struct request_result *r);
 
 /* Waits until a finished (COMPLETE or FAILED) result for uid is posted or the monotonic
- * clock passes until_ms (see latch_now_ms). Returns 0 with *out filled, or -ETIMEDOUT. */
+ * clock passes until_ms (see wake_now_ms). Returns 0 with *out filled, or -ETIMEDOUT. */
 int latch_wait(struct request_latch *l, const char *uid, long until_ms, struct request_result *out);
-
-/* CLOCK_MONOTONIC in milliseconds. */
-long latch_now_ms(void);
 
 #endif

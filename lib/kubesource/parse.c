@@ -7,59 +7,41 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coilapi/coilapi.h"
+#include "err/err.h"
 #include "kube/kube.h"
 
-/* Copies src into dst; false (dst emptied) when it does not fit or is not a string. */
-static bool copy_string(char *dst, size_t len, const json_t *src)
+/* Copies text (NULL reads as "") into dst; false (dst emptied) when it does not fit. */
+static bool copy_text(char *dst, size_t len, const char *text)
 {
 	dst[0] = '\0';
-	if (!json_is_string(src) || json_string_length(src) >= len)
+	if (!text)
+		return true;
+	if (strlen(text) >= len)
 		return false;
-	memcpy(dst, json_string_value(src), json_string_length(src) + 1);
-	return strlen(dst) == json_string_length(src); /* no embedded NUL */
-}
-
-static bool condition_is(const json_t *cond, const char *type)
-{
-	const char *t = json_string_value(json_object_get(cond, "type"));
-	const char *s = json_string_value(json_object_get(cond, "status"));
-	return t && s && strcmp(t, type) == 0 && strcmp(s, "True") == 0;
-}
-
-/* GetResult: the first Failed=True condition wins, else any Complete=True. */
-static void evaluate_conditions(const json_t *conds, struct request_result *out)
-{
-	size_t i;
-	json_t *c;
-	bool complete = false;
-	json_array_foreach(conds, i, c)
-	{
-		if (condition_is(c, "Failed")) {
-			out->state = REQUEST_FAILED;
-			copy_string(out->reason, sizeof(out->reason), json_object_get(c, "reason"));
-			copy_string(out->message, sizeof(out->message),
-				    json_object_get(c, "message"));
-			return;
-		}
-		complete |= condition_is(c, "Complete");
-	}
-	out->state = complete ? REQUEST_COMPLETE : REQUEST_IN_PROGRESS;
+	memcpy(dst, text, strlen(text) + 1);
+	return true;
 }
 
 int request_result_parse(const json_t *obj, struct request_result *out)
 {
+	struct coilapi_request req;
+	const struct coilapi_condition *failed;
 	memset(out, 0, sizeof(*out));
-	if (!json_is_object(obj) ||
-	    !copy_string(out->uid, sizeof(out->uid), kube_json_path(obj, "metadata.uid")) ||
-	    !out->uid[0])
+	if (coilapi_request_decode(obj, &req, NULL, 0) < 0)
 		return -EINVAL;
-	copy_string(out->node, sizeof(out->node), kube_json_path(obj, "spec.nodeName"));
-	copy_string(out->pool, sizeof(out->pool), kube_json_path(obj, "spec.poolName"));
-	const json_t *conds = kube_json_path(obj, "status.conditions");
-	out->n_conditions = json_is_array(conds) ? json_array_size(conds) : 0;
-	evaluate_conditions(conds, out);
-	copy_string(out->block, sizeof(out->block), kube_json_path(obj, "status.addressBlockName"));
-	return 0;
+	bool ok = copy_text(out->uid, sizeof(out->uid), req.uid) && out->uid[0];
+	copy_text(out->node, sizeof(out->node), req.node_name);
+	copy_text(out->pool, sizeof(out->pool), req.pool_name);
+	out->n_conditions = req.n_conditions;
+	out->state = (enum request_state)coilapi_request_state(&req, &failed);
+	if (failed) {
+		copy_text(out->reason, sizeof(out->reason), failed->reason);
+		copy_text(out->message, sizeof(out->message), failed->message);
+	}
+	copy_text(out->block, sizeof(out->block), req.block_name);
+	coilapi_request_clear(&req);
+	return ok ? 0 : -EINVAL;
 }
 
 /* "<pool>-<index>" → pool, when the name ends so. */
@@ -75,16 +57,14 @@ static bool pool_from_name(const char *name, uint32_t index, char *pool, size_t 
 	return true;
 }
 
-/* Canonical text of the CIDR at key, "" when absent. -EINVAL when present but bad. */
-static int block_cidr(const json_t *obj, const char *key, enum ip_family family, char *out)
+/* Canonical text of a block CIDR, "" when absent. -EINVAL when present but bad. */
+static int block_cidr(const char *text, enum ip_family family, char *out)
 {
-	const json_t *v = json_object_get(obj, key);
 	struct ip_prefix p;
 	out[0] = '\0';
-	if (!v)
+	if (!text)
 		return 0;
-	const char *text = json_string_value(v);
-	if (!text || ip_prefix_parse(text, true, &p) < 0 || p.addr.family != family)
+	if (ip_prefix_parse(text, true, &p) < 0 || p.addr.family != family)
 		return -EINVAL;
 	char buf[IP_CIDR_STRLEN];
 	ip_prefix_format(&p, buf);
@@ -94,38 +74,28 @@ static int block_cidr(const json_t *obj, const char *key, enum ip_family family,
 
 int block_parse(const json_t *obj, struct node_block *out, char *err, size_t errlen)
 {
+	struct coilapi_block b;
+	char why[256];
 	memset(out, 0, sizeof(*out));
-	if (!copy_string(out->name, sizeof(out->name), kube_json_path(obj, "metadata.name")) ||
-	    !out->name[0]) {
-		snprintf(err, errlen, "AddressBlock without a usable name");
-		return -EINVAL;
+	if (coilapi_block_decode(obj, &b, why, sizeof(why)) < 0) {
+		const char *name = json_string_value(kube_json_path(obj, "metadata.name"));
+		return errorf(err, errlen, -EINVAL, "AddressBlock %s: %s",
+			      name ? name : "(unnamed)", why);
 	}
-	const json_t *index = json_object_get(obj, "index");
-	if (!json_is_integer(index) || json_integer_value(index) < 0 ||
-	    json_integer_value(index) > INT32_MAX) {
-		snprintf(err, errlen, "AddressBlock %s: bad index", out->name);
-		return -EINVAL;
-	}
-	out->index = (uint32_t)json_integer_value(index);
-	const char *pool = kube_obj_label(obj, KUBESOURCE_LABEL_POOL);
-	bool named = pool && *pool && strlen(pool) < sizeof(out->pool);
-	if (named)
-		memcpy(out->pool, pool, strlen(pool) + 1);
-	if (!named && !pool_from_name(out->name, out->index, out->pool, sizeof(out->pool))) {
-		snprintf(err, errlen, "AddressBlock %s: no pool label", out->name);
-		return -EINVAL;
-	}
-	if (block_cidr(obj, "ipv4", IP_FAMILY_V4, out->ipv4) < 0 ||
-	    block_cidr(obj, "ipv6", IP_FAMILY_V6, out->ipv6) < 0) {
-		snprintf(err, errlen, "AddressBlock %s: bad ipv4 or ipv6 CIDR", out->name);
-		return -EINVAL;
-	}
-	if (!out->ipv4[0] && !out->ipv6[0]) {
-		snprintf(err, errlen, "AddressBlock %s: neither ipv4 nor ipv6", out->name);
-		return -EINVAL;
-	}
-	const char *reserved = kube_obj_label(obj, KUBESOURCE_LABEL_RESERVED);
-	out->reserved = reserved && strcmp(reserved, "true") == 0;
+	if (!b.name[0] || !copy_text(out->name, sizeof(out->name), b.name))
+		return errorf(err, errlen, -EINVAL, "AddressBlock without a usable name");
+	out->index = b.index;
+	bool named = b.pool && *b.pool && copy_text(out->pool, sizeof(out->pool), b.pool);
+	if (!named && !pool_from_name(out->name, out->index, out->pool, sizeof(out->pool)))
+		return errorf(err, errlen, -EINVAL, "AddressBlock %s: no pool label", out->name);
+	if (block_cidr(b.ipv4, IP_FAMILY_V4, out->ipv4) < 0 ||
+	    block_cidr(b.ipv6, IP_FAMILY_V6, out->ipv6) < 0)
+		return errorf(err, errlen, -EINVAL, "AddressBlock %s: bad ipv4 or ipv6 CIDR",
+			      out->name);
+	if (!out->ipv4[0] && !out->ipv6[0])
+		return errorf(err, errlen, -EINVAL, "AddressBlock %s: neither ipv4 nor ipv6",
+			      out->name);
+	out->reserved = b.reserved;
 	return 0;
 }
 
@@ -163,9 +133,9 @@ void node_internal_ips(const json_t *node, char ipv4[static IP_ADDR_STRLEN],
 int namespace_pool(const json_t *ns, char *pool, size_t poollen)
 {
 	const json_t *annotations = kube_json_path(ns, "metadata.annotations");
-	const json_t *value = json_object_get(annotations, KUBESOURCE_POOL_ANNOTATION);
+	const json_t *value = json_object_get(annotations, COILAPI_ANNOTATION_POOL);
 	const char *chosen =
-	    json_is_string(value) ? json_string_value(value) : KUBESOURCE_DEFAULT_POOL;
+	    json_is_string(value) ? json_string_value(value) : COILAPI_DEFAULT_POOL;
 	if ((size_t)snprintf(pool, poollen, "%s", chosen) >= poollen)
 		return -ENAMETOOLONG;
 	return 0;

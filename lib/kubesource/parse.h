@@ -1,8 +1,8 @@
 /* Pure readers of the Kubernetes objects the block source consumes (no I/O): a BlockRequest's
  * result (docs/behaviour/objects.md, 'BlockRequest'), an AddressBlock as a node_block, a Node's
- * InternalIPs, a Namespace's pool annotation and an AddressPool's usability.
- * Every object is outside input: anything may be missing or of the wrong type. Exposed for
- * the unit tests and the fuzzer. */
+ * InternalIPs, a Namespace's pool annotation and an AddressPool's usability. The Coil objects
+ * go through lib/coilapi's decoders; every object is outside input: anything may be missing or
+ * of the wrong type. Exposed for the unit tests and the fuzzer. */
 #ifndef COIL_KUBESOURCE_PARSE_H
 #define COIL_KUBESOURCE_PARSE_H
 
@@ -10,22 +10,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "coilapi/coilapi.h"
 #include "ipam/ipam.h"
 #include "nodeipam/blocksource.h"
 
-#define KUBESOURCE_LABEL_NODE	   "coil.cybozu.com/node"
-#define KUBESOURCE_LABEL_POOL	   "coil.cybozu.com/pool"
-#define KUBESOURCE_LABEL_RESERVED  "coil.cybozu.com/reserved"
-#define KUBESOURCE_POOL_ANNOTATION "coil.cybozu.com/pool"
-#define KUBESOURCE_FINALIZER	   "coil.cybozu.com"
-#define KUBESOURCE_DEFAULT_POOL	   "default"
-#define KUBESOURCE_UID_MAX	   64
-#define KUBESOURCE_REASON_MAX	   256
+#define KUBESOURCE_UID_MAX    64
+#define KUBESOURCE_REASON_MAX 256
 
 enum request_state {
-	REQUEST_IN_PROGRESS, /* no Complete=True and no Failed=True condition */
-	REQUEST_COMPLETE,    /* Complete=True: block names the AddressBlock */
-	REQUEST_FAILED,	     /* Failed=True (wins over Complete): reason says why */
+	REQUEST_IN_PROGRESS = COILAPI_REQUEST_IN_PROGRESS, /* neither Complete nor Failed True */
+	REQUEST_COMPLETE = COILAPI_REQUEST_COMPLETE, /* Complete=True: block names the block */
+	REQUEST_FAILED = COILAPI_REQUEST_FAILED,     /* Failed=True (wins over Complete): reason */
 };
 
 /* What a BlockRequest says, copied out of the object so it can cross threads. */
@@ -40,7 +35,8 @@ struct request_result {
 	char message[KUBESOURCE_REASON_MAX]; /* and its message */
 };
 
-/* Reads a BlockRequest. Returns 0, or -EINVAL when it is not an object with a uid. */
+/* Reads a BlockRequest. Returns 0, or -EINVAL when it is not a valid BlockRequest (as the
+ * CRD schema has it) with a uid. */
 int request_result_parse(const json_t *obj, struct request_result *out);
 
 /* Reads an AddressBlock. A missing pool label is taken from the name "<pool>-<index>".

@@ -10,7 +10,7 @@
 
 #define CONFLICT_TRIES 5
 
-/* Drops KUBESOURCE_FINALIZER from obj's finalizers; true if it was there. */
+/* Drops COILAPI_FINALIZER from obj's finalizers; true if it was there. */
 static bool drop_finalizer(json_t *obj)
 {
 	json_t *list = json_object_get(json_object_get(obj, "metadata"), "finalizers");
@@ -18,7 +18,7 @@ static bool drop_finalizer(json_t *obj)
 	json_t *f;
 	json_array_foreach(list, i, f)
 	{
-		if (json_is_string(f) && strcmp(json_string_value(f), KUBESOURCE_FINALIZER) == 0) {
+		if (json_is_string(f) && strcmp(json_string_value(f), COILAPI_FINALIZER) == 0) {
 			json_array_remove(list, i);
 			return true;
 		}
@@ -31,11 +31,11 @@ static bool drop_finalizer(json_t *obj)
 static int remove_finalizer_once(struct kubesource *ks, const char *name, char *err, size_t errlen)
 {
 	json_t *obj = NULL;
-	int ret = kube_get(ks->fast, &KUBE_RES_ADDRESSBLOCKS, NULL, name, &obj, err, errlen);
+	int ret = kube_get(ks->fast, &COILAPI_RES_ADDRESSBLOCKS, NULL, name, &obj, err, errlen);
 	if (ret < 0)
 		return ret;
 	if (drop_finalizer(obj))
-		ret = kube_update(ks->fast, &KUBE_RES_ADDRESSBLOCKS, obj, NULL, err, errlen);
+		ret = kube_update(ks->fast, &COILAPI_RES_ADDRESSBLOCKS, obj, NULL, err, errlen);
 	json_decref(obj);
 	return ret;
 }
@@ -54,8 +54,8 @@ int kubesource_release(void *ctx, const struct node_block *block, char *err, siz
 	char why[512];
 	int ret = remove_finalizer(ks, block->name, why, sizeof(why));
 	if (ret == 0) {
-		ret = kube_delete(ks->fast, &KUBE_RES_ADDRESSBLOCKS, NULL, block->name, NULL, why,
-				  sizeof(why));
+		ret = kube_delete(ks->fast, &COILAPI_RES_ADDRESSBLOCKS, NULL, block->name, NULL,
+				  why, sizeof(why));
 		if (ret == -ENOENT)
 			ret = 0;
 	}

@@ -28,12 +28,12 @@ static int op_list(void *ctx, struct node_block **out, size_t *n, char *err, siz
 {
 	struct kubesource *ks = ctx;
 	char selector[NODE_NAME_MAX + 64];
-	snprintf(selector, sizeof(selector), KUBESOURCE_LABEL_NODE "=%s", ks->node);
+	snprintf(selector, sizeof(selector), COILAPI_LABEL_NODE "=%s", ks->node);
 	struct kube_list_opts opts = {.label_selector = selector};
 	json_t *items = NULL;
 	*out = NULL;
 	*n = 0;
-	int ret = kube_list_all(ks->fast, &KUBE_RES_ADDRESSBLOCKS, NULL, &opts, &items, NULL, 0,
+	int ret = kube_list_all(ks->fast, &COILAPI_RES_ADDRESSBLOCKS, NULL, &opts, &items, NULL, 0,
 				err, errlen);
 	if (ret < 0)
 		return api_errno(ret);
@@ -81,7 +81,7 @@ static int op_can_acquire(void *ctx, const char *pool)
 	struct kubesource *ks = ctx;
 	json_t *obj = NULL;
 	char err[256];
-	int ret = kube_get(ks->fast, &KUBE_RES_ADDRESSPOOLS, NULL, pool, &obj, err, sizeof(err));
+	int ret = kube_get(ks->fast, &COILAPI_RES_ADDRESSPOOLS, NULL, pool, &obj, err, sizeof(err));
 	if (ret == -ENOENT)
 		return 0;
 	if (ret < 0)
@@ -172,7 +172,11 @@ int kubesource_open(const struct kubesource_config *cfg, struct kubesource **out
 	memcpy(ks->node, cfg->node_name, strlen(cfg->node_name) + 1);
 	ks->kube = cfg->kube;
 	ks->acquire_timeout_ms = cfg->acquire_timeout_ms > 0 ? cfg->acquire_timeout_ms : 10000;
-	latch_init(&ks->latch);
+	if (latch_init(&ks->latch) < 0) {
+		free(ks);
+		snprintf(err, errlen, "kubesource: cannot set up the request latch");
+		return -ENOMEM;
+	}
 	int ret = make_clients(ks, cfg, err, errlen);
 	if (ret == 0)
 		ret = read_node(ks, err, errlen);

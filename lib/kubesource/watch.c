@@ -39,7 +39,7 @@ static int start_one(struct kubesource *ks, const struct kube_informer_opts *opt
 int watchers_start(struct kubesource *ks, long sync_timeout_ms, char *err, size_t errlen)
 {
 	struct kube_informer_opts requests = {
-	    .res = &KUBE_RES_BLOCKREQUESTS,
+	    .res = &COILAPI_RES_BLOCKREQUESTS,
 	    .handlers = {.on_add = request_added, .on_update = request_updated, .arg = ks},
 	};
 	struct kube_informer_opts namespaces = {.res = &KUBE_RES_NAMESPACES};

@@ -9,7 +9,7 @@
 #include <time.h>
 
 static enum log_level min_level = LOG_INFO;
-static const char *const level_names[] = {"debug", "info", "warn", "error"};
+static const char *const level_names[] = {"debug", "info", "warn", "error", "panic"};
 
 void log_set_level(enum log_level level)
 {

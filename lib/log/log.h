@@ -3,12 +3,14 @@
 #ifndef COIL_LOG_H
 #define COIL_LOG_H
 
-enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+/* LOG_PANIC is only a threshold (nothing logs at it): setting it silences the logger, as
+ * zap's panic level silences a Go program that never panics. */
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR, LOG_PANIC };
 
 /* Messages below this level are dropped (default LOG_INFO). */
 void log_set_level(enum log_level level);
 
-/* Parses "debug", "info", "warn" or "error"; returns 0 or -EINVAL. */
+/* Parses "debug", "info", "warn", "error" or "panic"; returns 0 or -EINVAL. */
 int log_level_parse(const char *text, enum log_level *out);
 
 /* Writes one line. The variadic part is key/value string pairs ended by NULL:

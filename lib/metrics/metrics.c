@@ -1,5 +1,7 @@
 #include "metrics/metrics.h"
 
+#include "internal.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -23,6 +25,7 @@ struct family {
 struct metrics {
 	pthread_mutex_t lock;
 	struct family *families; /* in declaration order */
+	bool process;		 /* render the process_* metrics too */
 };
 
 struct metrics *metrics_new(void)
@@ -150,6 +153,13 @@ int metrics_delete(struct metrics *m, const char *name, const char *labels)
 	return rc;
 }
 
+void metrics_add_process(struct metrics *m)
+{
+	pthread_mutex_lock(&m->lock);
+	m->process = true;
+	pthread_mutex_unlock(&m->lock);
+}
+
 static void render_family(FILE *out, const struct family *f)
 {
 	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
@@ -174,7 +184,10 @@ char *metrics_render(struct metrics *m)
 		if (f->series)
 			render_family(out, f);
 	}
+	bool process = m->process;
 	pthread_mutex_unlock(&m->lock);
+	if (process)
+		metrics_render_process(out);
 	if (fclose(out) != 0) {
 		free(text);
 		return NULL;

@@ -168,13 +168,29 @@ int nl_route_list(struct nl_sock *s, const struct nl_route_filter *f, struct nl_
 int nl_route_get(struct nl_sock *s, const struct nl_ip *dst, struct nl_route *out, char *err,
 		 size_t errlen);
 
-/* Makes table `table` (IPv4 and IPv6) hold exactly the destinations in want[0..n): missing
- * ones are added via oif, scope universe, type unicast, protocol `protocol`; routes with any
- * other destination are deleted whatever their protocol (a route without RTA_DST counts as
- * 0.0.0.0/0 or ::/0). Existing routes are matched by destination only. Host bits of want
- * are ignored. The first kernel error aborts. The caller serializes calls per table. */
-int nl_route_sync_table(struct nl_sock *s, uint32_t table, int oif, unsigned char protocol,
-			const struct nl_prefix *want, size_t n, char *err, size_t errlen);
+/* Which routes of a table nl_route_sync_set owns, and how it writes them. */
+struct nl_route_set {
+	uint32_t table;
+	/* Routes are written with this protocol. With own_protocol_only, only the table's
+	 * routes of this protocol are ours and the others are never touched; without it every
+	 * route of the table is ours, and an unwanted one is deleted whatever its protocol. */
+	unsigned char protocol;
+	bool own_protocol_only;
+	/* Told of each change made ("added", "replaced", "deleted"), e.g. to log it; or NULL. */
+	void (*changed)(void *arg, const char *what, const struct nl_route *r);
+	void *changed_arg;
+};
+
+/* Makes our routes of set->table (IPv4 and IPv6) equal to want[0..n), each written with its
+ * dst (host bits ignored), gateway and oif (0: none), set's table and protocol, scope
+ * universe, type unicast. A route is identified by its destination (a kernel route without
+ * RTA_DST counts as 0.0.0.0/0 or ::/0); of several wanted routes with one destination the
+ * first counts. Ours but not wanted, or a second route to a wanted destination: deleted,
+ * first, so that a destination can move to another gateway. Wanted but missing: added.
+ * Present but with another gateway, oif (when want sets one) or protocol: replaced in place.
+ * The first kernel error aborts. The caller serializes calls per table. */
+int nl_route_sync_set(struct nl_sock *s, const struct nl_route_set *set,
+		      const struct nl_route *want, size_t n, char *err, size_t errlen);
 
 /* ---- policy rules (rule.c) ---- */
 

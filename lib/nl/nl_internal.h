@@ -3,6 +3,7 @@
 #define COIL_NL_INTERNAL_H
 
 #include "nl/nl.h"
+#include "err/err.h"
 
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>

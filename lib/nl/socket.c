@@ -72,13 +72,9 @@ int nl_fail(char *err, size_t errlen, int rc, const char *what, const char *kern
 {
 	char buf[128];
 	const char *text = strerror_r(-rc, buf, sizeof(buf));
-	if (err && errlen) {
-		if (kernel_msg && *kernel_msg)
-			snprintf(err, errlen, "%s: %s (%s)", what, text, kernel_msg);
-		else
-			snprintf(err, errlen, "%s: %s", what, text);
-	}
-	return rc;
+	if (kernel_msg && *kernel_msg)
+		return errorf(err, errlen, rc, "%s: %s (%s)", what, text, kernel_msg);
+	return errorf(err, errlen, rc, "%s: %s", what, text);
 }
 
 struct nlmsghdr *nl_msg_start(void *buf, uint16_t type, uint16_t flags)

@@ -18,12 +18,12 @@
 
 /* A block of addresses owned by this node, as an AddressBlock describes it. */
 struct node_block {
-	char name[NODE_NAME_MAX];  /* "<pool>-<index>" */
+	char name[NODE_NAME_MAX]; /* "<pool>-<index>" */
 	char pool[NODE_NAME_MAX];
-	uint32_t index;            /* pool-wide block index */
-	char ipv4[NODE_CIDR_MAX];  /* canonical CIDR, "" when the pool has no IPv4 */
-	char ipv6[NODE_CIDR_MAX];  /* canonical CIDR, "" when the pool has no IPv6 */
-	bool reserved;             /* coil.cybozu.com/reserved=true: never hand out */
+	uint32_t index;		  /* pool-wide block index */
+	char ipv4[NODE_CIDR_MAX]; /* canonical CIDR, "" when the pool has no IPv4 */
+	char ipv6[NODE_CIDR_MAX]; /* canonical CIDR, "" when the pool has no IPv6 */
+	bool reserved;		  /* coil.cybozu.com/reserved=true: never hand out */
 };
 
 struct block_source_ops {
@@ -44,8 +44,8 @@ struct block_source_ops {
 
 	/* The pool a pod in `ns` gets: the namespace's coil.cybozu.com/pool
 	 * annotation (verbatim, even empty), else "default". Returns 0 or -errno. */
-	int (*pool_for_namespace)(void *ctx, const char *ns, char *pool, size_t poollen,
-				  char *err, size_t errlen);
+	int (*pool_for_namespace)(void *ctx, const char *ns, char *pool, size_t poollen, char *err,
+				  size_t errlen);
 
 	/* Whether acquire(pool) could succeed now: 1 yes, 0 no (exhausted or no
 	 * such pool), negative errno when it cannot tell. Used by CNI STATUS. */

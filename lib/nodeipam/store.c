@@ -4,6 +4,7 @@
  * daemon crashes, not power loss (after a reboot the records are discarded
  * anyway, see the boot_id check). */
 #include "nodeipam/internal.h"
+#include "err/err.h"
 #include "fileio/fileio.h"
 
 #include <dirent.h>
@@ -21,7 +22,7 @@
 
 #define TMP_PREFIX	 ".tmp-"
 #define DEFAULT_BOOT_ID	 "/proc/sys/kernel/random/boot_id"
-#define MAX_ENCODED_NAME 200 /* leaves room for TMP_PREFIX within NAME_MAX */
+#define MAX_ENCODED_NAME 200 /* leaves room for the temporary name within NAME_MAX */
 
 /* "<id>:<ifname>" with every byte outside [A-Za-z0-9_-] as %XX, so the name
  * is never ".", "..", hidden (temp files start with '.') or a path. */
@@ -44,25 +45,13 @@ static int record_filename(const struct node_ipam_record *r, char *out, size_t o
 	return 0;
 }
 
-/* Replaces <dir>/<name> with content atomically. */
+/* Replaces <dir>/<name> with content atomically, without fsync (see the top of the file). */
 static int write_file_atomic(const char *dir, const char *name, const char *content, char *err,
 			     size_t errlen)
 {
-	char tmp[PATH_MAX], final[PATH_MAX];
-	snprintf(tmp, sizeof(tmp), "%s/" TMP_PREFIX "%s", dir, name);
-	snprintf(final, sizeof(final), "%s/%s", dir, name);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int ret = fd < 0 ? -errno : fd_write_all(fd, content, strlen(content));
-	if (fd >= 0 && close(fd) < 0 && ret == 0)
-		ret = -errno;
-	if (ret == 0 && rename(tmp, final) < 0)
-		ret = -errno;
-	if (ret < 0) {
-		if (fd >= 0)
-			unlink(tmp);
-		snprintf(err, errlen, "cannot write %s: %s", final, strerror(-ret));
-	}
-	return ret;
+	struct fileio_replace how = {
+	    .mode = 0600, .durability = FILEIO_VOLATILE, .temp_prefix = TMP_PREFIX};
+	return fileio_replace(dir, name, content, strlen(content), &how, err, errlen);
 }
 
 int store_save(struct node_ipam *ipam, const struct node_ipam_record *r, char *err, size_t errlen)
@@ -70,21 +59,18 @@ int store_save(struct node_ipam *ipam, const struct node_ipam_record *r, char *e
 	if (!ipam->alloc_dir)
 		return 0;
 	char name[MAX_ENCODED_NAME + 8];
-	if (record_filename(r, name, sizeof(name)) < 0) {
-		snprintf(err, errlen, "key %s:%s is too long to persist", r->container_id,
-			 r->ifname);
-		return -ENAMETOOLONG;
-	}
+	if (record_filename(r, name, sizeof(name)) < 0)
+		return errorf(err, errlen, -ENAMETOOLONG, "key %s:%s is too long to persist",
+			      r->container_id, r->ifname);
 	json_t *obj =
 	    json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "container_id", r->container_id,
 		      "ifname", r->ifname, "pool", r->pool, "block", r->block, "offset",
 		      (json_int_t)r->offset, "ipv4", r->ipv4, "ipv6", r->ipv6);
 	char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
 	json_decref(obj);
-	if (!text) {
-		snprintf(err, errlen, "cannot encode record %s:%s", r->container_id, r->ifname);
-		return -ENOMEM;
-	}
+	if (!text)
+		return errorf(err, errlen, -ENOMEM, "cannot encode record %s:%s", r->container_id,
+			      r->ifname);
 	int ret = write_file_atomic(ipam->alloc_dir, name, text, err, errlen);
 	free(text);
 	/* -EIO, not the raw errno: a full disk's -ENOSPC must not read as an
@@ -184,18 +170,20 @@ static void discard_one(struct node_ipam *ipam, const char *path)
 		log_warn("cannot remove allocation record", "path", path, "error", strerror(errno));
 }
 
-/* Reads a one-line file into buf without the trailing newline. */
+/* Reads a one-line file of less than len bytes into buf without the trailing newline. */
 static int read_line_file(const char *path, char *buf, size_t len)
 {
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	bool ok = fgets(buf, (int)len, f) != NULL;
-	fclose(f);
-	if (!ok)
-		return -EIO;
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return 0;
+	char *text;
+	size_t n;
+	int rc = fileio_read_file_at(AT_FDCWD, path, len - 1, &text, &n);
+	if (rc < 0)
+		return rc;
+	bool empty = n == 0; /* no line at all */
+	n = strcspn(text, "\r\n");
+	memcpy(buf, text, n);
+	buf[n] = '\0';
+	free(text);
+	return empty ? -EIO : 0;
 }
 
 /* Records from before a reboot belong to pods that no longer exist. */

@@ -33,6 +33,13 @@ struct podnet_config {
 /* Fills the upstream defaults (116, 30, 2000, no node addresses, mtu 0, no calico). */
 void podnet_config_default(struct podnet_config *cfg);
 
+/* The node's address of family (AF_INET/AF_INET6) for cfg->node_ipv4/node_ipv6: `text` when
+ * given (-EINVAL with err filled if it is not an address of that family); else, with probe,
+ * the source address the kernel would pick for traffic leaving the node (no packet is sent);
+ * else none. out->family is 0 when there is none. */
+int podnet_node_address(const char *text, int family, bool probe, struct nl_ip *out, char *err,
+			size_t errlen);
+
 /* Opaque handle: configuration and locks. */
 struct podnet;
 

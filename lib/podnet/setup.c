@@ -1,6 +1,7 @@
 /* Pod network setup (docs/behaviour/daemon.md, 'Pod network setup'), with DAD skipped so
  * IPv6 works at once. */
 #include "podnet_internal.h"
+#include "err/err.h"
 
 #include <errno.h>
 #include <linux/if_addr.h>
@@ -29,12 +30,6 @@ struct setup {
 	char *err;
 	size_t errlen;
 };
-
-static int fail(struct setup *st, int rc, const char *fmt, const char *arg)
-{
-	snprintf(st->err, st->errlen, fmt, arg);
-	return rc;
-}
 
 static int validate(const struct podnet *pn, const struct podnet_pod *pod, char *err, size_t errlen)
 {
@@ -96,8 +91,8 @@ static int remove_garbage(struct setup *st)
 			 * its peer. */
 			rc = nl_link_delete(&st->ps, in_pod.index, st->err, st->errlen);
 		else if (rc == -ENOENT) /* the name is taken by a link that is not ours */
-			rc = fail(st, -EEXIST, "interface %s already exists in the pod netns",
-				  pod->ifname);
+			rc = errorf(st->err, st->errlen, -EEXIST,
+				    "interface %s already exists in the pod netns", pod->ifname);
 	}
 	if (rc == -ENODEV)
 		rc = 0;
@@ -123,7 +118,8 @@ static int create_veth(struct setup *st)
 		if (st->pn->cfg.compat_calico)
 			podnet_calico_veth_name(st->pod->pod_namespace, st->pod->pod_name, name);
 		else if ((rc = podnet_random_veth_name(name)) < 0)
-			return fail(st, rc, "failed to get random bytes for a veth name%s", "");
+			return errorf(st->err, st->errlen, rc,
+				      "failed to get random bytes for a veth name");
 		rc = nl_veth_create(&st->hs, &v, st->err, st->errlen);
 		if (rc == 0) {
 			st->created = true;
@@ -260,8 +256,8 @@ static int find_ll(struct setup *st, struct nl_ip *ll)
 			pause.tv_nsec *= 2;
 	}
 	if (!ll->family)
-		return fail(st, -EADDRNOTAVAIL, "failed to find link-local address of %s",
-			    st->host.name);
+		return errorf(st->err, st->errlen, -EADDRNOTAVAIL,
+			      "failed to find link-local address of %s", st->host.name);
 	return 0;
 }
 

@@ -7,9 +7,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "coilapi/coilapi.h"
 #include "log/log.h"
-
-#define LABEL_NODE "coil.cybozu.com/node"
 
 static const unsigned char v4_mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
@@ -76,13 +75,13 @@ static int compare_entries(const void *pa, const void *pb)
 }
 
 /* Adds the route of one family of a block, if the block has it and the node can take it. */
-static void plan_family(const json_t *block, const struct peer *peer, int family,
+static void plan_family(const struct coilapi_block *block, const struct peer *peer, int family,
 			struct entry *entries, size_t *n)
 {
 	const char *field = family == AF_INET ? "ipv4" : "ipv6";
 	const struct nl_ip *gw = family == AF_INET ? &peer->v4 : &peer->v6;
-	const char *cidr = kube_json_string(block, field);
-	const char *name = kube_obj_name(block);
+	const char *cidr = family == AF_INET ? block->ipv4 : block->ipv6;
+	const char *name = block->name;
 	struct nl_prefix dst;
 	if (!cidr)
 		return;
@@ -97,8 +96,7 @@ static void plan_family(const json_t *block, const struct peer *peer, int family
 		return;
 	}
 	nl_prefix_mask(&dst);
-	entries[(*n)++] =
-	    (struct entry){.route = {.gateway = *gw, .dst = dst}, .block = name ? name : ""};
+	entries[(*n)++] = (struct entry){.route = {.gateway = *gw, .dst = dst}, .block = name};
 }
 
 static struct peer *collect_peers(const json_t *nodes, const char *self, size_t *n)
@@ -140,15 +138,17 @@ int router_plan_build(const json_t *nodes, const json_t *blocks, const char *sel
 		snprintf(err, errlen, "plan routes: out of memory");
 		return -ENOMEM;
 	}
-	json_t *block;
-	json_array_foreach(blocks, i, block)
+	json_t *obj;
+	json_array_foreach(blocks, i, obj)
 	{
-		const struct peer *peer =
-		    find_peer(peers, npeers, kube_obj_label(block, LABEL_NODE));
+		struct coilapi_block block;
+		if (coilapi_block_decode(obj, &block, NULL, 0) < 0)
+			continue; /* not an AddressBlock the API server would hold */
+		const struct peer *peer = find_peer(peers, npeers, block.node);
 		if (!peer) /* this node, or a node that is gone */
 			continue;
-		plan_family(block, peer, AF_INET, entries, &n);
-		plan_family(block, peer, AF_INET6, entries, &n);
+		plan_family(&block, peer, AF_INET, entries, &n);
+		plan_family(&block, peer, AF_INET6, entries, &n);
 	}
 	qsort(entries, n, sizeof(*entries), compare_entries);
 	for (i = 0; i < n; i++)

@@ -3,13 +3,13 @@
 #include "router/router.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "coilapi/coilapi.h"
 #include "log/log.h"
+#include "wake/wake.h"
 
 #define METRIC_SYNCS  "coil_router_syncs_total"
 #define METRIC_ROUTES "coil_router_routes_synced"
@@ -18,25 +18,23 @@ struct router {
 	struct kube_client *client; /* borrowed */
 	struct kube_informer *blocks;
 	char *node;
-	char labels[320]; /* node="<escaped name>" */
+	char labels[320]; /* node="<name>", from metrics_labels */
 	long interval_ms;
 	router_sync_fn sync;
 	void *sync_arg;
 	struct metrics *metrics; /* borrowed */
 
-	pthread_mutex_t lock; /* guards the fields below */
-	pthread_cond_t wake;  /* CLOCK_MONOTONIC */
-	bool token;	      /* the 1-slot "something changed" channel */
-	bool stopping;
+	struct wake wake; /* stopped by router_stop; its lock guards the fields below */
+	bool token;	  /* the 1-slot "something changed" channel */
 	unsigned long syncs;
 };
 
 static void post_token(struct router *r)
 {
-	pthread_mutex_lock(&r->lock);
+	wake_lock(&r->wake);
 	r->token = true;
-	pthread_cond_signal(&r->wake);
-	pthread_mutex_unlock(&r->lock);
+	wake_notify_one_locked(&r->wake);
+	wake_unlock(&r->wake);
 }
 
 static void on_block_add(void *arg, const json_t *obj)
@@ -52,27 +50,6 @@ static void on_block_update(void *arg, const json_t *old_obj, const json_t *new_
 static void on_block_delete(void *arg, const json_t *obj)
 {
 	post_token(arg);
-}
-
-/* Prometheus label value escaping: backslash, double quote and newline. */
-static int format_labels(const char *node, char *buf, size_t len)
-{
-	size_t o = 0;
-	int n = snprintf(buf, len, "node=\"");
-	o = (size_t)n;
-	for (const char *p = node; *p; p++) {
-		const char *piece = *p == '\\'	 ? "\\\\"
-				    : *p == '"'	 ? "\\\""
-				    : *p == '\n' ? "\\n"
-						 : NULL;
-		size_t plen = piece ? strlen(piece) : 1;
-		if (o + plen + 2 >= len)
-			return -ENAMETOOLONG;
-		memcpy(buf + o, piece ? piece : p, plen);
-		o += plen;
-	}
-	memcpy(buf + o, "\"", 2);
-	return 0;
 }
 
 static int declare_metrics(struct router *r)
@@ -101,7 +78,7 @@ static int init_router(struct router *r, struct kube_client *client,
 		snprintf(err, errlen, "router: out of memory");
 		return -ENOMEM;
 	}
-	if (format_labels(cfg->node_name, r->labels, sizeof(r->labels)) < 0) {
+	if (metrics_labels(r->labels, sizeof(r->labels), "node", cfg->node_name, NULL) < 0) {
 		snprintf(err, errlen, "router: node name too long: %s", cfg->node_name);
 		return -ENAMETOOLONG;
 	}
@@ -111,7 +88,7 @@ static int init_router(struct router *r, struct kube_client *client,
 		return -EEXIST;
 	}
 	struct kube_informer_opts opts = {
-	    .res = &KUBE_RES_ADDRESSBLOCKS,
+	    .res = &COILAPI_RES_ADDRESSBLOCKS,
 	    .handlers = {.on_add = on_block_add,
 			 .on_update = on_block_update,
 			 .on_delete = on_block_delete,
@@ -136,12 +113,11 @@ int router_new(struct kube_client *client, const struct router_config *cfg, stru
 		snprintf(err, errlen, "router: out of memory");
 		return -ENOMEM;
 	}
-	pthread_condattr_t attr;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&r->wake, &attr);
-	pthread_condattr_destroy(&attr);
-	pthread_mutex_init(&r->lock, NULL);
+	if (wake_init(&r->wake) < 0) {
+		free(r);
+		snprintf(err, errlen, "router: cannot set up its wake-up");
+		return -ENOMEM;
+	}
 	int rc = init_router(r, client, cfg, err, errlen);
 	if (rc < 0) {
 		router_free(r);
@@ -151,31 +127,18 @@ int router_new(struct kube_client *client, const struct router_config *cfg, stru
 	return 0;
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static void wait_until(struct router *r, long deadline_ms)
-{
-	struct timespec ts = {deadline_ms / 1000, (deadline_ms % 1000) * 1000000L};
-	pthread_cond_timedwait(&r->wake, &r->lock, &ts);
-}
-
 /* Blocks until a token or a tick (returns true) or a stop (false). */
 static bool wait_trigger(struct router *r, long *next_tick_ms)
 {
-	pthread_mutex_lock(&r->lock);
-	while (!r->stopping && !r->token && now_ms() < *next_tick_ms)
-		wait_until(r, *next_tick_ms);
-	bool go = !r->stopping;
+	wake_lock(&r->wake);
+	while (!r->wake.stopped && !r->token && wake_wait_until_locked(&r->wake, *next_tick_ms))
+		;
+	bool go = !r->wake.stopped;
 	r->token = false;
 	/* Like a Go ticker: a tick missed while syncing is taken once, not repeatedly. */
-	for (long now = now_ms(); *next_tick_ms <= now;)
+	for (long now = wake_now_ms(); *next_tick_ms <= now;)
 		*next_tick_ms += r->interval_ms;
-	pthread_mutex_unlock(&r->lock);
+	wake_unlock(&r->wake);
 	return go;
 }
 
@@ -185,10 +148,7 @@ static bool wait_blocks_synced(struct router *r)
 	for (;;) {
 		if (kube_informer_wait_synced(r->blocks, 200))
 			return true;
-		pthread_mutex_lock(&r->lock);
-		bool stopping = r->stopping;
-		pthread_mutex_unlock(&r->lock);
-		if (stopping)
+		if (wake_stopped(&r->wake))
 			return false;
 	}
 }
@@ -224,7 +184,7 @@ int router_run(struct router *r, char *err, size_t errlen)
 	int rc = kube_informer_start(r->blocks, err, errlen);
 	if (rc < 0)
 		return rc;
-	long next_tick = now_ms() + r->interval_ms;
+	long next_tick = wake_now_ms() + r->interval_ms;
 	while (wait_trigger(r, &next_tick)) {
 		if (!wait_blocks_synced(r))
 			break;
@@ -232,9 +192,9 @@ int router_run(struct router *r, char *err, size_t errlen)
 			log_error("synchronizing block information failed", "error", err);
 			break;
 		}
-		pthread_mutex_lock(&r->lock);
+		wake_lock(&r->wake);
 		r->syncs++;
-		pthread_mutex_unlock(&r->lock);
+		wake_unlock(&r->wake);
 		metrics_add(r->metrics, METRIC_SYNCS, r->labels, 1);
 	}
 	kube_informer_stop(r->blocks);
@@ -243,17 +203,14 @@ int router_run(struct router *r, char *err, size_t errlen)
 
 void router_stop(struct router *r)
 {
-	pthread_mutex_lock(&r->lock);
-	r->stopping = true;
-	pthread_cond_broadcast(&r->wake);
-	pthread_mutex_unlock(&r->lock);
+	wake_stop(&r->wake);
 }
 
 unsigned long router_sync_count(struct router *r)
 {
-	pthread_mutex_lock(&r->lock);
+	wake_lock(&r->wake);
 	unsigned long n = r->syncs;
-	pthread_mutex_unlock(&r->lock);
+	wake_unlock(&r->wake);
 	return n;
 }
 
@@ -262,8 +219,7 @@ void router_free(struct router *r)
 	if (!r)
 		return;
 	kube_informer_free(r->blocks);
-	pthread_cond_destroy(&r->wake);
-	pthread_mutex_destroy(&r->lock);
+	wake_destroy(&r->wake);
 	free(r->node);
 	free(r);
 }

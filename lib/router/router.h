@@ -54,10 +54,11 @@ void router_plan_free(struct router_plan *plan);
 
 /* ---- the kernel syncer (routesync.c) ---- */
 
-/* Makes the main table's routes of `protocol` (both families) exactly want[0..n), keyed by
- * (gateway, destination): routes of that protocol not wanted are deleted first, then the
- * missing ones are added (scope universe, unicast, no device). Routes of other protocols are
- * never touched. The first kernel error aborts. Uses the netns the socket was opened in. */
+/* Makes the main table's routes of `protocol` (both families) exactly want[0..n) with
+ * nl_route_sync_set: routes of that protocol not wanted are deleted first, a destination
+ * whose gateway changed is replaced, missing ones are added (scope universe, unicast, no
+ * device), and each change is logged. Routes of other protocols are never touched. The
+ * first kernel error aborts. Uses the netns the socket was opened in. */
 int router_sync_routes(struct nl_sock *s, unsigned char protocol, const struct router_route *want,
 		       size_t n, char *err, size_t errlen);
 

@@ -1,6 +1,8 @@
-/* The manifest stream: documents, `kind: List` containers, and dispatch by kind. */
+/* The manifest stream: YAML documents read into JSON by lib/yamljson, `kind: List`
+ * containers, and dispatch by kind. */
 #include "standalone/manifest_reader.h"
-#include "standalone/yaml_node.h"
+#include "coilapi/coilapi.h"
+#include "yamljson/yamljson.h"
 #include "log/log.h"
 
 #include <errno.h>
@@ -26,36 +28,22 @@ int reader_oom(struct manifest_reader *r)
 	return -ENOMEM;
 }
 
-int reader_string(struct manifest_reader *r, const yaml_node_t *map, const char *key,
-		  const char *path, bool required, const char **out)
+int reader_string(struct manifest_reader *r, const json_t *obj, const char *key, const char *path,
+		  bool required, const char **out)
 {
+	const json_t *value = json_object_get(obj, key);
 	*out = NULL;
-	yaml_node_t *value;
-	if (ymap_get(r->doc, map, key, &value) < 0)
-		return reader_fail(r, "%s: duplicate key", path);
-	if (ynode_is_null(value)) {
+	if (!value || json_is_null(value)) {
 		if (required)
 			return reader_fail(r, "%s: Required value", path);
 		return 0;
 	}
-	if (yscalar_text(value, out) < 0)
+	const char *text = json_string_value(value);
+	if (!text || strlen(text) != json_string_length(value))
 		return reader_fail(r, "%s: must be a string", path);
-	if (required && !**out)
+	if (required && !*text)
 		return reader_fail(r, "%s: Required value", path);
-	return 0;
-}
-
-int reader_mapping(struct manifest_reader *r, const yaml_node_t *map, const char *key,
-		   const char *path, yaml_node_t **out)
-{
-	if (ymap_get(r->doc, map, key, out) < 0)
-		return reader_fail(r, "%s: duplicate key", path);
-	if (ynode_is_null(*out)) {
-		*out = NULL;
-		return 0;
-	}
-	if ((*out)->type != YAML_MAPPING_NODE)
-		return reader_fail(r, "%s: must be a mapping", path);
+	*out = text;
 	return 0;
 }
 
@@ -65,25 +53,24 @@ static bool ends_with(const char *s, const char *suffix)
 	return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-static int read_object(struct manifest_reader *r, const yaml_node_t *obj, bool in_list);
+static int read_object(struct manifest_reader *r, const json_t *obj, bool in_list);
 
 /* kubectl's List (and <Kind>List) containers: each item is an object. */
-static int read_list(struct manifest_reader *r, const yaml_node_t *list)
+static int read_list(struct manifest_reader *r, const json_t *list)
 {
-	yaml_node_t *items;
-	if (ymap_get(r->doc, list, "items", &items) < 0)
-		return reader_fail(r, "items: duplicate key");
-	if (ynode_is_null(items))
+	const json_t *items = json_object_get(list, "items");
+	if (!items || json_is_null(items))
 		return 0;
-	if (items->type != YAML_SEQUENCE_NODE)
+	if (!json_is_array(items))
 		return reader_fail(r, "items: must be a list");
 	char outer[sizeof(r->where)];
 	memcpy(outer, r->where, sizeof(outer));
-	size_t i = 0;
-	for (yaml_node_item_t *it = items->data.sequence.items.start;
-	     it < items->data.sequence.items.top; it++, i++) {
+	size_t i;
+	const json_t *item;
+	json_array_foreach(items, i, item)
+	{
 		snprintf(r->where, sizeof(r->where), "%.30s, items[%zu]", outer, i);
-		int ret = read_object(r, yaml_document_get_node(r->doc, *it), true);
+		int ret = read_object(r, item, true);
 		if (ret < 0)
 			return ret;
 	}
@@ -91,11 +78,11 @@ static int read_list(struct manifest_reader *r, const yaml_node_t *list)
 	return 0;
 }
 
-static int read_object(struct manifest_reader *r, const yaml_node_t *obj, bool in_list)
+static int read_object(struct manifest_reader *r, const json_t *obj, bool in_list)
 {
-	if (ynode_is_null(obj) && !in_list)
+	if (json_is_null(obj) && !in_list)
 		return 0; /* an empty document, e.g. after a trailing "---" */
-	if (!obj || obj->type != YAML_MAPPING_NODE)
+	if (!json_is_object(obj))
 		return reader_fail(r, "must be a mapping (an object)");
 	const char *api_version, *kind;
 	int ret = reader_string(r, obj, "apiVersion", "apiVersion", true, &api_version);
@@ -104,7 +91,8 @@ static int read_object(struct manifest_reader *r, const yaml_node_t *obj, bool i
 	if (ret < 0)
 		return ret;
 
-	if (strcmp(kind, "AddressPool") == 0 && strcmp(api_version, "coil.cybozu.com/v2") == 0)
+	if (strcmp(kind, COILAPI_KIND_ADDRESSPOOL) == 0 &&
+	    strcmp(api_version, COILAPI_API_VERSION) == 0)
 		return read_address_pool(r, obj);
 	if (strcmp(kind, "Namespace") == 0 && strcmp(api_version, "v1") == 0)
 		return read_namespace(r, obj);
@@ -118,48 +106,26 @@ static int read_object(struct manifest_reader *r, const yaml_node_t *obj, bool i
 	return 0;
 }
 
-static int yaml_error(struct manifest_reader *r, const yaml_parser_t *parser)
+static int read_document(const json_t *doc, size_t number, void *ctx, char *err, size_t errlen)
 {
-	return reader_fail(r, "invalid YAML at line %zu column %zu: %s",
-			   parser->problem_mark.line + 1, parser->problem_mark.column + 1,
-			   parser->problem ? parser->problem : "unknown error");
+	struct manifest_reader *r = ctx;
+	(void)err;
+	(void)errlen; /* r carries the same buffer */
+	snprintf(r->where, sizeof(r->where), "document %zu", number);
+	return read_object(r, doc, false);
 }
 
-/* Loads and reads the documents one by one; stops at the first error. */
-static int read_stream(struct manifest_reader *r, yaml_parser_t *parser)
-{
-	for (size_t number = 1;; number++) {
-		snprintf(r->where, sizeof(r->where), "document %zu", number);
-		yaml_document_t doc;
-		if (!yaml_parser_load(parser, &doc))
-			return yaml_error(r, parser);
-		yaml_node_t *root = yaml_document_get_root_node(&doc);
-		if (!root) { /* the end of the stream */
-			yaml_document_delete(&doc);
-			return 0;
-		}
-		r->doc = &doc;
-		int ret = read_object(r, root, false);
-		r->doc = NULL;
-		yaml_document_delete(&doc);
-		if (ret < 0)
-			return ret;
-	}
-}
+/* Kubernetes reads manifests with typed scalars, anchors and aliases allowed, and a key
+ * given twice in a mapping refused. */
+#define MANIFEST_YAML_FLAGS (YAMLJSON_TYPED | YAMLJSON_ALIASES | YAMLJSON_UNIQUE_KEYS)
 
 int standalone_manifest_parse(const char *text, size_t len, struct standalone_manifest *out,
 			      char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
 	struct manifest_reader r = {.m = out, .err = err, .errlen = errlen};
-	yaml_parser_t parser;
-	if (!yaml_parser_initialize(&parser)) {
-		snprintf(err, errlen, "manifest: cannot initialize the YAML parser");
-		return -ENOMEM;
-	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	int ret = read_stream(&r, &parser);
-	yaml_parser_delete(&parser);
+	int ret =
+	    yamljson_parse_stream(text, len, MANIFEST_YAML_FLAGS, read_document, &r, err, errlen);
 	if (ret < 0)
 		standalone_manifest_free(out);
 	return ret;

@@ -1,6 +1,6 @@
 /* Reading the manifest file. */
 #include "standalone/standalone.h"
-#include "standalone/fileio.h"
+#include "fileio/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +17,7 @@ int standalone_manifest_load(const char *path, struct standalone_manifest *out, 
 	memset(out, 0, sizeof(*out));
 	char *text;
 	size_t len;
-	int ret = read_file_at(AT_FDCWD, path, MANIFEST_MAX_BYTES, &text, &len);
+	int ret = fileio_read_file_at(AT_FDCWD, path, MANIFEST_MAX_BYTES, &text, &len);
 	if (ret < 0) {
 		snprintf(err, errlen, "manifest %s: cannot read: %s", path, strerror(-ret));
 		return ret;

@@ -1,8 +1,8 @@
-/* Reading and validating the two kinds the manifest keeps: AddressPool
- * (validated like the CRD schema plus the CREATE webhook) and Namespace (for the
- * pool annotation); see docs/behaviour/standalone.md. */
+/* Reading and validating the two kinds the manifest keeps: AddressPool (decoded by
+ * lib/coilapi as the CRD schema has it, then every subnet checked as the CREATE webhook
+ * does) and Namespace (for the pool annotation); see docs/behaviour/standalone.md. */
 #include "standalone/manifest_reader.h"
-#include "standalone/yaml_node.h"
+#include "coilapi/coilapi.h"
 #include "ipam/ipam.h"
 
 #include <errno.h>
@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_BLOCK_SIZE_BITS 5
 /* Block names are "<pool>-<index>" with index up to 2147483647 (10 digits) and
  * must stay Kubernetes names (253 characters). */
 #define POOL_NAME_MAX_LEN      (253 - 11)
@@ -35,16 +34,16 @@ static bool is_rfc1123_name(const char *s, size_t max_len, bool dots)
 	return true;
 }
 
-static int read_name(struct manifest_reader *r, const yaml_node_t *obj, size_t max_len, bool dots,
+/* metadata.name, required and a Kubernetes object name. */
+static int read_name(struct manifest_reader *r, const json_t *obj, size_t max_len, bool dots,
 		     const char **name)
 {
-	yaml_node_t *metadata;
-	int ret = reader_mapping(r, obj, "metadata", "metadata", &metadata);
-	if (ret < 0)
-		return ret;
-	if (!metadata)
+	const json_t *metadata = json_object_get(obj, "metadata");
+	if (!metadata || json_is_null(metadata))
 		return reader_fail(r, "metadata: Required value");
-	ret = reader_string(r, metadata, "name", "metadata.name", true, name);
+	if (!json_is_object(metadata))
+		return reader_fail(r, "metadata: must be an object");
+	int ret = reader_string(r, metadata, "name", "metadata.name", true, name);
 	if (ret < 0)
 		return ret;
 	if (!is_rfc1123_name(*name, max_len, dots))
@@ -87,101 +86,42 @@ static int copy_text(const char *text, char **out)
 	return *out ? 0 : -ENOMEM;
 }
 
-/* spec.blockSizeBits: int32 >= 0, default 5 when absent or null. */
-static int read_block_size_bits(struct manifest_reader *r, const yaml_node_t *spec, int *out)
+/* The decoded pool copied into p, each subnet validated for the pool's block size. A pool
+ * without spec is schema-valid, but could never give a block: surely a mistake in a
+ * hand-written manifest. */
+static int copy_pool(struct manifest_reader *r, const struct coilapi_pool *pool,
+		     struct standalone_pool *p)
 {
-	yaml_node_t *value;
-	if (ymap_get(r->doc, spec, "blockSizeBits", &value) < 0)
-		return reader_fail(r, "spec.blockSizeBits: duplicate key");
-	*out = DEFAULT_BLOCK_SIZE_BITS;
-	if (ynode_is_null(value))
-		return 0;
-	long long bits;
-	if (yscalar_int(value, &bits) < 0 || bits > INT_MAX)
-		return reader_fail(r, "spec.blockSizeBits: must be a 32-bit integer");
-	if (bits < 0)
-		return reader_fail(r,
-				   "spec.blockSizeBits: Invalid value: %lld: must be greater than "
-				   "or equal to 0",
-				   bits);
-	*out = (int)bits;
-	return 0;
-}
-
-/* One element of spec.subnets, copied into *out and validated. A null element
- * is an empty subnet set, which validation rejects like upstream does. */
-static int read_subnet(struct manifest_reader *r, const yaml_node_t *item, size_t i, int bits,
-		       struct standalone_subnet *out)
-{
-	char path[64];
-	const char *ipv4 = NULL, *ipv6 = NULL;
-	if (!ynode_is_null(item)) {
-		if (item->type != YAML_MAPPING_NODE)
-			return reader_fail(r, "spec.subnets[%zu]: must be a mapping", i);
-		snprintf(path, sizeof(path), "spec.subnets[%zu].ipv4", i);
-		int ret = reader_string(r, item, "ipv4", path, false, &ipv4);
-		snprintf(path, sizeof(path), "spec.subnets[%zu].ipv6", i);
-		if (ret == 0)
-			ret = reader_string(r, item, "ipv6", path, false, &ipv6);
-		if (ret < 0)
-			return ret;
-	}
-	struct subnet_set set = {.ipv4 = ipv4, .ipv6 = ipv6};
-	char why[256];
-	if (subnet_set_validate(&set, bits, why, sizeof(why)) < 0)
-		return reader_fail(r, "spec.subnets[%zu]: Invalid value: \"\": %s", i, why);
-	if (copy_text(ipv4, &out->ipv4) < 0 || copy_text(ipv6, &out->ipv6) < 0)
-		return reader_oom(r);
-	return 0;
-}
-
-/* spec.subnets into p (p->nsubnets counts the elements copied so far, so a
- * failure leaves p freeable). */
-static int read_subnets(struct manifest_reader *r, const yaml_node_t *spec,
-			struct standalone_pool *p)
-{
-	yaml_node_t *list;
-	if (ymap_get(r->doc, spec, "subnets", &list) < 0)
-		return reader_fail(r, "spec.subnets: duplicate key");
-	if (ynode_is_null(list))
+	if (!pool->has_spec)
 		return reader_fail(r, "spec.subnets: Required value");
-	if (list->type != YAML_SEQUENCE_NODE)
-		return reader_fail(r, "spec.subnets: must be a list");
-	size_t n = (size_t)(list->data.sequence.items.top - list->data.sequence.items.start);
-	if (n == 0)
-		return reader_fail(r, "spec.subnets: must have at least 1 item");
-	p->subnets = calloc(n, sizeof(*p->subnets));
+	p->blocksize_bits = pool->block_bits;
+	p->subnets = calloc(pool->n_subnets, sizeof(*p->subnets));
 	if (!p->subnets)
 		return reader_oom(r);
-	for (size_t i = 0; i < n; i++) {
-		yaml_node_t *item =
-		    yaml_document_get_node(r->doc, list->data.sequence.items.start[i]);
+	for (size_t i = 0; i < pool->n_subnets; i++) {
+		char why[256];
 		p->nsubnets = i + 1;
-		int ret = read_subnet(r, item, i, p->blocksize_bits, &p->subnets[i]);
-		if (ret < 0)
-			return ret;
+		if (subnet_set_validate(&pool->subnets[i], pool->block_bits, why, sizeof(why)) < 0)
+			return reader_fail(r, "spec.subnets[%zu]: Invalid value: \"\": %s", i, why);
+		if (copy_text(pool->subnets[i].ipv4, &p->subnets[i].ipv4) < 0 ||
+		    copy_text(pool->subnets[i].ipv6, &p->subnets[i].ipv6) < 0)
+			return reader_oom(r);
 	}
 	return 0;
 }
 
-static int read_pool_spec(struct manifest_reader *r, const yaml_node_t *obj,
-			  struct standalone_pool *p)
+static int read_pool_spec(struct manifest_reader *r, const json_t *obj, struct standalone_pool *p)
 {
-	yaml_node_t *spec;
-	int ret = reader_mapping(r, obj, "spec", "spec", &spec);
-	if (ret < 0)
-		return ret;
-	/* The API server would accept a pool without spec, but it could never
-	 * give a block: surely a mistake in a hand-written manifest. */
-	if (!spec)
-		return reader_fail(r, "spec.subnets: Required value");
-	ret = read_block_size_bits(r, spec, &p->blocksize_bits);
-	if (ret < 0)
-		return ret;
-	return read_subnets(r, spec, p);
+	struct coilapi_pool pool;
+	char why[256];
+	if (coilapi_pool_decode(obj, &pool, why, sizeof(why)) < 0)
+		return reader_fail(r, "%s", why);
+	int ret = copy_pool(r, &pool, p);
+	coilapi_pool_clear(&pool);
+	return ret;
 }
 
-int read_address_pool(struct manifest_reader *r, const yaml_node_t *obj)
+int read_address_pool(struct manifest_reader *r, const json_t *obj)
 {
 	const char *name;
 	int ret = read_name(r, obj, POOL_NAME_MAX_LEN, true, &name);
@@ -220,31 +160,25 @@ static bool has_namespace(const struct standalone_manifest *m, const char *name)
 
 /* The pool annotation, verbatim; a null value is the empty string like Go's
  * decoding of map[string]string gives. *out is NULL when the key is absent. */
-static int read_pool_annotation(struct manifest_reader *r, const yaml_node_t *obj, const char **out)
+static int read_pool_annotation(struct manifest_reader *r, const json_t *obj, const char **out)
 {
 	*out = NULL;
-	yaml_node_t *metadata, *annotations, *value;
-	int ret = reader_mapping(r, obj, "metadata", "metadata", &metadata);
-	if (ret == 0)
-		ret = reader_mapping(r, metadata, "annotations", "metadata.annotations",
-				     &annotations);
-	if (ret < 0 || !annotations)
-		return ret;
-	const char *path = "metadata.annotations[" STANDALONE_POOL_ANNOTATION "]";
-	if (ymap_get(r->doc, annotations, STANDALONE_POOL_ANNOTATION, &value) < 0)
-		return reader_fail(r, "%s: duplicate key", path);
-	if (!value)
+	const json_t *annotations =
+	    json_object_get(json_object_get(obj, "metadata"), "annotations");
+	if (!annotations || json_is_null(annotations))
 		return 0;
-	if (ynode_is_null(value)) {
+	if (!json_is_object(annotations))
+		return reader_fail(r, "metadata.annotations: must be an object");
+	const char *path = "metadata.annotations[" COILAPI_ANNOTATION_POOL "]";
+	const json_t *value = json_object_get(annotations, COILAPI_ANNOTATION_POOL);
+	if (value && json_is_null(value)) {
 		*out = "";
 		return 0;
 	}
-	if (yscalar_text(value, out) < 0)
-		return reader_fail(r, "%s: must be a string", path);
-	return 0;
+	return reader_string(r, annotations, COILAPI_ANNOTATION_POOL, path, false, out);
 }
 
-int read_namespace(struct manifest_reader *r, const yaml_node_t *obj)
+int read_namespace(struct manifest_reader *r, const json_t *obj)
 {
 	const char *name, *pool;
 	int ret = read_name(r, obj, NAMESPACE_NAME_MAX_LEN, false, &name);

@@ -4,6 +4,7 @@
 #include "standalone/standalone.h"
 #include "standalone/carve.h"
 #include "standalone/state.h"
+#include "coilapi/coilapi.h"
 #include "log/log.h"
 
 #include <errno.h>
@@ -16,7 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DEFAULT_POOL   "default"
 #define LOCK_FILE_NAME "lock"
 
 struct standalone_source {
@@ -125,7 +125,7 @@ static int op_pool_for_namespace(void *ctx, const char *ns, char *pool, size_t p
 	struct standalone_source *src = ctx;
 	int ret = 0;
 	pthread_mutex_lock(&src->lock);
-	const char *chosen = DEFAULT_POOL;
+	const char *chosen = COILAPI_DEFAULT_POOL;
 	for (size_t i = 0; i < src->manifest.nnamespaces; i++) {
 		const struct standalone_namespace *n = &src->manifest.namespaces[i];
 		if (strcmp(n->name, ns) == 0 && n->pool)

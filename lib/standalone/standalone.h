@@ -15,9 +15,6 @@
 
 #include "nodeipam/blocksource.h"
 
-/* The namespace annotation that chooses a pod's pool (else "default"). */
-#define STANDALONE_POOL_ANNOTATION "coil.cybozu.com/pool"
-
 /* One element of spec.subnets; a NULL field is an absent family. The texts are
  * kept as written (subnet sets compare by text, as upstream's webhook does). */
 struct standalone_subnet {
@@ -37,7 +34,8 @@ struct standalone_namespace {
 	char *pool; /* the coil.cybozu.com/pool annotation verbatim, NULL when absent */
 };
 
-/* The validated content of a manifest stream, in document order. */
+/* The validated content of a manifest stream, in document order. A namespace's pool
+ * annotation is coil.cybozu.com/pool. */
 struct standalone_manifest {
 	struct standalone_pool *pools;
 	size_t npools;
@@ -49,7 +47,9 @@ struct standalone_manifest {
  * be a `kind: List` with `items`). Keeps `coil.cybozu.com/v2` AddressPools and
  * `v1` Namespaces; other kinds are skipped with an info log. Pools are validated
  * like the API server's schema plus the validating admission webhook on CREATE
- * (docs/behaviour/standalone.md); pool and namespace names must be unique. On error *out is
+ * (lib/coilapi's decoder, then every subnet against the block size; see
+ * docs/behaviour/standalone.md), and a pool needs a spec; pool and namespace
+ * names must be unique. On error *out is
  * left empty and err names the document number (1-based) and the field.
  * On success the caller frees *out with standalone_manifest_free(). */
 int standalone_manifest_parse(const char *text, size_t len, struct standalone_manifest *out,

@@ -1,6 +1,7 @@
 /* The in-memory block list and writing it to blocks.json. */
 #include "standalone/state.h"
-#include "standalone/fileio.h"
+#include "err/err.h"
+#include "fileio/fileio.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -86,14 +87,17 @@ int state_save(int dirfd, const char *dir, const char *node, const struct block_
 	       size_t errlen)
 {
 	char *text = state_to_text(node, s);
-	if (!text) {
-		snprintf(err, errlen, "state %s/%s: out of memory", dir, STATE_FILE_NAME);
-		return -ENOMEM;
-	}
-	int ret = replace_file_at(dirfd, STATE_FILE_NAME, text, strlen(text));
+	if (!text)
+		return errorf(err, errlen, -ENOMEM, "state %s/%s: out of memory", dir,
+			      STATE_FILE_NAME);
+	/* Durable: after a power loss the node must still know which blocks it owns. */
+	struct fileio_replace how = {.mode = 0600, .durability = FILEIO_DURABLE};
+	char why[512];
+	int ret = fileio_replace_at(dirfd, dir, STATE_FILE_NAME, text, strlen(text), &how, why,
+				    sizeof(why));
 	free(text);
 	if (ret < 0)
-		snprintf(err, errlen, "state %s/%s: cannot write: %s", dir, STATE_FILE_NAME,
-			 strerror(-ret));
-	return ret;
+		return errorf(err, errlen, ret, "state %s/%s: cannot write: %s", dir,
+			      STATE_FILE_NAME, why);
+	return 0;
 }

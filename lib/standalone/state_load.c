@@ -1,7 +1,8 @@
 /* Reading blocks.json back, strictly: a state we do not understand must stop the
  * daemon, because guessing could hand out a block twice. */
 #include "standalone/state.h"
-#include "standalone/fileio.h"
+#include "err/err.h"
+#include "fileio/fileio.h"
 #include "ipam/ipam.h"
 
 #include <errno.h>
@@ -149,10 +150,9 @@ static int state_from_json(const struct state_reader *r, json_t *root, const cha
 			return ret;
 		if (state_find(out, b.pool, b.index) >= 0)
 			return corrupt(r, "blocks[%zu]: block %s is listed twice", i, b.name);
-		if (state_add(out, &b) < 0) {
-			snprintf(r->err, r->errlen, "state %s: out of memory", r->dir);
-			return -ENOMEM;
-		}
+		if (state_add(out, &b) < 0)
+			return errorf(r->err, r->errlen, -ENOMEM, "state %s: out of memory",
+				      r->dir);
 	}
 	return 0;
 }
@@ -164,14 +164,12 @@ int state_load(int dirfd, const char *dir, const char *node, struct block_state 
 	struct state_reader r = {.dir = dir, .err = err, .errlen = errlen};
 	char *text;
 	size_t len;
-	int ret = read_file_at(dirfd, STATE_FILE_NAME, STATE_MAX_BYTES, &text, &len);
+	int ret = fileio_read_file_at(dirfd, STATE_FILE_NAME, STATE_MAX_BYTES, &text, &len);
 	if (ret == -ENOENT)
 		return 0; /* a node that never had a block */
-	if (ret < 0) {
-		snprintf(err, errlen, "state file %s/%s: cannot read: %s", dir, STATE_FILE_NAME,
-			 strerror(-ret));
-		return ret;
-	}
+	if (ret < 0)
+		return errorf(err, errlen, ret, "state file %s/%s: cannot read: %s", dir,
+			      STATE_FILE_NAME, strerror(-ret));
 	json_error_t jerr;
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	free(text);

@@ -109,7 +109,7 @@ static char *status_message(const struct field_errors *errs, const char *name)
 	FILE *out = open_memstream(&text, &len);
 	if (!out)
 		return NULL;
-	fputs("AddressPool.coil.cybozu.com ", out);
+	fputs(COILAPI_KIND_ADDRESSPOOL "." COILAPI_GROUP " ", out);
 	write_go_quoted(out, name);
 	fputs(" is invalid", out);
 	if (errs->n > 0)
@@ -157,8 +157,8 @@ json_t *field_errors_status(const struct field_errors *errs, const char *name)
 	if (message && causes)
 		status = json_pack("{s:{}, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:O}, s:i}", "metadata",
 				   "status", "Failure", "message", message, "reason", "Invalid",
-				   "details", "name", name, "group", "coil.cybozu.com", "kind",
-				   "AddressPool", "causes", causes, "code", 422);
+				   "details", "name", name, "group", COILAPI_GROUP, "kind",
+				   COILAPI_KIND_ADDRESSPOOL, "causes", causes, "code", 422);
 	free(message);
 	json_decref(causes);
 	return status;

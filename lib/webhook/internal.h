@@ -2,6 +2,7 @@
 #ifndef COIL_WEBHOOK_INTERNAL_H
 #define COIL_WEBHOOK_INTERNAL_H
 
+#include "coilapi/coilapi.h"
 #include "ipam/ipam.h"
 
 #include <jansson.h>
@@ -34,29 +35,18 @@ void field_errors_free(struct field_errors *errs);
  * Returns a new reference or NULL on allocation failure. */
 json_t *field_errors_status(const struct field_errors *errs, const char *name);
 
-/* ---- the AddressPool object as the webhooks decode it ------------------ */
+/* ---- the AddressPool rules (objects decoded by lib/coilapi) ------------- */
 
-struct pool_object {
-	const char *name;	    /* metadata.name or ""; borrowed from the JSON */
-	int block_bits;		    /* spec.blockSizeBits, 0 when absent */
-	struct subnet_set *subnets; /* owned array; its strings borrowed from the JSON */
-	size_t n_subnets;
-};
-
-/* Decodes obj like Go's json.Unmarshal into an AddressPool would: wrong types
- * or an out-of-int32 blockSizeBits are -EINVAL with the path in err. The
- * strings stay owned by obj, which must outlive *out. */
-int pool_object_decode(const json_t *obj, struct pool_object *out, char *err, size_t errlen);
-void pool_object_clear(struct pool_object *pool);
-
-/* CREATE: every subnet set validates against blockSizeBits. UPDATE: blockSizeBits and the
- * existing subnets are unchangeable, the list unshrinkable, appended sets validate. Both
- * append to errs; return 0 or -ENOMEM. */
-int pool_validate_create(const struct pool_object *pool, struct field_errors *errs);
-int pool_validate_update(const struct pool_object *old_pool, const struct pool_object *new_pool,
+/* CREATE: an Invalid error at spec.subnets[i] for each subnet that does not validate for the
+ * pool's blockSizeBits. UPDATE: Forbidden "unchangeable" at spec.blockSizeBits when it
+ * differs, Forbidden "unshrinkable" at spec.subnets when subnets were removed, else
+ * Forbidden "unchangeable" at spec.subnets[i] for each changed one and Invalid for each
+ * appended one that does not validate. Both append to errs; return 0 or -ENOMEM. */
+int pool_validate_create(const struct coilapi_pool *pool, struct field_errors *errs);
+int pool_validate_update(const struct coilapi_pool *old_pool, const struct coilapi_pool *new_pool,
 			 struct field_errors *errs);
 
-/* The JSONPatch (array) that adds WEBHOOK_POOL_FINALIZER to obj's
+/* The JSONPatch (array) that adds COILAPI_FINALIZER to obj's
  * metadata.finalizers: *patch = NULL when already present. -EINVAL when
  * metadata or finalizers have the wrong type, -ENOMEM. Caller decrefs. */
 int pool_finalizer_patch(const json_t *obj, json_t **patch, char *err, size_t errlen);

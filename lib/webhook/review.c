@@ -63,10 +63,11 @@ static bool is_address_pool(const json_t *request, char *err, size_t errlen)
 	const char *group = json_string_value(json_object_get(gvk, "group"));
 	const char *version = json_string_value(json_object_get(gvk, "version"));
 	const char *kind = json_string_value(json_object_get(gvk, "kind"));
-	if (group && version && kind && strcmp(group, "coil.cybozu.com") == 0 &&
-	    strcmp(version, "v2") == 0 && strcmp(kind, "AddressPool") == 0)
+	if (group && version && kind && strcmp(group, COILAPI_GROUP) == 0 &&
+	    strcmp(version, COILAPI_VERSION) == 0 && strcmp(kind, COILAPI_KIND_ADDRESSPOOL) == 0)
 		return true;
-	snprintf(err, errlen, "this webhook handles coil.cybozu.com/v2 AddressPool, not %s/%s %s",
+	snprintf(err, errlen,
+		 "this webhook handles " COILAPI_API_VERSION " AddressPool, not %s/%s %s",
 		 group ? group : "?", version ? version : "?", kind ? kind : "?");
 	return false;
 }
@@ -104,15 +105,15 @@ static json_t *errored(const char *uid, int code, const char *message)
 }
 
 /* Decodes request.<key> as an AddressPool; on failure *resp is the 400 answer. */
-static int decode_pool(const struct review_request *req, const char *key, struct pool_object *pool,
+static int decode_pool(const struct review_request *req, const char *key, struct coilapi_pool *pool,
 		       json_t **resp)
 {
 	char why[256], message[320];
 	const json_t *obj = json_object_get(req->request, key);
 	if (!obj || json_is_null(obj)) {
-		*pool = (struct pool_object){.name = ""};
+		*pool = (struct coilapi_pool){.name = ""}; /* nothing to clear */
 		snprintf(why, sizeof(why), "there is no content to decode");
-	} else if (pool_object_decode(obj, pool, why, sizeof(why)) == 0) {
+	} else if (coilapi_pool_decode(obj, pool, why, sizeof(why)) == 0) {
 		return 0;
 	}
 	snprintf(message, sizeof(message), "request.%s: %s", key, why);
@@ -124,11 +125,11 @@ static json_t *mutate(const struct review_request *req)
 {
 	if (strcmp(req->operation, "DELETE") == 0)
 		return allowed(req->uid);
-	struct pool_object pool;
+	struct coilapi_pool pool;
 	json_t *resp = NULL;
 	if (decode_pool(req, "object", &pool, &resp) < 0)
 		return resp;
-	pool_object_clear(&pool);
+	coilapi_pool_clear(&pool);
 	json_t *patch;
 	char why[256], message[320];
 	if (pool_finalizer_patch(json_object_get(req->request, "object"), &patch, why,
@@ -142,8 +143,8 @@ static json_t *mutate(const struct review_request *req)
 }
 
 /* Runs the create or update rules; the answer is allowed or a 422 denial. */
-static json_t *judge(const struct review_request *req, const struct pool_object *new_pool,
-		     const struct pool_object *old_pool)
+static json_t *judge(const struct review_request *req, const struct coilapi_pool *new_pool,
+		     const struct coilapi_pool *old_pool)
 {
 	struct field_errors errs = {0};
 	int rc = old_pool ? pool_validate_update(old_pool, new_pool, &errs)
@@ -165,18 +166,18 @@ static json_t *validate(const struct review_request *req)
 	bool update = strcmp(req->operation, "UPDATE") == 0;
 	if (!create && !update)
 		return allowed(req->uid);
-	struct pool_object new_pool, old_pool;
+	struct coilapi_pool new_pool, old_pool;
 	json_t *resp = NULL;
 	if (decode_pool(req, "object", &new_pool, &resp) < 0)
 		return resp;
 	if (update && decode_pool(req, "oldObject", &old_pool, &resp) < 0) {
-		pool_object_clear(&new_pool);
+		coilapi_pool_clear(&new_pool);
 		return resp;
 	}
 	resp = judge(req, &new_pool, update ? &old_pool : NULL);
-	pool_object_clear(&new_pool);
+	coilapi_pool_clear(&new_pool);
 	if (update)
-		pool_object_clear(&old_pool);
+		coilapi_pool_clear(&old_pool);
 	return resp;
 }
 

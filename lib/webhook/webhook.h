@@ -19,9 +19,6 @@
 #define WEBHOOK_MUTATE_PATH   "/mutate-coil-cybozu-com-v2-addresspool"
 #define WEBHOOK_VALIDATE_PATH "/validate-coil-cybozu-com-v2-addresspool"
 
-/* The finalizer the mutating webhook adds on creation. */
-#define WEBHOOK_POOL_FINALIZER "coil.cybozu.com"
-
 /* Largest request body the server accepts (HTTP 413 above it). AddressPools
  * are tiny; this is far above any real one and bounds memory per request. */
 #define WEBHOOK_MAX_BODY (3u << 20)
@@ -31,7 +28,7 @@ enum webhook_kind { WEBHOOK_MUTATE, WEBHOOK_VALIDATE };
 /* Answers one decoded AdmissionReview (admission.k8s.io/v1 or v1beta1) about
  * coil.cybozu.com/v2 addresspools. Returns the response AdmissionReview (a new
  * reference, caller json_decref()s it) with the request's apiVersion and uid:
- * - mutating: allowed, with a base64 JSONPatch adding the finalizer unless
+ * - mutating: allowed, with a base64 JSONPatch adding the finalizer (coil.cybozu.com) unless
  *   present (DELETE: allowed, no patch);
  * - validating CREATE/UPDATE: allowed, or denied with a Kubernetes Status
  *   (code 422, reason Invalid, "AddressPool.coil.cybozu.com \"<name>\" is

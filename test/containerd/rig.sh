@@ -5,7 +5,7 @@
 #
 # As a library (the caller gets `set -euo pipefail` too):
 #   source test/containerd/rig.sh
-#   rig_start --conflist FILE --plugin PATH [--plugin NAME=PATH ...] \
+#   rig_start [--conflist FILE] --plugin PATH [--plugin NAME=PATH ...] \
 #             [--before CMD] [--daemon CMD] [--wait-for PATH] [--after CMD]
 #   rig_cri run pod-a default        # test/containerd/cri.py against the rig
 #   rig_stop                         # also run by the EXIT trap rig_start sets
@@ -16,7 +16,9 @@
 #
 # Options of rig_start:
 #   --conflist FILE   CNI network config list; every "@RIG_DIR@" in it is replaced
-#                     by the rig's temp dir (put host-local's dataDir there).
+#                     by the rig's temp dir (put host-local's dataDir there). Without
+#                     it (and without --plugin) the CNI dirs start empty but for
+#                     `loopback`, for a test whose installer fills them.
 #   --plugin [NAME=]PATH
 #                     a plugin binary, linked into the CNI bin dir as NAME
 #                     (default: basename of PATH, kept for multi-call binaries).
@@ -184,6 +186,7 @@ rig__setup_cni() {
 	if [[ ! -e $RIG_CNI_BIN/loopback ]]; then
 		ln -s "$RIG_CNI_DEFAULT/loopback" "$RIG_CNI_BIN/loopback"
 	fi
+	[[ -n $conflist ]] || return 0
 	[[ -r $conflist ]] || rig_die "conflist $conflist is not readable"
 	sed "s|@RIG_DIR@|$RIG_DIR|g" "$conflist" >"$RIG_CNI_CONF/10-test.conflist"
 }
@@ -233,7 +236,7 @@ rig_start() {
 		esac
 		shift 2
 	done
-	[[ -n $conflist && ${#plugins[@]} -gt 0 ]] || rig_die "rig_start needs --conflist and --plugin"
+	[[ -z $conflist || ${#plugins[@]} -gt 0 ]] || rig_die "rig_start: --conflist needs a --plugin"
 
 	RIG_DIR=$(mktemp -d /tmp/coil-rig.XXXXXX)
 	RIG_NODE=rig-node-${RIG_DIR##*.}
@@ -256,7 +259,7 @@ rig_start() {
 
 	ip netns add "$RIG_NODE"
 	ip -n "$RIG_NODE" link set lo up
-	rig__setup_cni "$conflist" "${plugins[@]}"
+	rig__setup_cni "$conflist" ${plugins[@]+"${plugins[@]}"}
 	rig__run_hook before "$before" || rig_die "before hook failed"
 	rig__start_daemon "$daemon" "$wait_for"
 	rig__start_containerd

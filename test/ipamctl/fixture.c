@@ -1,3 +1,4 @@
+#include "coilapi/coilapi.h"
 #include "fixture.h"
 
 #include <stdarg.h>
@@ -41,7 +42,7 @@ json_t *ipt_create(const struct kube_resource *res, const char *fmt, ...)
 
 json_t *ipt_create_pool(const char *name, int bits, const char *subnets, bool finalizer)
 {
-	return ipt_create(&KUBE_RES_ADDRESSPOOLS,
+	return ipt_create(&COILAPI_RES_ADDRESSPOOLS,
 			  "{\"apiVersion\":\"coil.cybozu.com/v2\",\"kind\":\"AddressPool\","
 			  "\"metadata\":{\"name\":\"%s\"%s},"
 			  "\"spec\":{\"blockSizeBits\":%d,\"subnets\":%s}}",
@@ -58,7 +59,7 @@ void ipt_create_node(const char *name)
 
 json_t *ipt_create_request(const char *name, const char *node, const char *pool)
 {
-	return ipt_create(&KUBE_RES_BLOCKREQUESTS,
+	return ipt_create(&COILAPI_RES_BLOCKREQUESTS,
 			  "{\"apiVersion\":\"coil.cybozu.com/v2\",\"kind\":\"BlockRequest\","
 			  "\"metadata\":{\"name\":\"%s\"},"
 			  "\"spec\":{\"nodeName\":\"%s\",\"poolName\":\"%s\"}}",
@@ -125,9 +126,9 @@ static void remove_all(const struct kube_resource *res)
 
 void ipt_cleanup(void)
 {
-	remove_all(&KUBE_RES_BLOCKREQUESTS);
-	remove_all(&KUBE_RES_ADDRESSBLOCKS);
-	remove_all(&KUBE_RES_ADDRESSPOOLS);
+	remove_all(&COILAPI_RES_BLOCKREQUESTS);
+	remove_all(&COILAPI_RES_ADDRESSBLOCKS);
+	remove_all(&COILAPI_RES_ADDRESSPOOLS);
 	remove_all(&KUBE_RES_NODES);
 }
 

@@ -1,4 +1,5 @@
 /* The orphan-block GC (blocks of nodes that do not exist go) and its Node-deletion trigger. */
+#include "coilapi/coilapi.h"
 #include "fixture.h"
 #include "mockpools.h"
 #include "suites.h"
@@ -35,7 +36,7 @@ static void create_block(const char *name, int index, const char *node, bool fin
 	if (node)
 		snprintf(labels, sizeof(labels), ",\"labels\":{\"coil.cybozu.com/node\":\"%s\"}",
 			 node);
-	json_decref(ipt_create(&KUBE_RES_ADDRESSBLOCKS,
+	json_decref(ipt_create(&COILAPI_RES_ADDRESSBLOCKS,
 			       "{\"apiVersion\":\"coil.cybozu.com/v2\",\"kind\":\"AddressBlock\","
 			       "\"metadata\":{\"name\":\"%s\"%s%s},\"index\":%d}",
 			       name, labels,
@@ -44,7 +45,7 @@ static void create_block(const char *name, int index, const char *node, bool fin
 
 static bool exists(const char *name)
 {
-	json_t *obj = ipt_get(&KUBE_RES_ADDRESSBLOCKS, name);
+	json_t *obj = ipt_get(&COILAPI_RES_ADDRESSBLOCKS, name);
 	json_decref(obj);
 	return obj != NULL;
 }
@@ -62,7 +63,7 @@ START_TEST(gc_removes_orphans)
 	create_block("default-100", 100, "coil-worker100", true);
 	create_block("nolabel-0", 0, NULL, true);
 	start_controller(3000);
-	ck_assert(IPT_EVENTUALLY(ipt_count(&KUBE_RES_ADDRESSBLOCKS, NULL) == 2, 5000));
+	ck_assert(IPT_EVENTUALLY(ipt_count(&COILAPI_RES_ADDRESSBLOCKS, NULL) == 2, 5000));
 	ck_assert(exists("default-0") && exists("v4-1"));
 }
 END_TEST

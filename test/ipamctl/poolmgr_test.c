@@ -1,5 +1,6 @@
 /* The pool manager against the test API server: upstream's pool manager cases and the carving
  * examples of docs/behaviour/ipam-controller.md. */
+#include "coilapi/coilapi.h"
 #include "fixture.h"
 #include "ipamctl/ipamctl.h"
 #include "suites.h"
@@ -57,7 +58,7 @@ static void expect_block(const char *pool, const char *node, const char *uid, in
 	ck_assert_str_eq(kube_obj_label(block, "coil.cybozu.com/request"), uid);
 	json_t *fin = json_array_get(kube_json_path(block, "metadata.finalizers"), 0);
 	ck_assert_str_eq(json_string_value(fin), "coil.cybozu.com");
-	json_t *stored = ipt_get(&KUBE_RES_ADDRESSBLOCKS, kube_obj_name(block));
+	json_t *stored = ipt_get(&COILAPI_RES_ADDRESSBLOCKS, kube_obj_name(block));
 	ck_assert_ptr_nonnull(stored);
 	json_decref(stored);
 	json_decref(block);
@@ -94,14 +95,14 @@ START_TEST(default_pool)
 	    ipamctl_pool_manager_allocate(pm, "default", "node1", "uid-6", NULL, err, sizeof(err)),
 	    IPAMCTL_ERR_NO_BLOCK);
 
-	ipt_remove(&KUBE_RES_ADDRESSBLOCKS, "default-4");
+	ipt_remove(&COILAPI_RES_ADDRESSBLOCKS, "default-4");
 	ck_assert(IPT_EVENTUALLY(synced_and_allocated("default", 5), 1000));
 	expect_block("default", "node2", "uid-7", 4, "10.3.0.0/31", "fd02::300/127");
 
 	for (int i = 0; i < 6; i++) {
 		char name[32];
 		snprintf(name, sizeof(name), "default-%d", i);
-		ipt_remove(&KUBE_RES_ADDRESSBLOCKS, name);
+		ipt_remove(&COILAPI_RES_ADDRESSBLOCKS, name);
 	}
 	ck_assert(!is_used("default"));
 }
@@ -114,7 +115,7 @@ START_TEST(v4_pool)
 	ck_assert_int_eq(
 	    ipamctl_pool_manager_allocate(pm, "v4", "node1", "uid-2", NULL, err, sizeof(err)),
 	    IPAMCTL_ERR_NO_BLOCK);
-	ipt_remove(&KUBE_RES_ADDRESSBLOCKS, "v4-1");
+	ipt_remove(&COILAPI_RES_ADDRESSBLOCKS, "v4-1");
 	ck_assert(IPT_EVENTUALLY(synced_and_allocated("v4", 1), 1000));
 	expect_block("v4", "node2", "uid-3", 1, "10.4.0.4/30", NULL);
 }
@@ -142,11 +143,11 @@ END_TEST
  * a hand-made block of the pool's naming without the label does not wedge carving. */
 START_TEST(sync_sees_existing_blocks)
 {
-	json_decref(ipt_create(&KUBE_RES_ADDRESSBLOCKS,
+	json_decref(ipt_create(&COILAPI_RES_ADDRESSBLOCKS,
 			       "{\"apiVersion\":\"coil.cybozu.com/v2\",\"kind\":\"AddressBlock\","
 			       "\"metadata\":{\"name\":\"default-0\",\"labels\":{"
 			       "\"coil.cybozu.com/pool\":\"default\"}},\"index\":0}"));
-	json_decref(ipt_create(&KUBE_RES_ADDRESSBLOCKS,
+	json_decref(ipt_create(&COILAPI_RES_ADDRESSBLOCKS,
 			       "{\"apiVersion\":\"coil.cybozu.com/v2\",\"kind\":\"AddressBlock\","
 			       "\"metadata\":{\"name\":\"default-1\"},\"index\":1}"));
 	ck_assert_int_ne(
@@ -164,13 +165,13 @@ START_TEST(pool_being_deleted_or_missing)
 	    -ENOENT);
 	ck_assert_int_eq(ipamctl_pool_manager_sync_pool(pm, "nosuch", err, sizeof(err)), -ENOENT);
 	json_decref(ipt_create_pool("going", 1, V4_SUBNETS, true));
-	ck_assert_int_eq(
-	    kube_delete(ipt_client, &KUBE_RES_ADDRESSPOOLS, NULL, "going", NULL, err, sizeof(err)),
-	    0);
+	ck_assert_int_eq(kube_delete(ipt_client, &COILAPI_RES_ADDRESSPOOLS, NULL, "going", NULL,
+				     err, sizeof(err)),
+			 0);
 	ck_assert_int_eq(
 	    ipamctl_pool_manager_allocate(pm, "going", "node1", "u", NULL, err, sizeof(err)),
 	    IPAMCTL_ERR_NO_BLOCK);
-	ck_assert_int_eq(ipt_count(&KUBE_RES_ADDRESSBLOCKS, NULL), 0);
+	ck_assert_int_eq(ipt_count(&COILAPI_RES_ADDRESSBLOCKS, NULL), 0);
 }
 END_TEST
 

@@ -1,5 +1,6 @@
 /* The AddressPool and BlockRequest reconcilers, run by the controller (informers, queues,
  * workers) against the test API server with a mock pool manager (upstream's reconciler cases). */
+#include "coilapi/coilapi.h"
 #include "fixture.h"
 #include "mockpools.h"
 #include "suites.h"
@@ -37,7 +38,7 @@ static void teardown(void)
 static void create_owned_block(const char *name, const json_t *pool)
 {
 	json_decref(ipt_create(
-	    &KUBE_RES_ADDRESSBLOCKS,
+	    &COILAPI_RES_ADDRESSBLOCKS,
 	    "{\"apiVersion\":\"coil.cybozu.com/v2\",\"kind\":\"AddressBlock\",\"metadata\":{"
 	    "\"name\":\"%s\",\"ownerReferences\":[{\"apiVersion\":\"coil.cybozu.com/v2\","
 	    "\"kind\":\"AddressPool\",\"name\":\"%s\",\"uid\":\"%s\",\"controller\":true,"
@@ -57,11 +58,11 @@ START_TEST(pool_reconciler_syncs_and_drops)
 	/* Creating a block owned by the pool does not trigger it; deleting it does. */
 	create_owned_block("default-0", def);
 	ck_assert(IPT_CONSISTENTLY(mock_syncs("default") == 1, 500));
-	ipt_remove(&KUBE_RES_ADDRESSBLOCKS, "default-0");
+	ipt_remove(&COILAPI_RES_ADDRESSBLOCKS, "default-0");
 	ck_assert(IPT_EVENTUALLY(mock_syncs("default") == 2, 5000));
 	ck_assert_int_eq(mock_syncs("v4"), 1);
 
-	ipt_remove(&KUBE_RES_ADDRESSPOOLS, "default");
+	ipt_remove(&COILAPI_RES_ADDRESSPOOLS, "default");
 	ck_assert(IPT_EVENTUALLY(mock_drops("default") == 1, 5000));
 	ck_assert_int_eq(mock_drops("v4"), 0);
 	json_decref(def);
@@ -70,7 +71,7 @@ END_TEST
 
 static bool pool_gone(const char *name)
 {
-	json_t *pool = ipt_get(&KUBE_RES_ADDRESSPOOLS, name);
+	json_t *pool = ipt_get(&COILAPI_RES_ADDRESSPOOLS, name);
 	json_decref(pool);
 	return pool == NULL;
 }
@@ -81,13 +82,13 @@ START_TEST(pool_reconciler_finalizer)
 	mock_set_used(true);
 	start_controller();
 	ck_assert(IPT_EVENTUALLY(mock_syncs("default") == 1, 5000));
-	ck_assert_int_eq(kube_delete(ipt_client, &KUBE_RES_ADDRESSPOOLS, NULL, "default", NULL, err,
-				     sizeof(err)),
+	ck_assert_int_eq(kube_delete(ipt_client, &COILAPI_RES_ADDRESSPOOLS, NULL, "default", NULL,
+				     err, sizeof(err)),
 			 0);
 	ck_assert(IPT_CONSISTENTLY(!pool_gone("default"), 1000));
 	mock_set_used(false);
 	json_t *patch = json_pack("{s:{s:{s:s}}}", "metadata", "annotations", "touch", "1");
-	ck_assert_int_eq(kube_patch(ipt_client, &KUBE_RES_ADDRESSPOOLS, NULL, "default", NULL,
+	ck_assert_int_eq(kube_patch(ipt_client, &COILAPI_RES_ADDRESSPOOLS, NULL, "default", NULL,
 				    KUBE_PATCH_MERGE, patch, NULL, err, sizeof(err)),
 			 0);
 	json_decref(patch);
@@ -105,23 +106,23 @@ START_TEST(pool_reconciler_errors)
 	ck_assert_int_eq(ipamctl_reconcile_pool(ipt_client, &pools, "default", err, sizeof(err)),
 			 0);
 	ck_assert_int_eq(mock_syncs("default"), 1);
-	json_t *pool = ipt_get(&KUBE_RES_ADDRESSPOOLS, "default");
+	json_t *pool = ipt_get(&COILAPI_RES_ADDRESSPOOLS, "default");
 	ck_assert_int_eq(json_array_size(kube_json_path(pool, "metadata.finalizers")), 1);
 	/* The spec is written back unchanged when the finalizer goes. */
 	json_t *spec = json_deep_copy(json_object_get(pool, "spec"));
 	json_decref(pool);
 	json_t *patch = json_pack("{s:{s:[s,s]}}", "metadata", "finalizers", "coil.cybozu.com",
 				  "example.com/keep");
-	ck_assert_int_eq(kube_patch(ipt_client, &KUBE_RES_ADDRESSPOOLS, NULL, "default", NULL,
+	ck_assert_int_eq(kube_patch(ipt_client, &COILAPI_RES_ADDRESSPOOLS, NULL, "default", NULL,
 				    KUBE_PATCH_MERGE, patch, NULL, err, sizeof(err)),
 			 0);
 	json_decref(patch);
-	ck_assert_int_eq(kube_delete(ipt_client, &KUBE_RES_ADDRESSPOOLS, NULL, "default", NULL, err,
-				     sizeof(err)),
+	ck_assert_int_eq(kube_delete(ipt_client, &COILAPI_RES_ADDRESSPOOLS, NULL, "default", NULL,
+				     err, sizeof(err)),
 			 0);
 	ck_assert_int_eq(ipamctl_reconcile_pool(ipt_client, &pools, "default", err, sizeof(err)),
 			 0);
-	pool = ipt_get(&KUBE_RES_ADDRESSPOOLS, "default");
+	pool = ipt_get(&COILAPI_RES_ADDRESSPOOLS, "default");
 	ck_assert_int_eq(json_array_size(kube_json_path(pool, "metadata.finalizers")), 1);
 	ck_assert_str_eq(
 	    json_string_value(json_array_get(kube_json_path(pool, "metadata.finalizers"), 0)),
@@ -134,7 +135,7 @@ END_TEST
 
 static json_t *request_status(const char *name)
 {
-	json_t *req = ipt_get(&KUBE_RES_BLOCKREQUESTS, name);
+	json_t *req = ipt_get(&COILAPI_RES_BLOCKREQUESTS, name);
 	json_t *status = json_incref(json_object_get(req, "status"));
 	json_decref(req);
 	return status;
@@ -150,10 +151,10 @@ static size_t conditions(const char *name)
 
 static void set_status(const char *name, const char *status_json)
 {
-	json_t *req = ipt_get(&KUBE_RES_BLOCKREQUESTS, name);
+	json_t *req = ipt_get(&COILAPI_RES_BLOCKREQUESTS, name);
 	json_object_set_new(req, "status", json_loads(status_json, 0, NULL));
-	ck_assert_int_eq(kube_update_sub(ipt_client, &KUBE_RES_BLOCKREQUESTS, req, "status", NULL,
-					 err, sizeof(err)),
+	ck_assert_int_eq(kube_update_sub(ipt_client, &COILAPI_RES_BLOCKREQUESTS, req, "status",
+					 NULL, err, sizeof(err)),
 			 0);
 	json_decref(req);
 }
@@ -203,7 +204,7 @@ START_TEST(request_reconciler)
 	json_decref(status);
 
 	/* 2: a block already carved for br-0's UID is reused when its conditions are cleared. */
-	json_decref(ipt_create(&KUBE_RES_ADDRESSBLOCKS,
+	json_decref(ipt_create(&COILAPI_RES_ADDRESSBLOCKS,
 			       "{\"apiVersion\":\"coil.cybozu.com/v2\",\"kind\":\"AddressBlock\","
 			       "\"metadata\":{\"name\":\"default-0-already-allocated\",\"labels\":{"
 			       "\"coil.cybozu.com/pool\":\"default\",\"coil.cybozu.com/node\":"
@@ -247,7 +248,7 @@ START_TEST(request_reconciler_retries_errors)
 	ck_assert(IPT_EVENTUALLY(mock_allocate_calls("broken") >= 3, 5000));
 	ck_assert_int_eq(conditions("br-x"), 0);
 	/* Deleted requests are not processed any more. */
-	ipt_remove(&KUBE_RES_BLOCKREQUESTS, "br-x");
+	ipt_remove(&COILAPI_RES_BLOCKREQUESTS, "br-x");
 	test_sleep_ms(100);
 	int calls = mock_allocate_calls("broken");
 	ck_assert(IPT_CONSISTENTLY(mock_allocate_calls("broken") <= calls + 1, 1000));

@@ -270,11 +270,13 @@ class FlagsTest(Base):
             self.assertIn(text, r.stdout)
 
     def test_bad_flags(self):
+        # Like upstream's cobra programs: the error, then the usage, and status 1.
         r = self.run_coil("ipam-controller", "--no-such-flag")
-        self.assertEqual(r.returncode, 2)
-        self.assertIn("unknown flag", r.stderr)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("Error: unknown flag: --no-such-flag", r.stderr)
+        self.assertIn("Usage:", r.stderr)
         r = self.run_coil("ipam-controller", "--gc-interval", "often")
-        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.returncode, 1)
 
     def test_invalid_webhook_address(self):
         api = self.start_api()

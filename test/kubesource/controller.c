@@ -1,5 +1,6 @@
 /* The fake coil-ipam-controller of the kubesource tests (see fixture.h). It runs on its own
  * thread, so it never uses Check assertions: failures just leave a request unanswered. */
+#include "coilapi/coilapi.h"
 #include "fixture.h"
 
 #include <stdio.h>
@@ -33,7 +34,7 @@ static const char *carve(struct fake_controller *fc, const char *pool, const cha
 		json_t *obj = fx_block_json(b->name, pool, node, b->index, b->ipv4, b->ipv6, false);
 		json_object_set_new(json_object_get(json_object_get(obj, "metadata"), "labels"),
 				    "coil.cybozu.com/request", json_string(request_uid));
-		int ret = kube_create(fc->client, &KUBE_RES_ADDRESSBLOCKS, NULL, obj, NULL, err,
+		int ret = kube_create(fc->client, &COILAPI_RES_ADDRESSBLOCKS, NULL, obj, NULL, err,
 				      sizeof(err));
 		json_decref(obj);
 		if (ret == 0)
@@ -68,7 +69,7 @@ static void write_status(struct fake_controller *fc, json_t *request, const char
 	json_object_set_new(status, "conditions", conds);
 	json_object_set_new(request, "status", status);
 	char err[512];
-	kube_update_sub(fc->client, &KUBE_RES_BLOCKREQUESTS, request, "status", NULL, err,
+	kube_update_sub(fc->client, &COILAPI_RES_BLOCKREQUESTS, request, "status", NULL, err,
 			sizeof(err));
 	json_decref(request);
 }
@@ -84,7 +85,7 @@ static void answer_decoy(struct fake_controller *fc, const char *node, const cha
 				"kind", "BlockRequest", "metadata", "name", name, "spec",
 				"nodeName", node, "poolName", pool);
 	json_t *created = NULL;
-	if (kube_create(fc->client, &KUBE_RES_BLOCKREQUESTS, NULL, obj, &created, err,
+	if (kube_create(fc->client, &COILAPI_RES_BLOCKREQUESTS, NULL, obj, &created, err,
 			sizeof(err)) == 0)
 		write_status(fc, created, pool, "bogus-99");
 	json_decref(obj);
@@ -119,8 +120,8 @@ static void *controller_main(void *arg)
 	while (!fc->stop) {
 		json_t *items = NULL;
 		char err[512];
-		if (kube_list_all(fc->client, &KUBE_RES_BLOCKREQUESTS, NULL, NULL, &items, NULL, 0,
-				  err, sizeof(err)) == 0) {
+		if (kube_list_all(fc->client, &COILAPI_RES_BLOCKREQUESTS, NULL, NULL, &items, NULL,
+				  0, err, sizeof(err)) == 0) {
 			size_t i;
 			json_t *item;
 			json_array_foreach(items, i, item) if (unanswered(item)) answer(fc, item);

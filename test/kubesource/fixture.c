@@ -1,3 +1,4 @@
+#include "coilapi/coilapi.h"
 #include "fixture.h"
 
 #include <stdio.h>
@@ -57,7 +58,7 @@ static void create_pool(const char *name, const char *ipv4, const char *ipv6)
 		json_object_set_new(subnet, "ipv4", json_string(ipv4));
 	if (ipv6)
 		json_object_set_new(subnet, "ipv6", json_string(ipv6));
-	create(&KUBE_RES_ADDRESSPOOLS, NULL,
+	create(&COILAPI_RES_ADDRESSPOOLS, NULL,
 	       json_pack("{s:s,s:s,s:{s:s},s:{s:i,s:[o]}}", "apiVersion", "coil.cybozu.com/v2",
 			 "kind", "AddressPool", "metadata", "name", name, "spec", "blockSizeBits",
 			 1, "subnets", subnet));
@@ -135,7 +136,7 @@ json_t *fx_block_json(const char *name, const char *pool, const char *node, int 
 void fx_create_block(const char *name, const char *pool, const char *node, int index,
 		     const char *ipv4, const char *ipv6, bool reserved)
 {
-	create(&KUBE_RES_ADDRESSBLOCKS, NULL,
+	create(&COILAPI_RES_ADDRESSBLOCKS, NULL,
 	       fx_block_json(name, pool, node, index, ipv4, ipv6, reserved));
 }
 
@@ -143,7 +144,7 @@ size_t fx_count_blocks(void)
 {
 	json_t *items = NULL;
 	char err[512];
-	int ret = kube_list_all(fx_client, &KUBE_RES_ADDRESSBLOCKS, NULL, NULL, &items, NULL, 0,
+	int ret = kube_list_all(fx_client, &COILAPI_RES_ADDRESSBLOCKS, NULL, NULL, &items, NULL, 0,
 				err, sizeof(err));
 	ck_assert_msg(ret == 0, "list blocks: %s", err);
 	size_t n = json_array_size(items);
@@ -155,7 +156,8 @@ bool fx_block_exists(const char *name)
 {
 	json_t *obj = NULL;
 	char err[512];
-	int ret = kube_get(fx_client, &KUBE_RES_ADDRESSBLOCKS, NULL, name, &obj, err, sizeof(err));
+	int ret =
+	    kube_get(fx_client, &COILAPI_RES_ADDRESSBLOCKS, NULL, name, &obj, err, sizeof(err));
 	json_decref(obj);
 	ck_assert_msg(ret == 0 || ret == -ENOENT, "get block %s: %s", name, err);
 	return ret == 0;

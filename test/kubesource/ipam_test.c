@@ -1,5 +1,6 @@
 /* Upstream's node IPAM tests adapted to our API: the node IPAM over the Kubernetes block source,
  * with a fake controller answering the BlockRequests. */
+#include "coilapi/coilapi.h"
 #include "fixture.h"
 
 #include <stdio.h>
@@ -177,12 +178,12 @@ START_TEST(test_stale_ignored)
 	/* The answered req-default-node1 stays; the next acquisition replaces it. */
 	json_t *old = NULL;
 	char err[ERRLEN];
-	ck_assert_int_eq(kube_get(fx_client, &KUBE_RES_BLOCKREQUESTS, NULL, "req-default-node1",
+	ck_assert_int_eq(kube_get(fx_client, &COILAPI_RES_BLOCKREQUESTS, NULL, "req-default-node1",
 				  &old, err, sizeof(err)),
 			 0);
 	alloc_ok(&c, "default", "c2", "eth0", "10.2.0.2", "fd02::202");
 	json_t *now = NULL;
-	ck_assert_int_eq(kube_get(fx_client, &KUBE_RES_BLOCKREQUESTS, NULL, "req-default-node1",
+	ck_assert_int_eq(kube_get(fx_client, &COILAPI_RES_BLOCKREQUESTS, NULL, "req-default-node1",
 				  &now, err, sizeof(err)),
 			 0);
 	ck_assert_str_ne(kube_obj_uid(old), kube_obj_uid(now));
@@ -219,7 +220,7 @@ START_TEST(test_request_shape)
 	char err[ERRLEN];
 	alloc_fail(&c, "default", "c0", err, sizeof(err));
 	json_t *req = NULL, *node = NULL;
-	ck_assert_int_eq(kube_get(fx_client, &KUBE_RES_BLOCKREQUESTS, NULL, "req-default-node1",
+	ck_assert_int_eq(kube_get(fx_client, &COILAPI_RES_BLOCKREQUESTS, NULL, "req-default-node1",
 				  &req, err, sizeof(err)),
 			 0);
 	ck_assert_int_eq(

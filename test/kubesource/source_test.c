@@ -1,5 +1,6 @@
 /* The Kubernetes block source's other duties: the Node (InternalIPs, clear routes), pods,
  * namespaces, pools, release, and failing fast when the API server is away. */
+#include "coilapi/coilapi.h"
 #include "fixture.h"
 
 #include <stdio.h>
@@ -185,12 +186,13 @@ START_TEST(test_can_acquire)
 	/* A pool with a finalizer being deleted stays, with a deletionTimestamp. */
 	char err[ERRLEN];
 	json_t *patch = json_pack("{s:{s:[s]}}", "metadata", "finalizers", "coil.cybozu.com");
-	ck_assert_int_eq(kube_patch(fx_client, &KUBE_RES_ADDRESSPOOLS, NULL, "v4", NULL,
+	ck_assert_int_eq(kube_patch(fx_client, &COILAPI_RES_ADDRESSPOOLS, NULL, "v4", NULL,
 				    KUBE_PATCH_MERGE, patch, NULL, err, sizeof(err)),
 			 0);
 	json_decref(patch);
 	ck_assert_int_eq(
-	    kube_delete(fx_client, &KUBE_RES_ADDRESSPOOLS, NULL, "v4", NULL, err, sizeof(err)), 0);
+	    kube_delete(fx_client, &COILAPI_RES_ADDRESSPOOLS, NULL, "v4", NULL, err, sizeof(err)),
+	    0);
 	ck_assert_int_eq(src.ops->can_acquire(src.ctx, "v4"), 0);
 	kubesource_close(ks);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "coilapi/coilapi.h"
 #include "apiserver.h"
 #include "router/router.h"
 
@@ -57,7 +58,7 @@ static void create_crd(void)
 	json_t *list = NULL;
 	int rc = -1;
 	for (long start = test_now_ms(); rc != 0 && test_now_ms() - start < 10000;)
-		if ((rc = kube_list(client, &KUBE_RES_ADDRESSBLOCKS, NULL, NULL, &list, err,
+		if ((rc = kube_list(client, &COILAPI_RES_ADDRESSBLOCKS, NULL, NULL, &list, err,
 				    sizeof(err))) != 0)
 			test_sleep_ms(50);
 	ck_assert_msg(rc == 0, "AddressBlocks not served: %s", err);
@@ -118,7 +119,7 @@ static void create_block(const char *name, const char *node, const char *v4, con
 	if (v6)
 		json_object_set_new(b, "ipv6", json_string(v6));
 	ck_assert_msg(
-	    kube_create(client, &KUBE_RES_ADDRESSBLOCKS, NULL, b, NULL, err, sizeof(err)) == 0,
+	    kube_create(client, &COILAPI_RES_ADDRESSBLOCKS, NULL, b, NULL, err, sizeof(err)) == 0,
 	    "block %s: %s", name, err);
 	json_decref(b);
 }
@@ -227,9 +228,9 @@ START_TEST(test_spec_scenario)
 	ck_assert_uint_ge(router_sync_count(run.router), 2);
 	/* Deleting a block syncs again without it. */
 	char err[512];
-	ck_assert_int_eq(
-	    kube_delete(client, &KUBE_RES_ADDRESSBLOCKS, NULL, "block-3", NULL, err, sizeof(err)),
-	    0);
+	ck_assert_int_eq(kube_delete(client, &COILAPI_RES_ADDRESSBLOCKS, NULL, "block-3", NULL, err,
+				     sizeof(err)),
+			 0);
 	wait_for_plan("10.20.30.46 10.30.6.0/24,10.20.30.46 10.30.7.0/24,"
 		      "fd10::44 fd02::400/120,fd10::46 fd02::600/120,fd10::46 fd02::800/120");
 	ck_assert_int_eq(finish_router(&run, true), 0);

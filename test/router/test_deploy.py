@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Checks the deploy/ manifests: every YAML file parses and every manifest is well formed, the
-kustomizations build with Debian's kubectl 1.20 (its built-in kustomize) and apply to the test
-API server, and the objects found there afterwards match upstream's: webhooks, RBAC,
-workloads and the CNI configuration.
+default install and deploy/router render with the project's kustomize (scripts/kustomize.sh)
+and apply with Debian's kubectl 1.20 to the test API server, and the objects found there
+afterwards are upstream's: names, ports, probes, mounts, the webhook configurations, the
+CNI configuration, and the RBAC of test/deploy/test_render.py's table of API calls.
 
 Usage: test/router/test_deploy.py      (exit 0 pass, 1 fail; nothing is skipped)
 """
@@ -16,6 +17,10 @@ import tempfile
 import time
 
 import yaml
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "deploy"))
+import test_render  # noqa: E402  (the table of API calls per program)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -40,7 +45,7 @@ def step(text):
 
 def manifest_files():
     for root, _, files in os.walk(DEPLOY):
-        if os.path.relpath(root, DEPLOY).split(os.sep)[0] == "certs":
+        if "certs" in os.path.relpath(root, DEPLOY).split(os.sep):
             continue  # generated, not part of the tree
         for name in sorted(files):
             if name.endswith((".yaml", ".yml")) or name in ("Kustomization", "kustomization"):
@@ -68,6 +73,8 @@ def check_files():
                 continue
             if doc.get("kind") in ("AddressPool", "Namespace") or "/standalone/" in path or "/demo/" in path:
                 continue  # example pools for standalone/demo use, not part of the install
+            if "/overlays/" in path:
+                continue  # patches, not whole manifests
             meta = doc.get("metadata") or {}
             what = "%s: %s/%s" % (rel, doc.get("kind"), meta.get("name"))
             check(doc.get("apiVersion") and doc.get("kind") and meta.get("name"),
@@ -82,8 +89,9 @@ def check_files():
 
 def check_kustomization(path, doc):
     base = os.path.dirname(path)
-    for key in ("resources", "bases"):
-        for entry in doc.get(key) or []:
+    entries = list(doc.get("resources") or []) + list(doc.get("components") or [])
+    entries += [p["path"] for p in doc.get("patches") or [] if "path" in p]
+    for entry in entries:
             target = os.path.join(base, entry)
             if entry.startswith("certs/"):
                 continue  # written by deploy/gen-certs.sh
@@ -129,91 +137,45 @@ class Cluster:
         self.log.close()
 
 
-def rules_of(role):
-    """A role's rules as a set of (group, resource, verb) triples."""
-    out = set()
-    for rule in role.get("rules", []):
-        for g in rule.get("apiGroups", []):
-            for r in rule.get("resources", []):
-                for v in rule.get("verbs", []):
-                    out.add((g, r, v))
-    return out
-
-
-def triples(rows):
-    return {(g, r, v) for g, rs, vs in rows for r in rs for v in vs}
-
-
-EXPECTED_RULES = {
-    "coil-ipam-controller": triples([
-        # watch beyond upstream: the controller collects a deleted Node's blocks at once.
-        ("", ["nodes"], ["get", "list", "watch"]),
-        ("coil.cybozu.com", ["addressblocks"],
-         ["create", "delete", "get", "list", "patch", "update", "watch"]),
-        ("coil.cybozu.com", ["addresspools"], ["get", "list", "patch", "update", "watch"]),
-        ("coil.cybozu.com", ["blockrequests"], ["get", "list", "watch"]),
-        ("coil.cybozu.com", ["blockrequests/status"], ["get", "patch", "update"]),
-    ]),
-    "coild": triples([
-        ("", ["namespaces", "pods", "services"], ["get", "list", "watch"]),
-        ("", ["nodes"], ["get"]),
-        ("coil.cybozu.com", ["addressblocks"], ["delete", "get", "list", "patch", "update"]),
-        ("coil.cybozu.com", ["blockrequests"], ["create", "delete", "get", "list", "watch"]),
-        ("coil.cybozu.com", ["blockrequests/status"], ["get"]),
-        ("coil.cybozu.com", ["egresses"], ["get", "list", "watch"]),
-    ]),
-    "coil-router": triples([
-        ("", ["nodes"], ["list"]),
-        ("coil.cybozu.com", ["addressblocks"], ["get", "list", "watch"]),
-    ]),
-}
+def live(c, kinds):
+    return json.loads(c.run("get", kinds, "-A", "-o", "json"))["items"]
 
 
 def check_rbac(c):
-    step("RBAC")
-    for name, want in EXPECTED_RULES.items():
+    step("RBAC: each program may make exactly its calls (test/deploy/test_render.py)")
+    docs = live(c, "clusterroles,clusterrolebindings,roles,rolebindings")
+    for d in docs:
+        d.setdefault("kind", "")
+    before = len(failures)
+    test_render.check_rbac("applied", docs, test_render.CALLS)
+    failures.extend(test_render.failures[:])
+    del test_render.failures[:]
+    check(len(failures) == before, "RBAC of the applied install")
+    for name in test_render.CALLS:
         c.get("serviceaccount", name, "kube-system")
-        check(rules_of(c.get("clusterrole", name)) == want, "ClusterRole %s rules" % name)
-        crb = c.get("clusterrolebinding", name)
-        check(crb["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                                 "name": name}, "ClusterRoleBinding %s roleRef" % name)
-        check(crb["subjects"] == [{"kind": "ServiceAccount", "name": name,
-                                   "namespace": "kube-system"}],
-              "ClusterRoleBinding %s subjects" % name)
-    role = c.get("role", "coil-leader-election", "kube-system")
-    check(rules_of(role) == triples([
-        ("", ["configmaps", "leases"], ["get", "list", "watch", "create", "update", "patch", "delete"]),
-        ("coordination.k8s.io", ["configmaps", "leases"],
-         ["get", "list", "watch", "create", "update", "patch", "delete"]),
-        ("", ["events"], ["create", "patch"])]), "Role coil-leader-election rules")
-    rb = c.get("rolebinding", "coil-leader-election", "kube-system")
-    check({"kind": "ServiceAccount", "name": "coil-ipam-controller", "namespace": "kube-system"}
-          in rb["subjects"], "RoleBinding coil-leader-election binds coil-ipam-controller")
     for res in ("addresspool", "addressblock", "blockrequest"):
         role = c.get("clusterrole", "coilv2-%s-viewer-role" % res)
-        check(rules_of(role) == triples([("coil.cybozu.com", [res + "s"], ["get", "list", "watch"]),
-                                         ("coil.cybozu.com", [res + "s/status"], ["get"])]),
-              "viewer role of %ss" % res)
+        rules = {(g, r, v) for rule in role["rules"] for g in rule["apiGroups"]
+                 for r in rule["resources"] for v in rule["verbs"]}
+        check(rules == {("coil.cybozu.com", res + "s", v) for v in ("get", "list", "watch")} |
+              {("coil.cybozu.com", res + "s/status", "get")}, "viewer role of %ss" % res)
         labels = role["metadata"].get("labels", {})
         for agg in ("admin", "edit", "view"):
             check(labels.get("rbac.authorization.k8s.io/aggregate-to-" + agg) == "true",
                   "viewer role of %ss aggregates to %s" % (res, agg))
 
 
-def check_webhooks(c, certs_dir):
-    step("webhook Service and configurations")
+def check_webhooks(c):
+    step("webhook Service, configurations and the Secret the controller rotates")
     svc = c.get("service", "coilv2-ipam-webhook-service", "kube-system")
     port = svc["spec"]["ports"][0]
     check(port["port"] == 443 and port["targetPort"] == 9443 and port["protocol"] == "TCP",
           "webhook Service port 443 -> 9443")
     check(svc["spec"]["selector"] == {"app.kubernetes.io/component": "coil-ipam-controller",
                                       "app.kubernetes.io/name": "coil"}, "webhook Service selector")
-    with open(os.path.join(certs_dir, "webhook-secret.yaml")) as f:
-        secret_file = yaml.safe_load(f)
     secret = c.get("secret", "coilv2-ipam-webhook-server-cert", "kube-system")
-    check(secret["type"] == "kubernetes.io/tls" and
-          set(secret["data"]) == {"ca.crt", "tls.crt", "tls.key"}, "webhook Secret keys")
-    check(secret["data"] == secret_file["data"], "webhook Secret content")
+    check(secret["type"] == "Opaque" and not secret.get("data"),
+          "webhook Secret shipped empty for the controller to fill")
     for kind, name, entry, path, ops in (
             ("mutatingwebhookconfiguration", "coilv2-mutating-ipam-webhook-configuration",
              "maddresspool.kb.io", "/mutate-coil-cybozu-com-v2-addresspool", ["CREATE"]),
@@ -234,8 +196,7 @@ def check_webhooks(c, certs_dir):
         check(h["rules"] == [{"apiGroups": ["coil.cybozu.com"], "apiVersions": ["v2"],
                               "operations": ops, "resources": ["addresspools"], "scope": "*"}],
               "%s rules" % name)
-        check(h["clientConfig"].get("caBundle") == secret["data"]["ca.crt"],
-              "%s caBundle is the CA of the Secret" % name)
+        check("caBundle" not in h["clientConfig"], "%s caBundle left to the controller" % name)
 
 
 def container(obj, name, init=False):
@@ -269,8 +230,9 @@ def check_workloads(c):
     check(spec["serviceAccountName"] == "coil-ipam-controller", "controller ServiceAccount")
     check(spec["terminationGracePeriodSeconds"] == 10, "controller grace period")
     ctr = container(dep, "coil-ipam-controller")
-    check(ctr["image"] == "coil:dev" and ctr["command"] == ["coil", "ipam-controller"],
+    check(ctr["image"] == IMAGE and ctr["command"] == ["coil-ipam-controller"],
           "controller image and command")
+    check("--enable-cert-rotation=true" in ctr["args"], "controller rotates its certificate")
     check(ports_of(ctr) == {"metrics": 9386, "health": 9387, "webhook-server": 9443},
           "controller ports")
     check(ctr["readinessProbe"]["httpGet"]["path"] == "/readyz" and
@@ -288,7 +250,7 @@ def check_workloads(c):
     check(spec["terminationGracePeriodSeconds"] == 30, "coild grace period")
     check(spec["priorityClassName"] == "system-node-critical", "coild priority class")
     ctr = container(ds, "coild")
-    check(ctr["command"] == ["coil", "daemon"] and
+    check(ctr["image"] == IMAGE and ctr["command"] == ["coild"] and
           "--enable-ipam=true" in ctr["args"] and "--enable-egress=true" in ctr["args"],
           "coild command and args")
     check(ctr["securityContext"] == {"privileged": True}, "coild privileged")
@@ -299,7 +261,7 @@ def check_workloads(c):
     check(env["COIL_NODE_NAME"]["valueFrom"]["fieldRef"]["fieldPath"] == "spec.nodeName",
           "coild COIL_NODE_NAME")
     inst = container(ds, "coil-installer", init=True)
-    check(inst["command"] == ["coil", "install"], "installer command")
+    check(inst["image"] == IMAGE and inst["command"] == ["coil-installer"], "installer command")
     env = {e["name"]: e for e in inst["env"]}
     check(env["CNI_NETCONF"]["valueFrom"]["configMapKeyRef"] ==
           {"name": "coil-config", "key": "cni_netconf"}, "installer CNI_NETCONF from coil-config")
@@ -326,7 +288,7 @@ def check_router(c):
     check(spec["terminationGracePeriodSeconds"] == 1, "router grace period")
     check(spec["serviceAccountName"] == "coil-router", "router ServiceAccount")
     ctr = container(ds, "coil-router")
-    check(ctr["command"] == ["coil", "router"], "router command")
+    check(ctr["image"] == IMAGE and ctr["command"] == ["coil-router"], "router command")
     check(ctr["securityContext"] == {"capabilities": {"add": ["NET_ADMIN"]}}, "router NET_ADMIN")
     check(ports_of(ctr) == {"metrics": 9388, "health": 9389}, "router ports")
     env = {e["name"]: e for e in ctr["env"]}
@@ -344,56 +306,58 @@ def check_labels(c):
     check(names == sorted([
         "ConfigMap/coil-config", "DaemonSet/coil-router", "DaemonSet/coild",
         "Deployment/coil-ipam-controller", "Role/coil-leader-election",
-        "RoleBinding/coil-leader-election", "Secret/coilv2-ipam-webhook-server-cert",
+        "RoleBinding/coil-leader-election", "Role/coil-ipam-controller-certrotation",
+        "RoleBinding/coil-ipam-controller-certrotation", "Secret/coilv2-ipam-webhook-server-cert",
         "Service/coilv2-ipam-webhook-service", "ServiceAccount/coil-ipam-controller",
         "ServiceAccount/coil-router", "ServiceAccount/coild"]), "labelled objects: %s" % names)
     kinds = ("clusterroles,clusterrolebindings,mutatingwebhookconfigurations,"
              "validatingwebhookconfigurations,customresourcedefinitions")
     items = json.loads(c.run("get", kinds, "-o", "json", "-l", "%s=%s" % NAME_LABEL))["items"]
-    check(len(items) == 6 + 3 + 2 + 4, "labelled cluster objects: %d" % len(items))
+    # ClusterRoles: 3 programs, cert rotation, 3 viewers; bindings: 3 + rotation.
+    check(len(items) == 7 + 4 + 2 + 4, "labelled cluster objects: %d" % len(items))
+
+
+def render(kustomize, path, out):
+    res = subprocess.run([kustomize, "build", path], capture_output=True, text=True)
+    if res.returncode != 0 or res.stderr.strip():
+        raise RuntimeError("kustomize build %s: %s" % (path, res.stderr))
+    with open(out, "w") as f:
+        f.write(res.stdout)
+    return out
+
+
+def tool(script, *args):
+    res = subprocess.run([os.path.join(REPO, script)] + list(args), capture_output=True,
+                         text=True)
+    if res.returncode != 0:
+        print("FAIL: %s: %s" % (script, res.stderr), file=sys.stderr)
+        sys.exit(1)
+    return res.stdout.strip()
 
 
 def main():
+    global IMAGE
     check_files()
-    kubectl = subprocess.run([os.path.join(REPO, "test/kubectl/setup-kubectl.sh")],
-                             capture_output=True, text=True)
-    if kubectl.returncode != 0:
-        print("FAIL: Debian's kubectl is not available: " + kubectl.stderr, file=sys.stderr)
-        return 1
-    kubectl = kubectl.stdout.strip()
+    kubectl = tool("test/kubectl/setup-kubectl.sh")
+    kustomize = tool("scripts/kustomize.sh")
+    IMAGE = tool("scripts/image.sh", "--ref")
     work = tempfile.mkdtemp(prefix="coil-deploy-test.")
     cluster = None
     try:
-        # A copy of deploy/ gets the certificates, so the source tree is left alone.
-        tree = os.path.join(work, "deploy")
-        shutil.copytree(DEPLOY, tree, ignore=shutil.ignore_patterns("certs"))
-        step("deploy/gen-certs.sh")
-        subprocess.run([os.path.join(tree, "gen-certs.sh")], check=True)
-        certs = os.path.join(tree, "certs")
-        with open(os.path.join(certs, "webhook-secret.yaml")) as f:
-            data = yaml.safe_load(f)["data"]
-        for key in ("ca.crt", "tls.crt", "tls.key"):
-            with open(os.path.join(work, key), "wb") as f:
-                f.write(base64.b64decode(data[key]))
-        verify = subprocess.run(["openssl", "verify", "-CAfile", os.path.join(work, "ca.crt"),
-                                 "-verify_hostname",
-                                 "coilv2-ipam-webhook-service.kube-system.svc",
-                                 os.path.join(work, "tls.crt")], capture_output=True, text=True)
-        check(verify.returncode == 0, "server certificate verifies for the service name: " +
-              verify.stdout + verify.stderr)
-
+        install = render(kustomize, DEPLOY, os.path.join(work, "install.yaml"))
+        router = render(kustomize, os.path.join(DEPLOY, "router"),
+                        os.path.join(work, "router.yaml"))
         cluster = Cluster(kubectl, work)
-        step("kubectl apply -k deploy; kubectl apply -k deploy/router")
-        cluster.run("apply", "-k", tree)
-        cluster.run("apply", "-k", os.path.join(tree, "router"))
+        step("kubectl apply -f (kustomize build deploy), (kustomize build deploy/router)")
+        cluster.run("apply", "-f", install)
+        cluster.run("apply", "-f", router)
         check_rbac(cluster)
-        check_webhooks(cluster, certs)
+        check_webhooks(cluster)
         check_workloads(cluster)
         check_router(cluster)
         check_labels(cluster)
         step("applying again changes nothing")
-        out = cluster.run("apply", "-k", tree) + cluster.run("apply", "-k",
-                                                             os.path.join(tree, "router"))
+        out = cluster.run("apply", "-f", install) + cluster.run("apply", "-f", router)
         changed = [l for l in out.splitlines() if not l.endswith(" unchanged")]
         check(not changed, "second apply changed: %s" % changed)
     except (RuntimeError, AssertionError, KeyError, subprocess.CalledProcessError) as e:

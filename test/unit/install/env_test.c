@@ -18,10 +18,11 @@ static void clear_env(void)
 		unsetenv(vars[i]);
 }
 
-static const char *default_source(void)
+/* On a Kubernetes node: the static build next to this executable, else this executable. */
+static const char *default_source(char *buf, size_t len)
 {
-	return access(INSTALL_DEFAULT_COIL_PATH, F_OK) == 0 ? INSTALL_DEFAULT_COIL_PATH
-							    : INSTALL_SELF_EXE;
+	const char *twin = install_static_twin(buf, len);
+	return twin && access(twin, F_OK) == 0 ? twin : INSTALL_SELF_EXE;
 }
 
 static void assert_str(const char *got, const char *want, const char *what)
@@ -37,13 +38,49 @@ START_TEST(test_defaults)
 {
 	clear_env();
 	struct install_config cfg;
-	install_config_from_env(&cfg);
+	char twin[PATH_MAX];
+	install_config_from_env(&cfg, false);
 	assert_str(cfg.netconf, NULL, "netconf");
 	assert_str(cfg.netconf_file, NULL, "netconf_file");
 	assert_str(cfg.conf_name, "10-coil.conflist", "conf_name");
 	assert_str(cfg.etc_dir, "/host/etc/cni/net.d", "etc_dir");
 	assert_str(cfg.bin_dir, "/host/opt/cni/bin", "bin_dir");
-	assert_str(cfg.coil_path, default_source(), "coil_path");
+	assert_str(cfg.coil_path, default_source(twin, sizeof(twin)), "coil_path");
+	ck_assert(!cfg.keep_other_conflists);
+	ck_assert_ptr_null(cfg.standalone_path);
+}
+END_TEST
+
+/* A host without Kubernetes: its own CNI dirs, and the source is this executable (the host
+ * runs the daemon from the installed copy too). The variables still win. */
+START_TEST(test_standalone_defaults)
+{
+	clear_env();
+	struct install_config cfg;
+	install_config_from_env(&cfg, true);
+	assert_str(cfg.etc_dir, "/etc/cni/net.d", "etc_dir");
+	assert_str(cfg.bin_dir, "/opt/cni/bin", "bin_dir");
+	assert_str(cfg.coil_path, INSTALL_SELF_EXE, "coil_path");
+	setenv("CNI_BIN_DIR", "/b", 1);
+	setenv("COIL_PATH", "/c", 1);
+	install_config_from_env(&cfg, true);
+	assert_str(cfg.bin_dir, "/b", "bin_dir");
+	assert_str(cfg.coil_path, "/c", "coil_path");
+	clear_env();
+}
+END_TEST
+
+/* The static build is looked for next to the running executable (the test binary). */
+START_TEST(test_static_twin)
+{
+	char self[PATH_MAX], want[PATH_MAX + 32], buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	ck_assert_int_gt(n, 0);
+	self[n] = '\0';
+	*strrchr(self, '/') = '\0';
+	snprintf(want, sizeof(want), "%s/coil-static", self);
+	assert_str(install_static_twin(buf, sizeof(buf)), want, "twin");
+	ck_assert_ptr_null(install_static_twin(buf, 4)); /* does not fit */
 }
 END_TEST
 
@@ -72,12 +109,13 @@ START_TEST(test_one_var)
 {
 	clear_env();
 	struct install_config defaults, cfg;
-	install_config_from_env(&defaults);
+	install_config_from_env(&defaults, false);
 	setenv(one_var[_i].var, one_var[_i].value, 1);
-	install_config_from_env(&cfg);
-	/* The walk below relies on the struct being exactly one string per variable. */
-	ck_assert_uint_eq(sizeof(cfg), N(vars) * sizeof(const char *));
-	for (size_t off = 0; off < sizeof(cfg); off += sizeof(const char *)) {
+	install_config_from_env(&cfg, false);
+	/* The walk below relies on the struct starting with one string per variable. */
+	size_t strings = N(vars) * sizeof(const char *);
+	ck_assert_uint_eq(offsetof(struct install_config, keep_other_conflists), strings);
+	for (size_t off = 0; off < strings; off += sizeof(const char *)) {
 		const char *got = *(const char **)((char *)&cfg + off);
 		const char *want = off == one_var[_i].field
 				       ? one_var[_i].want
@@ -111,6 +149,8 @@ Suite *env_suite(void)
 	tcase_add_test(tc, test_defaults);
 	tcase_add_loop_test(tc, test_one_var, 0, (int)N(one_var));
 	tcase_add_test(tc, test_pick_source);
+	tcase_add_test(tc, test_standalone_defaults);
+	tcase_add_test(tc, test_static_twin);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -26,12 +26,15 @@ NETCONF='{
 printf '%s' "$NETCONF" >"$WORK/netconf.json"
 printf '#!/bin/sh\necho fake coil\n' >"$WORK/fake-coil"
 
-# inst ETC BIN VAR=VALUE...: runs the installer with only these installer variables.
+# inst ETC BIN VAR=VALUE...: runs the installer with only these installer variables, and
+# the flags in INST_FLAGS (split on spaces: the paths of this test have none).
+INST_FLAGS=
 inst() {
 	etc=$1 bin=$2
 	shift 2
+	# shellcheck disable=SC2086 # INST_FLAGS is a list of words
 	env -u CNI_NETCONF -u CNI_NETCONF_FILE -u CNI_CONF_NAME -u COIL_PATH \
-		CNI_ETC_DIR="$etc" CNI_BIN_DIR="$bin" "$@" "$COIL" install --sleep=0 \
+		CNI_ETC_DIR="$etc" CNI_BIN_DIR="$bin" "$@" "$COIL" install --sleep=0 $INST_FLAGS \
 		>"$WORK/stdout" 2>"$WORK/stderr"
 	status=$?
 }
@@ -120,31 +123,66 @@ expect_error "bad CNI_CONF_NAME" "CNI_CONF_NAME" CNI_NETCONF="$NETCONF" CNI_CONF
 [ $? -eq 2 ] && ok "unknown flag: exit 2" || fail "unknown flag not rejected"
 "$COIL" install --help | grep -q CNI_NETCONF_FILE && ok "--help" || fail "--help"
 
-# --- re-runs and other files ------------------------------------------------------------
-D=$WORK/host
-mkdir -p "$D/etc" "$D/bin"
+# --- re-runs and other files: the default (as upstream) and --keep-other-conflists -------
+# other_files DIR WANT-LISTING [FLAGS]: three runs over a config dir holding other CNIs'
+# files.
+other_files() {
+	D=$1 want=$2 INST_FLAGS=${3:-}
+	mkdir -p "$D/etc" "$D/bin"
+	printf '%s' "$CALICO" >"$D/etc/05-calico.conflist"
+	printf '%s' '{"type":"loopback"}' >"$D/etc/99-loopback.conf"
+	printf '%s' "$NETCONF" >"$D/etc/00-coil-old.conflist"
+	printf 'junk' >"$D/etc/notes.conflist.txt"
+	printf 'plugin' >"$D/bin/portmap"
+	chmod 0600 "$D/etc/99-loopback.conf"
+	for run in 1 2 3; do
+		inst "$D/etc" "$D/bin" CNI_NETCONF="$NETCONF" COIL_PATH="$WORK/fake-coil"
+		[ $status -eq 0 ] || fail "${INST_FLAGS:-default}: re-run $run: status $status: $(cat "$WORK/stderr")"
+		[ "$(listing "$D/etc")" = "$want" ] ||
+			fail "${INST_FLAGS:-default}: re-run $run: config dir holds $(listing "$D/etc")"
+		[ "$(listing "$D/bin")" = "coil portmap " ] ||
+			fail "${INST_FLAGS:-default}: re-run $run: bin dir holds $(listing "$D/bin")"
+		same "$D/etc/10-coil.conflist" "$NETCONF" || fail "${INST_FLAGS:-default}: re-run $run: config content"
+		cmp -s "$D/bin/coil" "$WORK/fake-coil" || fail "${INST_FLAGS:-default}: re-run $run: binary content"
+	done
+	[ "$(mode "$D/etc/99-loopback.conf")" = 600 ] && same "$D/bin/portmap" plugin ||
+		fail "${INST_FLAGS:-default}: other files changed"
+	INST_FLAGS=
+}
 CALICO='{"name":"k8s-pod-network","plugins":[{"type":"calico"}]}'
-printf '%s' "$CALICO" >"$D/etc/05-calico.conflist"
-printf '%s' '{"type":"loopback"}' >"$D/etc/99-loopback.conf"
-printf '%s' "$NETCONF" >"$D/etc/00-coil-old.conflist"
-printf 'junk' >"$D/etc/notes.conflist.txt"
-printf 'plugin' >"$D/bin/portmap"
-chmod 0600 "$D/etc/99-loopback.conf"
-for run in 1 2 3; do
-	inst "$D/etc" "$D/bin" CNI_NETCONF="$NETCONF" COIL_PATH="$WORK/fake-coil"
-	[ $status -eq 0 ] || fail "re-run $run: status $status: $(cat "$WORK/stderr")"
-	[ "$(listing "$D/etc")" = "05-calico.conflist 10-coil.conflist 99-loopback.conf notes.conflist.txt " ] ||
-		fail "re-run $run: config dir holds $(listing "$D/etc")"
-	[ "$(listing "$D/bin")" = "coil portmap " ] || fail "re-run $run: bin dir holds $(listing "$D/bin")"
-	same "$D/etc/10-coil.conflist" "$NETCONF" || fail "re-run $run: config content"
-	cmp -s "$D/bin/coil" "$WORK/fake-coil" || fail "re-run $run: binary content"
-done
-same "$D/etc/05-calico.conflist" "$CALICO" && [ "$(mode "$D/etc/99-loopback.conf")" = 600 ] &&
-	same "$D/etc/notes.conflist.txt" junk && same "$D/bin/portmap" plugin &&
-	ok "idempotent re-runs; other CNIs' files untouched; old coil list removed" ||
-	fail "other files changed"
+other_files "$WORK/upstream" "10-coil.conflist 99-loopback.conf "
+ok "default: every other *conflist* entry removed, other files kept, idempotent"
+other_files "$WORK/keep" \
+	"05-calico.conflist 10-coil.conflist 99-loopback.conf notes.conflist.txt " \
+	--keep-other-conflists
+same "$WORK/keep/etc/05-calico.conflist" "$CALICO" && same "$WORK/keep/etc/notes.conflist.txt" junk &&
+	ok "--keep-other-conflists: other CNIs' lists untouched; old coil list removed" ||
+	fail "--keep-other-conflists: other lists changed"
 grep -q 'sorts before coil' "$WORK/stderr" && ok "warning about 05-calico.conflist" ||
 	fail "no warning about a config sorting first: $(cat "$WORK/stderr")"
+
+# --- standalone: coil installed once, CNI_BIN_DIR/coil a symlink to it -------------------
+D=$WORK/standalone
+for run in 1 2; do
+	INST_FLAGS="--standalone --standalone-path $D/usr/local/bin/coil"
+	inst "$D/etc" "$D/bin" CNI_NETCONF="$NETCONF"
+	[ $status -eq 0 ] || fail "standalone run $run: status $status: $(cat "$WORK/stderr")"
+done
+out=$(CNI_COMMAND=VERSION "$D/bin/coil" 2>&1)
+if [ "$(readlink "$D/bin/coil")" = "$D/usr/local/bin/coil" ] &&
+	cmp -s "$D/usr/local/bin/coil" "$COIL" && [ "$(mode "$D/usr/local/bin/coil")" = 755 ] &&
+	[ "$(listing "$D/bin")" = "coil " ] && echo "$out" | grep -q supportedVersions &&
+	"$D/usr/local/bin/coil" version >/dev/null; then
+	ok "standalone: this executable installed once, bin dir links to it, re-run in place"
+else
+	fail "standalone: link $(readlink "$D/bin/coil"), bin: $(listing "$D/bin"), VERSION: $out"
+fi
+INST_FLAGS="--standalone --standalone-path relative/coil"
+inst "$D/etc2" "$D/bin2" CNI_NETCONF="$NETCONF"
+INST_FLAGS=
+[ $status -eq 1 ] && [ ! -e "$D/etc2" ] && grep -q "absolute file path" "$WORK/stderr" &&
+	ok "standalone: a relative path is refused, nothing written" ||
+	fail "standalone relative path: status $status: $(cat "$WORK/stderr")"
 
 # --- the installed binary is a working plugin; the upstream alias works ------------------
 D=$WORK/self
@@ -190,7 +228,7 @@ else
 	ok "config never missing or torn ($reads concurrent reads)"
 fi
 
-# --- defaults: /host/... paths, COIL_PATH default, 6 s sleep --------------------------
+# --- defaults: /host/... paths, COIL_PATH default, 6 s sleep, standalone paths --------------------------
 # A private mount namespace with a chroot whose /usr is the host's (for the libraries)
 # and whose /host and /usr/local are fresh tmpfs contents.
 defaults_check() {
@@ -211,7 +249,7 @@ defaults_check() {
 		mount -t proc proc "$R/proc"
 		mount -t tmpfs tmpfs "$R/usr/local"
 		cp "$COIL" "$R/coil-under-test"
-		# 1: COIL_PATH unset and /usr/local/coil/coil absent: this executable; timed.
+		# 1: COIL_PATH unset and no coil-static next to it: this executable; timed.
 		start=$(date +%s%N)
 		chroot "$R" env -i CNI_NETCONF="$NETCONF" /coil-under-test install
 		end=$(date +%s%N)
@@ -220,11 +258,17 @@ defaults_check() {
 		[ "$(stat -c %a "$R/host/opt/cni/bin/coil")" = 755 ] && echo "bin_mode=yes"
 		printf "%s" "$NETCONF" | cmp -s - "$R/host/etc/cni/net.d/10-coil.conflist" &&
 			echo "conf_default=yes"
-		# 2: /usr/local/coil/coil exists: it is the default source.
-		mkdir -p "$R/usr/local/coil"
-		cp "$FAKE" "$R/usr/local/coil/coil"
+		# 2: the static build next to this executable is the default source.
+		cp "$FAKE" "$R/coil-static"
 		chroot "$R" env -i CNI_NETCONF="$NETCONF" /coil-under-test install --sleep=0
 		cmp -s "$R/host/opt/cni/bin/coil" "$FAKE" && echo "default_path=yes"
+		# 3: --standalone: the host dirs /opt/cni/bin and /usr/local/bin/coil (the config
+		# dir is redirected: /etc here is the real one), this executable as the source.
+		chroot "$R" env -i CNI_NETCONF="$NETCONF" CNI_ETC_DIR=/tmp/etc \
+			/coil-under-test install --standalone --sleep=0
+		cmp -s "$R/usr/local/bin/coil" "$R/coil-under-test" &&
+			[ "$(readlink "$R/opt/cni/bin/coil")" = /usr/local/bin/coil ] &&
+			echo "standalone_default=yes"
 	' sh "$R" "$COIL" "$NETCONF" "$WORK/fake-coil" >"$WORK/defaults.out" 2>"$WORK/defaults.err"
 	echo $?
 }
@@ -238,7 +282,7 @@ else
 	if [ "$rc" != 0 ]; then
 		fail "defaults: exit $rc: $res $(cat "$WORK/defaults.err")"
 	else
-		for key in self_copied bin_mode conf_default default_path; do
+		for key in self_copied bin_mode conf_default default_path standalone_default; do
 			echo "$res" | grep -qx "$key=yes" && ok "defaults: $key" ||
 				fail "defaults: $key missing: $res $(cat "$WORK/defaults.err")"
 		done

@@ -88,9 +88,12 @@ START_TEST(test_from_file_and_other_names)
 }
 END_TEST
 
-START_TEST(test_other_files_left_alone)
+/* Looped: _i == 0 the default (every other list goes, as upstream), _i == 1
+ * keep_other_conflists (only coil's own old list goes). Other files stay either way. */
+START_TEST(test_other_files)
 {
 	char err[512];
+	cfg.keep_other_conflists = _i == 1;
 	ck_assert_int_eq(install_mkdir_p(etc, 0755, err, sizeof(err)), 0);
 	ck_assert_int_eq(install_mkdir_p(bin, 0755, err, sizeof(err)), 0);
 	file_put(etc, "05-calico.conflist", "{\"name\":\"k\",\"plugins\":[{\"type\":\"calico\"}]}",
@@ -101,12 +104,46 @@ START_TEST(test_other_files_left_alone)
 	file_put(bin, "coil", "old coil", 0755);
 	ck_assert_msg(install_run(&cfg, err, sizeof(err)) == 0, "%s", err);
 	assert_installed(NETCONF);
-	ck_assert_int_eq(file_mode(etc, "05-calico.conflist"), 0644);
+	ck_assert_int_eq(file_mode(etc, "05-calico.conflist"),
+			 cfg.keep_other_conflists ? 0644 : -1);
 	ck_assert_int_eq(file_mode(etc, "99-loopback.conf"), 0600);
 	ck_assert_int_eq(file_mode(etc, "old-coil.conflist"), -1);
-	ck_assert_int_eq(dir_count(etc), 3);
+	ck_assert_int_eq(dir_count(etc), cfg.keep_other_conflists ? 3 : 2);
 	ck_assert_int_eq(file_mode(bin, "portmap"), 0755);
 	ck_assert_int_eq(dir_count(bin), 2);
+}
+END_TEST
+
+/* Standalone: one copy at standalone_path, bin_dir/coil a symlink to it; re-runs replace
+ * both in place. */
+START_TEST(test_standalone_link)
+{
+	char err[512], once[PATH_MAX + 32], link[PATH_MAX + 32], target[PATH_MAX + 32];
+	snprintf(once, sizeof(once), "%s/usr/local/bin/coil", root);
+	snprintf(link, sizeof(link), "%s/coil", bin);
+	cfg.standalone_path = once;
+	for (int i = 0; i < 2; i++) {
+		ck_assert_msg(install_run(&cfg, err, sizeof(err)) == 0, "run %d: %s", i, err);
+		ssize_t n = readlink(link, target, sizeof(target) - 1);
+		ck_assert_int_gt(n, 0);
+		target[n] = '\0';
+		ck_assert_str_eq(target, once);
+		char *copy = file_get(root, "usr/local/bin/coil", NULL);
+		ck_assert_str_eq(copy, "#!/bin/sh\necho coil\n");
+		free(copy);
+		ck_assert_int_eq(file_mode(root, "usr/local/bin/coil"), 0755);
+		ck_assert_int_eq(dir_count(bin), 1); /* no temp link left */
+	}
+	/* A relative or directory path is refused before anything is written. */
+	const char *bad[] = {"usr/local/bin/coil", "/usr/local/bin/", ""};
+	for (size_t i = 0; i < N(bad); i++) {
+		tmpdir_remove(root);
+		setup();
+		cfg.standalone_path = bad[i];
+		ck_assert_int_eq(install_run(&cfg, err, sizeof(err)), -EINVAL);
+		ck_assert_msg(strstr(err, "absolute file path"), "%s", err);
+		ck_assert_int_eq(file_mode(root, "etc"), -1);
+	}
 }
 END_TEST
 
@@ -176,7 +213,8 @@ Suite *run_suite(void)
 	tcase_add_test(tc, test_fresh_install);
 	tcase_add_test(tc, test_idempotent);
 	tcase_add_test(tc, test_from_file_and_other_names);
-	tcase_add_test(tc, test_other_files_left_alone);
+	tcase_add_loop_test(tc, test_other_files, 0, 2);
+	tcase_add_test(tc, test_standalone_link);
 	tcase_add_test(tc, test_nothing_written_on_early_failure);
 	tcase_add_test(tc, test_invalid_config_keeps_existing);
 	tcase_add_test(tc, test_write_failures);

@@ -11,20 +11,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char err[256];
 	json_t *pool = json_loadb((const char *)data, size, JSON_DISABLE_EOF_CHECK, NULL);
-	struct ipamctl_pool_spec spec;
+	struct coilapi_pool spec;
 	if (!pool)
 		return 0;
-	if (ipamctl_pool_spec_parse(pool, &spec, err, sizeof(err)) == 0) {
-		uint64_t max = ipam_pool_max_blocks(&spec.pool);
+	if (ipamctl_pool_decode(pool, &spec, err, sizeof(err)) == 0) {
+		struct ipam_pool carving = coilapi_pool_ipam(&spec);
+		uint64_t max = ipam_pool_max_blocks(&carving);
 		uint64_t probes[] = {0, 1, max ? max - 1 : 0, max};
 		for (size_t i = 0; i < 4; i++) {
 			struct ipam_block_cidrs cidrs;
-			if (ipam_pool_get_block(&spec.pool, probes[i], &cidrs, err, sizeof(err)) ==
-			    0)
+			if (ipam_pool_get_block(&carving, probes[i], &cidrs, err, sizeof(err)) == 0)
 				json_decref(ipamctl_block_build(pool, (uint32_t)probes[i], &cidrs,
 								"node", "uid"));
 		}
-		ipamctl_pool_spec_free(&spec);
+		coilapi_pool_clear(&spec);
 	}
 	ipamctl_being_deleted(pool);
 	ipamctl_condition_count(pool);

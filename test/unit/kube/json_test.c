@@ -1,3 +1,4 @@
+#include "base64/base64.h"
 #include "suites.h"
 
 #include "kube/internal.h"
@@ -99,7 +100,7 @@ START_TEST(test_base64_table)
 {
 	char *out = NULL;
 	size_t len;
-	int ret = kube_base64_decode(base64_cases[_i].in, strlen(base64_cases[_i].in), &out, &len);
+	int ret = base64_decode_lenient(base64_cases[_i].in, &out, &len);
 	if (!base64_cases[_i].out) {
 		ck_assert_msg(ret == -EINVAL, "\"%s\" accepted", base64_cases[_i].in);
 		return;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 static const struct kube_resource WIDGETS = {"example.com", "v1beta1", "widgets", "Widget", true};
+static const struct kube_resource GADGETS = {"example.com", "v2", "gadgets", "Gadget", false};
 
 static const struct {
 	const struct kube_resource *res;
@@ -18,10 +19,8 @@ static const struct {
     {&KUBE_RES_NODES, "ignored", "node1", NULL, "/api/v1/nodes/node1"},
     {&KUBE_RES_LEASES, "kube-system", "coil-ipam-leader", NULL,
      "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/coil-ipam-leader"},
-    {&KUBE_RES_ADDRESSBLOCKS, NULL, "default-0", NULL,
-     "/apis/coil.cybozu.com/v2/addressblocks/default-0"},
-    {&KUBE_RES_BLOCKREQUESTS, NULL, "br", "status",
-     "/apis/coil.cybozu.com/v2/blockrequests/br/status"},
+    {&GADGETS, "ignored", "g-0", NULL, "/apis/example.com/v2/gadgets/g-0"},
+    {&GADGETS, NULL, "br", "status", "/apis/example.com/v2/gadgets/br/status"},
     {&KUBE_RES_DEPLOYMENTS, "d", "web", "scale",
      "/apis/apps/v1/namespaces/d/deployments/web/scale"},
     {&WIDGETS, "a b", "x/y", NULL, "/apis/example.com/v1beta1/namespaces/a%20b/widgets/x%2Fy"},

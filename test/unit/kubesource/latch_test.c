@@ -25,7 +25,7 @@ START_TEST(test_early_post_not_lost)
 	latch_init(&l);
 	struct request_result r = result("a", REQUEST_COMPLETE), out;
 	latch_post(&l, &r);
-	ck_assert_int_eq(latch_wait(&l, "a", latch_now_ms() + 10, &out), 0);
+	ck_assert_int_eq(latch_wait(&l, "a", wake_now_ms() + 10, &out), 0);
 	ck_assert_str_eq(out.block, "block-of-a");
 	latch_destroy(&l);
 }
@@ -40,12 +40,12 @@ START_TEST(test_stale_and_in_progress_ignored)
 	struct request_result busy = result("new", REQUEST_IN_PROGRESS), out;
 	latch_post(&l, &stale);
 	latch_post(&l, &busy);
-	long start = latch_now_ms();
+	long start = wake_now_ms();
 	ck_assert_int_eq(latch_wait(&l, "new", start + 100, &out), -ETIMEDOUT);
-	ck_assert_int_ge(latch_now_ms() - start, 95);
+	ck_assert_int_ge(wake_now_ms() - start, 95);
 	struct request_result done = result("new", REQUEST_FAILED);
 	latch_post(&l, &done); /* replaces the in-progress state of the same uid */
-	ck_assert_int_eq(latch_wait(&l, "new", latch_now_ms() + 100, &out), 0);
+	ck_assert_int_eq(latch_wait(&l, "new", wake_now_ms() + 100, &out), 0);
 	ck_assert_int_eq(out.state, REQUEST_FAILED);
 	latch_destroy(&l);
 }
@@ -63,9 +63,9 @@ START_TEST(test_bounded)
 		struct request_result r = result(uid, REQUEST_COMPLETE);
 		latch_post(&l, &r);
 	}
-	ck_assert_int_eq(latch_wait(&l, "u0", latch_now_ms(), &out), -ETIMEDOUT);
+	ck_assert_int_eq(latch_wait(&l, "u0", wake_now_ms(), &out), -ETIMEDOUT);
 	snprintf(uid, sizeof(uid), "u%d", LATCH_SLOTS + 2);
-	ck_assert_int_eq(latch_wait(&l, uid, latch_now_ms(), &out), 0);
+	ck_assert_int_eq(latch_wait(&l, uid, wake_now_ms(), &out), 0);
 	latch_destroy(&l);
 }
 END_TEST
@@ -97,10 +97,10 @@ START_TEST(test_cross_thread)
 	pthread_t t;
 	pthread_create(&t, NULL, post_later, &p);
 	struct request_result out;
-	long start = latch_now_ms();
+	long start = wake_now_ms();
 	ck_assert_int_eq(latch_wait(&l, "mine", start + 5000, &out), 0);
 	ck_assert_str_eq(out.uid, "mine");
-	ck_assert_int_ge(latch_now_ms() - start, 55);
+	ck_assert_int_ge(wake_now_ms() - start, 55);
 	pthread_join(t, NULL);
 	latch_destroy(&l);
 }

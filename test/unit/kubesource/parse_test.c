@@ -42,10 +42,11 @@ static const struct result_case result_cases[] = {
      "", "", 1},
     {"{" META ",\"status\":{\"conditions\":[" C("Complete", "Unknown") "]}}", 0,
      REQUEST_IN_PROGRESS, "", "", 1},
-    /* wrong types everywhere */
-    {"{" META ",\"status\":{\"conditions\":[1,null,{\"type\":5}]}}", 0, REQUEST_IN_PROGRESS, "", "",
-     3},
-    {"{" META ",\"status\":{\"conditions\":{}}}", 0, REQUEST_IN_PROGRESS, "", "", 0},
+    /* what the CRD schema rejects is no BlockRequest */
+    {"{" META ",\"status\":{\"conditions\":[1,null,{\"type\":5}]}}", -EINVAL, 0, "", "", 0},
+    {"{" META ",\"status\":{\"conditions\":{}}}", -EINVAL, 0, "", "", 0},
+    {"{" META ",\"status\":{\"conditions\":[{\"type\":\"Complete\"}]}}", -EINVAL, 0, "", "", 0},
+    {"{\"metadata\":{\"uid\":\"u1\"},\"spec\":{\"nodeName\":\"n1\"}}", -EINVAL, 0, "", "", 0},
     {"{\"metadata\":{}}", -EINVAL, 0, "", "", 0},
     {"{\"metadata\":{\"uid\":7}}", -EINVAL, 0, "", "", 0},
     {"[]", -EINVAL, 0, "", "", 0},

@@ -521,11 +521,11 @@ static void expect_table(uint32_t table, const char *const *want, size_t n)
 
 static void sync_table(int oif, const char *const *cidrs, size_t n)
 {
-	struct nl_prefix want[8];
+	struct nl_route want[8] = {0};
+	struct nl_route_set set = {.table = 133, .protocol = 99};
 	for (size_t i = 0; i < n; i++)
-		want[i] = P(cidrs[i]);
-	ck_assert_msg(nl_route_sync_table(&hs, 133, oif, 99, want, n, err, sizeof(err)) == 0, "%s",
-		      err);
+		want[i] = (struct nl_route){.dst = P(cidrs[i]), .oif = oif};
+	ck_assert_msg(nl_route_sync_set(&hs, &set, want, n, err, sizeof(err)) == 0, "%s", err);
 }
 
 static void exporter_cases(int oif)
@@ -578,6 +578,78 @@ END_TEST
 START_TEST(route_exporter_via_veth)
 {
 	exporter_cases(make_veth(0));
+}
+END_TEST
+
+/* ---- the route-set sync engine: ownership, replacing, change reports ---- */
+
+/* Records the changes nl_route_sync_set reports as "what dst" lines joined by ','. */
+static void record_change(void *arg, const char *what, const struct nl_route *r)
+{
+	char *log = arg, dst[NL_PREFIX_STRLEN];
+	size_t used = strlen(log);
+	snprintf(log + used, 512 - used, "%s%s %s", used ? "," : "", what,
+		 nl_prefix_format(&r->dst, dst, sizeof(dst)));
+}
+
+static struct nl_route only_route(uint32_t table, int family)
+{
+	struct nl_route_filter f = {.family = family, .table = table};
+	struct nl_route *rs;
+	size_t n;
+	ck_assert_msg(nl_route_list(&hs, &f, &rs, &n, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(n, 1);
+	struct nl_route r = rs[0];
+	free(rs);
+	return r;
+}
+
+START_TEST(route_set_replaces_what_differs)
+{
+	int veth = make_veth(0);
+	struct nl_link lo;
+	ck_assert_int_eq(nl_link_get_by_name(&hs, "lo", &lo, err, sizeof(err)), 0);
+	/* A wanted destination already there, but via another device and protocol. */
+	struct nl_route stale = {.dst = P("10.4.0.0/24"), .table = 134, .oif = veth, .protocol = 2};
+	ck_assert_msg(nl_route_add(&hs, &stale, err, sizeof(err)) == 0, "%s", err);
+	char log[512] = "";
+	struct nl_route_set set = {
+	    .table = 134, .protocol = 99, .changed = record_change, .changed_arg = log};
+	struct nl_route want = {.dst = P("10.4.0.9/24"), .oif = lo.index};
+	ck_assert_msg(nl_route_sync_set(&hs, &set, &want, 1, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(log, "replaced 10.4.0.0/24");
+	struct nl_route got = only_route(134, AF_INET);
+	ck_assert_int_eq(got.oif, lo.index);
+	ck_assert_uint_eq(got.protocol, 99);
+	/* Right now: nothing to do, nothing reported. */
+	log[0] = '\0';
+	ck_assert_msg(nl_route_sync_set(&hs, &set, &want, 1, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(log, "");
+}
+END_TEST
+
+START_TEST(route_set_own_protocol_only)
+{
+	int veth = make_veth(0);
+	struct nl_route foreign = {
+	    .dst = P("10.5.0.0/24"), .table = 135, .oif = veth, .protocol = 2};
+	struct nl_route ours = {.dst = P("10.6.0.0/24"), .table = 135, .oif = veth, .protocol = 99};
+	ck_assert_msg(nl_route_add(&hs, &foreign, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(nl_route_add(&hs, &ours, err, sizeof(err)) == 0, "%s", err);
+	char log[512] = "";
+	struct nl_route_set set = {.table = 135,
+				   .protocol = 99,
+				   .own_protocol_only = true,
+				   .changed = record_change,
+				   .changed_arg = log};
+	struct nl_route want[] = {{.dst = P("fd07::/64"), .oif = veth},
+				  {.dst = P("fd07::1/64"), .oif = veth}}; /* a duplicate */
+	ck_assert_msg(nl_route_sync_set(&hs, &set, want, 2, err, sizeof(err)) == 0, "%s", err);
+	/* Deletions come first, so that a destination can move between gateways. */
+	ck_assert_str_eq(log, "deleted 10.6.0.0/24,added fd07::/64");
+	struct nl_route v4 = only_route(135, AF_INET), v6 = only_route(135, AF_INET6);
+	ck_assert_uint_eq(v4.protocol, 2); /* the foreign route is not ours: left alone */
+	ck_assert_uint_eq(v6.protocol, 99);
 }
 END_TEST
 
@@ -662,6 +734,8 @@ static Suite *nl_suite(void)
 	tcase_add_test(k, sysctl_paths);
 	tcase_add_test(k, route_exporter_via_lo);
 	tcase_add_test(k, route_exporter_via_veth);
+	tcase_add_test(k, route_set_replaces_what_differs);
+	tcase_add_test(k, route_set_own_protocol_only);
 	tcase_add_test(k, dump_restarts_when_interrupted);
 	suite_add_tcase(s, k);
 	return s;

@@ -153,32 +153,38 @@ static const struct {
 } plan_cases[] = {
     {"host bits cleared",
      "[{\"metadata\":{\"name\":\"b\",\"labels\":{\"coil.cybozu.com/node\":"
-     "\"peer\"}},\"ipv4\":\"10.1.0.5/24\",\"ipv6\":\"fd01::1:5/112\"}]",
+     "\"peer\"}},\"index\":0,\"ipv4\":\"10.1.0.5/24\",\"ipv6\":\"fd01::1:5/112\"}]",
      "10.0.0.2 10.1.0.0/24,fd00::2 fd01::1:0/112"},
     {"block name order is string order",
      "[{\"metadata\":{\"name\":\"p-9\",\"labels\":{\"coil.cybozu.com/node\":\"peer\"}},"
-     "\"ipv4\":\"10.1.9.0/24\"},{\"metadata\":{\"name\":\"p-10\",\"labels\":{\"coil.cybozu.com/"
-     "node\":\"peer\"}},\"ipv4\":\"10.1.10.0/24\"}]",
+     "\"index\":0,\"ipv4\":\"10.1.9.0/"
+     "24\"},{\"metadata\":{\"name\":\"p-10\",\"labels\":{\"coil.cybozu.com/"
+     "node\":\"peer\"}},\"index\":0,\"ipv4\":\"10.1.10.0/24\"}]",
      "10.0.0.2 10.1.10.0/24,10.0.0.2 10.1.9.0/24"},
     {"unlabelled, self and unknown node skipped",
-     "[{\"metadata\":{\"name\":\"a\"},\"ipv4\":\"10.1.0.0/24\"},"
+     "[{\"metadata\":{\"name\":\"a\"},\"index\":0,\"ipv4\":\"10.1.0.0/24\"},"
      "{\"metadata\":{\"name\":\"b\",\"labels\":{\"coil.cybozu.com/node\":\"me\"}},"
-     "\"ipv4\":\"10.2.0.0/24\"},"
+     "\"index\":0,\"ipv4\":\"10.2.0.0/24\"},"
      "{\"metadata\":{\"name\":\"c\",\"labels\":{\"coil.cybozu.com/node\":\"gone\"}},"
-     "\"ipv4\":\"10.3.0.0/24\"}]",
+     "\"index\":0,\"ipv4\":\"10.3.0.0/24\"}]",
      ""},
-    {"invalid addresses skipped, the other family kept",
+    {"invalid addresses skipped, the other family kept; a non-string ipv6 drops the block",
      "[{\"metadata\":{\"name\":\"b\",\"labels\":{\"coil.cybozu.com/node\":\"peer\"}},"
-     "\"ipv4\":\"fd01::/120\",\"ipv6\":\"fd02::/120\"},"
+     "\"index\":0,\"ipv4\":\"fd01::/120\",\"ipv6\":\"fd02::/120\"},"
      "{\"metadata\":{\"name\":\"c\",\"labels\":{\"coil.cybozu.com/node\":\"peer\"}},"
-     "\"ipv4\":\"10.1.0.0/33\",\"ipv6\":7},"
+     "\"index\":0,\"ipv4\":\"10.1.0.0/33\",\"ipv6\":7},"
      "{\"metadata\":{\"name\":\"d\",\"labels\":{\"coil.cybozu.com/node\":\"peer\"}},"
-     "\"ipv4\":\"garbage\"}]",
+     "\"index\":0,\"ipv4\":\"garbage\"}]",
      "fd00::2 fd02::/120"},
     {"a block without a name still routes",
-     "[{\"metadata\":{\"labels\":{\"coil.cybozu.com/node\":\"peer\"}},\"ipv4\":\"10.1.0.0/24\"}]",
+     "[{\"metadata\":{\"labels\":{\"coil.cybozu.com/"
+     "node\":\"peer\"}},\"index\":0,\"ipv4\":\"10.1.0.0/24\"}]",
      "10.0.0.2 10.1.0.0/24"},
     {"non-object entries ignored", "[1,\"x\",null,[]]", ""},
+    {"a block without an index is no AddressBlock",
+     "[{\"metadata\":{\"name\":\"b\",\"labels\":{\"coil.cybozu.com/node\":\"peer\"}},"
+     "\"ipv4\":\"10.1.0.0/24\"}]",
+     ""},
 };
 
 START_TEST(test_plan_cases)
