@@ -132,7 +132,10 @@ static void *rotator_thread(void *arg)
 				r->opts.on_secret_written(r->opts.arg);
 			return NULL;
 		}
-		if (ret < 0 && (first || ret == -ETIMEDOUT)) {
+		/* A 409 is a lost race, not a broken setup: every replica injects the CA
+		 * into the same webhook configurations at start, so the loser retries
+		 * with the winner's version instead of ending the process. */
+		if (ret < 0 && ret != KUBE_ERR_CONFLICT && (first || ret == -ETIMEDOUT)) {
 			fail(r, err);
 			return NULL;
 		}

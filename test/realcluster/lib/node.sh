@@ -64,6 +64,33 @@ node__mount_ns() {
 	done
 }
 
+# node__host_paths N: the host paths a DaemonSet of a CNI mounts (hostPath),
+# each node's own inside its mount namespace, as on separate machines:
+#  - /opt/cni/bin and /etc/cni/net.d are the node's CNI dirs (the ones its
+#    containerd reads), so coil-installer replaces this node's plugin config,
+#    never the machine's. The machine has no /opt/cni: /opt is covered by a
+#    directory of the node's holding only cni/bin (nothing on a node needs the
+#    machine's /opt).
+#  - /run is a directory of the node's (coild's socket /run/coild.sock would
+#    otherwise be one for all nodes), made a shared mount because containerd
+#    accepts a HostToContainer volume (coild's /run) only from a shared or
+#    slave mount; /run/netns inside it stays the machine's shared /run/netns,
+#    so pod netns made on a node are seen (and removed) from outside too.
+node__host_paths() {
+	local dir mnt
+	dir=$(node_dir "$1")
+	mnt=$dir/mntns
+	node__rig_vars "$1"
+	mkdir -p "$dir/opt/cni/bin" "$dir/run/netns" "$RIG_CNI_BIN" "$RIG_CNI_CONF"
+	[[ -d /etc/cni/net.d ]] || mkdir -p /etc/cni/net.d
+	nsenter --mount="$mnt" -- mount --bind "$dir/opt" /opt
+	nsenter --mount="$mnt" -- mount --bind "$RIG_CNI_BIN" /opt/cni/bin
+	nsenter --mount="$mnt" -- mount --bind "$RIG_CNI_CONF" /etc/cni/net.d
+	nsenter --mount="$mnt" -- mount --rbind /run/netns "$dir/run/netns"
+	nsenter --mount="$mnt" -- mount --rbind "$dir/run" /run
+	nsenter --mount="$mnt" -- mount --make-shared /run
+}
+
 # node__cgroups N: the node's cgroup root in every hierarchy (kubelet checks
 # it exists and puts kubepods/ under it).
 node__cgroups() {
@@ -95,7 +122,7 @@ node__cni() {
 	local n=$1 p
 	node__rig_vars "$n"
 	mkdir -p "$RIG_CNI_BIN" "$RIG_CNI_CONF"
-	for p in ptp host-local loopback; do
+	for p in ptp host-local loopback portmap; do
 		ln -sf "$RC_CNI_DIR/$p" "$RIG_CNI_BIN/$p"
 	done
 	cat >"$RIG_CNI_CONF/10-realcluster-ptp.conflist" <<EOF
@@ -224,6 +251,7 @@ node_start() {
 	node__mount_ns "$n"
 	node__cgroups "$n"
 	node__cni "$n"
+	node__host_paths "$n"
 	node__containerd "$n"
 	node__kubelet "$n"
 	node__kube_proxy "$n"
