@@ -253,20 +253,26 @@ test_scale() {
 	k -n e2e-scale rollout status deployment/e2e-scale --timeout=900s >/dev/null ||
 		fail "$(k -n e2e-scale get pods --no-headers | awk '{print $3}' | sort | uniq -c | tr '\n' ' ')"
 	end_ns=$(date +%s%N)
-	pods_json=$(k -n e2e-scale get pods -o json)
-	[[ $(jq '[.items[] | select(.status.conditions[]? | .type == "Ready" and .status == "True")] | length' <<<"$pods_json") == "$replicas" ]] ||
+	pods_json=$artifacts/scale-pods.json
+	k -n e2e-scale get pods -o json >"$pods_json"
+	[[ $(jq '[.items[] | select(.status.conditions[]? | .type == "Ready" and .status == "True")] | length' "$pods_json") == "$replicas" ]] ||
 		fail "not $replicas pods Ready"
 	adds=$(k -n kube-system logs "$coild" -c coild --since-time="$since" |
-		jq -c 'select(((.["grpc.method"] // "") | test("Add$")) and (.["grpc.request.pod.namespace"] == "e2e-scale")) | (.["grpc.time_ms"] | tonumber)' |
-		jq -s '{n: length, sum: (add // 0), max: (max // 0)}')
-	jq -n --argjson pods "$pods_json" --argjson adds "$adds" --arg node "$node" \
+		jq -c 'select(((.["grpc.method"] // "") | test("Add$")) and (.["grpc.request.pod.namespace"] == "e2e-scale")) | [.ts - (.["grpc.time_ms"] | tonumber) / 1000, .ts]' |
+		jq -s '{n: length, sum: ((map(.[1] - .[0]) | add // 0) * 1000), max: ((map(.[1] - .[0]) | max // 0) * 1000),
+			busy: (sort | reduce .[] as $i ({end: -1, tot: 0};
+				if $i[0] > .end then {end: $i[1], tot: (.tot + $i[1] - $i[0])}
+				elif $i[1] > .end then {end: $i[1], tot: (.tot + $i[1] - .end)} else . end) | .tot)}')
+	jq -n --slurpfile all "$pods_json" --argjson adds "$adds" --arg node "$node" \
 		--argjson wall "$(((end_ns - start_ns) / 1000000))" '
 		def t: sub("\\.[0-9]+"; "") | fromdateiso8601;
+		$all[0] as $pods |
 		[$pods.items[] | ((.status.conditions[] | select(.type == "Ready") | .lastTransitionTime | t) - (.metadata.creationTimestamp | t))] as $startup
 		| "scale: \($pods.items | length) pods on \($node): apply to all Ready \($wall / 1000) s",
 		  "scale: pod startup (created to Ready, 1 s resolution): mean \(($startup | add) / ($startup | length)) s, max \($startup | max) s",
 		  "scale: CNI ADD in coild: \($adds.n) calls, total \($adds.sum / 1000 | . * 100 | round / 100) s, mean \(if $adds.n > 0 then ($adds.sum / $adds.n | round) else 0 end) ms, max \($adds.max | round) ms",
-		  "scale: CNI share of the pods'\'' startup time: \(if ($startup | add) > 0 then ($adds.sum / 1000 / ($startup | add) * 100 | round) else "n/a" end) % (ADD time summed over pods / startup time summed over pods)"' -r |
+		  "scale: CNI share of the pods'\'' startup time: \(if ($startup | add) > 0 then ($adds.sum / 1000 / ($startup | add) * 1000 | round / 10) else "n/a" end) % (ADD time summed over pods / startup time summed over pods)",
+		  "scale: coild was serving at least one ADD during \($adds.busy * 10 | round / 10) s of the \($wall / 1000) s (\($adds.busy * 1000 / $wall * 100 | round) %)"' -r |
 		tee "$artifacts/scale.txt" >&2
 	[[ $(jq .n <<<"$adds") -ge $replicas ]] || fail "coild on $node logged $(jq .n <<<"$adds") ADDs for $replicas pods"
 	start_ns=$(date +%s%N)
