@@ -244,6 +244,7 @@ static int remove_reserved_blocks(const struct migrate_replace_opts *opts, char 
 
 static int restart_coild(const struct migrate_replace_opts *opts, char *err, size_t errlen)
 {
+	fprintf(opts->out, "restarting coild pods\n");
 	if (opts->dry_run)
 		return print_matches(opts, &KUBE_RES_PODS, "kube-system", COILD_SELECTOR, "pod",
 				     err, errlen);
