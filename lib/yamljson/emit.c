@@ -26,8 +26,10 @@ static int scalar(yaml_emitter_t *em, const char *text, bool plain_ok)
 	yaml_event_t ev;
 	yaml_scalar_style_t style =
 	    plain_ok ? YAML_ANY_SCALAR_STYLE : YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+	/* Untagged either way: both "implicit" flags set, or libyaml writes a "!" tag when it
+	 * has to quote a scalar offered as plain (e.g. "a: b"). */
 	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)text, (int)strlen(text),
-					  plain_ok, !plain_ok, style))
+					  1, 1, style))
 		return -ENOMEM;
 	return yaml_emitter_emit(em, &ev) ? 0 : -EIO;
 }
