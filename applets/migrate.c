@@ -161,8 +161,20 @@ static int find_subcommand(int argc, char **argv)
 	return -1;
 }
 
+static bool wants_version(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-version") == 0)
+			return true;
+	return false;
+}
+
 int migrate_main(int argc, char **argv)
 {
+	if (wants_version(argc, argv)) {
+		printf("coil-migrator version %s\n", COIL_COMPAT_VERSION);
+		return 0;
+	}
 	int sub = find_subcommand(argc, argv);
 	if (sub < 0) {
 		fputs(usage, applet_wants_help(argc, argv) ? stdout : stderr);

@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,7 +85,7 @@ static int gateway_error(const char *url, long status, const char *text, char *e
 	const char *msg = json_string_value(json_object_get(doc, "message"));
 	if (!msg)
 		msg = json_string_value(json_object_get(doc, "error"));
-	int code = status == 401 || status == 403 ? -EACCES : -EIO;
+	int code = status == 401 || status == 403 ? -EACCES : status == 404 ? -ENOENT : -EIO;
 	if (msg && strstr(msg, "authentication"))
 		code = -EACCES;
 	errorf(err, errlen, code, "etcd %s: HTTP %ld: %s", url, status,
@@ -154,6 +155,13 @@ int etcd_post(struct etcd_client *client, const char *path, const json_t *body, 
 	int ret = -ECONNREFUSED;
 	for (size_t i = 0; i < client->n_endpoints; i++) {
 		ret = post_one(client, client->endpoints[i], path, payload, out, err, errlen);
+		if (ret == -ENOENT && strncmp(path, "/v3/", 4) == 0) {
+			/* etcd 3.3 serves the gateway only under /v3beta/. */
+			char beta[256];
+			snprintf(beta, sizeof(beta), "/v3beta/%s", path + 4);
+			ret =
+			    post_one(client, client->endpoints[i], beta, payload, out, err, errlen);
+		}
 		if (ret != -ECONNREFUSED)
 			break; /* an answer, good or bad: other members would say the same */
 	}
