@@ -76,6 +76,21 @@ static int mapping(yaml_emitter_t *em, const json_t *obj)
 	return ret;
 }
 
+/* Writes each element of arr with fn (a node, or a whole document). */
+static int each(yaml_emitter_t *em, const json_t *arr,
+		int (*fn)(yaml_emitter_t *em, const json_t *value))
+{
+	size_t i;
+	const json_t *item;
+	json_array_foreach(arr, i, item)
+	{
+		int ret = fn(em, item);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
 static int sequence(yaml_emitter_t *em, const json_t *arr)
 {
 	yaml_event_t ev;
@@ -83,14 +98,9 @@ static int sequence(yaml_emitter_t *em, const json_t *arr)
 		return -ENOMEM;
 	if (!yaml_emitter_emit(em, &ev))
 		return -EIO;
-	size_t i;
-	const json_t *item;
-	json_array_foreach(arr, i, item)
-	{
-		int ret = node(em, item);
-		if (ret < 0)
-			return ret;
-	}
+	int ret = each(em, arr, node);
+	if (ret < 0)
+		return ret;
 	if (!yaml_sequence_end_event_initialize(&ev))
 		return -ENOMEM;
 	return yaml_emitter_emit(em, &ev) ? 0 : -EIO;
@@ -138,14 +148,9 @@ static int emit_all(yaml_emitter_t *em, const json_t *docs)
 	if (!yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) ||
 	    !yaml_emitter_emit(em, &ev))
 		return -EIO;
-	size_t i;
-	const json_t *doc;
-	json_array_foreach(docs, i, doc)
-	{
-		int ret = document(em, doc);
-		if (ret < 0)
-			return ret;
-	}
+	int ret = each(em, docs, document);
+	if (ret < 0)
+		return ret;
 	if (!yaml_stream_end_event_initialize(&ev) || !yaml_emitter_emit(em, &ev))
 		return -EIO;
 	return yaml_emitter_flush(em) ? 0 : -EIO;
