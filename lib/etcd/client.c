@@ -146,8 +146,11 @@ static int post_one(struct etcd_client *c, const char *endpoint, const char *pat
 	return ret;
 }
 
-int etcd_post(struct etcd_client *client, const char *path, const json_t *body, json_t **out,
-	      char *err, size_t errlen)
+static int authenticate(struct etcd_client *c, char *err, size_t errlen);
+
+/* etcd_post without the renewal of an expired token. */
+static int post_any(struct etcd_client *client, const char *path, const json_t *body, json_t **out,
+		    char *err, size_t errlen)
 {
 	char *payload = json_dumps(body, JSON_COMPACT);
 	if (!payload)
@@ -169,12 +172,29 @@ int etcd_post(struct etcd_client *client, const char *path, const json_t *body, 
 	return ret;
 }
 
+#define AUTHENTICATE_PATH "/v3/auth/authenticate"
+
+/* etcd's tokens expire after a while without use (--auth-token-ttl, 5 min by default), and a
+ * dump waits for v1's objects to go between its two readings: a refused token is renewed
+ * once with the password, then the request is repeated. */
+int etcd_post(struct etcd_client *client, const char *path, const json_t *body, json_t **out,
+	      char *err, size_t errlen)
+{
+	int ret = post_any(client, path, body, out, err, errlen);
+	if (ret != -EACCES || !client->token || strcmp(path, AUTHENTICATE_PATH) == 0)
+		return ret;
+	free(client->token);
+	client->token = NULL;
+	ret = authenticate(client, err, errlen);
+	return ret < 0 ? ret : post_any(client, path, body, out, err, errlen);
+}
+
 static int authenticate(struct etcd_client *c, char *err, size_t errlen)
 {
 	json_t *req = json_pack("{s:s, s:s}", "name", c->username, "password",
 				c->password ? c->password : "");
 	json_t *resp = NULL;
-	int ret = req ? etcd_post(c, "/v3/auth/authenticate", req, &resp, err, errlen)
+	int ret = req ? post_any(c, AUTHENTICATE_PATH, req, &resp, err, errlen)
 		      : errorf(err, errlen, -ENOMEM, "out of memory");
 	json_decref(req);
 	if (ret < 0)

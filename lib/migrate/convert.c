@@ -67,7 +67,7 @@ json_t *migrate_pool_object(const struct migrate_v1_pool *pool)
 int migrate_block_object(const struct migrate_v1_pool *pool, const struct migrate_v1_block *block,
 			 json_t **out, char *err, size_t errlen)
 {
-	uint32_t index;
+	uint32_t index = 0;
 	int ret = migrate_block_index(pool, block->cidr, &index, err, errlen);
 	if (ret < 0)
 		return ret;

@@ -115,6 +115,14 @@ static int annotate_namespaces(const struct migrate_dump_opts *opts, const json_
 	return 0;
 }
 
+/* Adds hint to the message in err, as far as it fits. */
+static void append_hint(char *err, size_t errlen, const char *hint)
+{
+	size_t len = strnlen(err, errlen);
+	if (len < errlen)
+		snprintf(err + len, errlen - len, "%s", hint);
+}
+
 int migrate_dump(const struct migrate_dump_opts *opts, char *err, size_t errlen)
 {
 	json_t *docs = NULL;
@@ -131,6 +139,9 @@ int migrate_dump(const struct migrate_dump_opts *opts, char *err, size_t errlen)
 		json_decref(docs);
 		docs = NULL;
 		ret = read_and_convert(opts, opts->log, &docs, err, errlen);
+		if (ret < 0 && !opts->skip_uninstall)
+			append_hint(err, errlen,
+				    " (Coil v1 is uninstalled already; run dump again)");
 	}
 	if (ret == 0)
 		ret = annotate_namespaces(opts, docs, err, errlen);

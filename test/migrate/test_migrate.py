@@ -55,7 +55,7 @@ def b64(text):
 class Etcd:
     """One etcd member on free loopback ports; tls=dir with ca.crt, server.*, client.*"""
 
-    def __init__(self, tmp, tls=None):
+    def __init__(self, tmp, tls=None, extra=()):
         self.dir = tempfile.mkdtemp(dir=tmp, prefix="etcd.")
         self.tls = tls
         scheme = "https" if tls else "http"
@@ -65,7 +65,7 @@ class Etcd:
         args = [ETCD, "--name", "m", "--data-dir", os.path.join(self.dir, "data"),
                 "--listen-client-urls", self.url, "--advertise-client-urls", self.url,
                 "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-                "--initial-cluster", "m=" + peer, "--log-level", "warn"]
+                "--initial-cluster", "m=" + peer, "--log-level", "warn"] + list(extra)
         if tls:
             args += ["--cert-file", os.path.join(tls, "server.crt"),
                      "--key-file", os.path.join(tls, "server.key"),
@@ -243,8 +243,8 @@ class MigrateTest(unittest.TestCase):
         self.addCleanup(api.stop)
         return api
 
-    def start_etcd(self, tls=None):
-        etcd = Etcd(self.tmp, tls)
+    def start_etcd(self, tls=None, extra=()):
+        etcd = Etcd(self.tmp, tls, extra)
         self.addCleanup(etcd.stop)
         return etcd
 
@@ -432,6 +432,21 @@ class DumpTest(MigrateTest):
         r = self.dump(api, etcd, "--skip-uninstall")
         self.assertEqual(r.returncode, 1)
         self.assertIn("user name is empty", r.stderr)
+
+
+    def test_expired_token_is_renewed(self):
+        # Tokens live 1 s here; the uninstall takes longer (its reads are held back 1.5 s),
+        # so the second reading of etcd needs a new token.
+        etcd, api = self.start_etcd(extra=["--auth-token-ttl", "1"]), self.start_api()
+        seed_v1(etcd)
+        etcd.enable_auth("s3cret")
+        self.cluster(api)
+        api.ok("POST", "/_test/faults", {"delay_ms": 1500, "method": "GET",
+                                         "path_regex": "/daemonsets/coil-node$"})
+        r = self.dump(api, etcd, "--etcd-username", "root", "--etcd-password", "s3cret")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, golden("dump.yaml", r.stdout))
+        self.assertEqual(present_v1_objects(api), [])
 
 
 class Kubelet(threading.Thread):
