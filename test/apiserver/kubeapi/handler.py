@@ -164,7 +164,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         attrs = rbac.request_attributes(method, path, self.query)
         allowed, reason = self.ctx.authz.authorize(self.user, attrs)
         if not allowed:
-            raise rbac.forbidden(self.user, attrs, reason)
+            err = rbac.forbidden(self.user, attrs, reason)
+            self.ctx.faults.deny({"method": method, "path": path, "user": self.user.name,
+                                  "message": err.status["message"]})
+            raise err
 
     # --- routing -----------------------------------------------------------------------------
 
@@ -447,6 +450,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 ctx.faults.clear_log()
             since = int(self.query.get("since") or 0)
             return self._send(200, {"items": ctx.faults.requests(since)})
+        if p == "/_test/denials":
+            if method == "DELETE":
+                ctx.faults.clear_denials()
+            return self._send(200, {"items": ctx.faults.denials()})
         if p == "/_test/watches":
             return self._send(200, {"items": [{"resource": w.key, "path": w.path}
                                               for w in ctx.store.watchers()]})
@@ -454,6 +461,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             opts = self._json_body() if self.body else {}
             ctx.faults.clear()
             ctx.faults.clear_log()
+            ctx.faults.clear_denials()
             if opts.get("data"):
                 ctx.reset_data()
             return self._send(200, {"reset": True})

@@ -314,6 +314,10 @@ class Enforcement(unittest.TestCase):
         mine = [e for e in log if e["path"] == "/api/v1/namespaces/team/pods"]
         self.assertTrue(mine)
         self.assertEqual((mine[-1]["user"], mine[-1]["status"]), (SA, 403))
+        denials = once(self.srv.port, "GET", "/_test/denials").json["items"]
+        self.assertIn({"method": "GET", "path": "/api/v1/namespaces/team/pods", "user": SA,
+                       "message": 'pods is forbidden: User "%s" cannot list resource "pods" '
+                       'in API group "" in the namespace "team"' % SA}, denials)
 
 
 class InsecurePort(unittest.TestCase):
