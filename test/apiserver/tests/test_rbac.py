@@ -9,7 +9,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from kubeapi import rbac  # noqa: E402
+import deploy_rbac  # noqa: E402
+from kubeapi import authn, rbac  # noqa: E402
 from kubetest import Client, ServerProcess, load_crds  # noqa: E402
 
 ADMIN = "admin-secret"
@@ -266,12 +267,13 @@ class Enforcement(unittest.TestCase):
         port = self.srv.port
         self.assertEqual(once(port, "GET", "/api/v1/namespaces/team/configmaps",
                               "bob-token").status, 200)
-        self.assertForbidden(once(port, "GET", "/api/v1/nodes", "bob-token"), 'nodes is forbidden: User "bob" cannot '
-                             'list resource "nodes" in API group "" at the cluster scope',
-                             {"kind": "nodes"})
-        self.assertForbidden(once(port, "GET", "/api/v1/nodes", "alice-token"), 'nodes is forbidden: User "alice" '
-                             'cannot list resource "nodes" in API group "" at the cluster '
-                             'scope: RBAC: clusterrole.rbac.authorization.k8s.io '
+        self.assertForbidden(once(port, "GET", "/api/v1/nodes", "bob-token"),
+                             'nodes is forbidden: User "bob" cannot list resource "nodes" in '
+                             'API group "" at the cluster scope', {"kind": "nodes"})
+        self.assertForbidden(once(port, "GET", "/api/v1/nodes", "alice-token"),
+                             'nodes is forbidden: User "alice" cannot list resource "nodes" in '
+                             'API group "" at the cluster scope: RBAC: '
+                             'clusterrole.rbac.authorization.k8s.io '
                              '"no-such-role" not found', {"kind": "nodes"})
 
     def test_unauthorized(self):
@@ -318,6 +320,68 @@ class Enforcement(unittest.TestCase):
         self.assertIn({"method": "GET", "path": "/api/v1/namespaces/team/pods", "user": SA,
                        "message": 'pods is forbidden: User "%s" cannot list resource "pods" '
                        'in API group "" in the namespace "team"' % SA}, denials)
+
+
+class _Objects:
+    """The two store calls the Authorizer makes, over a fixed list of objects."""
+
+    def __init__(self, docs):
+        self.docs = {}
+        for d in docs:
+            group = d["apiVersion"].rpartition("/")[0]
+            key = "%s/%ss" % (group, d["kind"].lower())
+            self.docs.setdefault(key, []).append(d)
+
+    def get(self, key, ns, name):
+        return next((d for d in self.docs.get(key, []) if d["metadata"]["name"] == name
+                     and d["metadata"].get("namespace", "") == ns), None)
+
+    def list(self, key, ns=None):
+        return [d for d in self.docs.get(key, [])
+                if ns is None or d["metadata"].get("namespace") == ns], 0
+
+
+VERBS = ("get", "list", "watch", "create", "update", "patch", "delete", "deletecollection")
+VERSIONS = {"": "v1", "coil.cybozu.com": "v2", "coordination.k8s.io": "v1",
+            "admissionregistration.k8s.io": "v1"}
+METHODS = {"get": "GET", "list": "GET", "watch": "GET", "create": "POST", "update": "PUT",
+           "patch": "PATCH", "delete": "DELETE", "deletecollection": "DELETE"}
+
+
+def _call_request(group, resource, verb, ns):
+    """(method, path, query) of one call as the test table of test/deploy names it."""
+    base = "/api/v1" if not group else "/apis/%s/%s" % (group, VERSIONS[group])
+    if ns:
+        base += "/namespaces/" + ns
+    plural, _, sub = resource.partition("/")
+    path = base + "/" + plural
+    if verb not in ("list", "watch", "create", "deletecollection") or sub:
+        path += "/x" + ("/" + sub if sub else "")
+    return METHODS[verb], path, {"watch": "1"} if verb == "watch" else {}
+
+
+class DeployRoles(unittest.TestCase):
+    """deploy/rbac through this evaluator: each program may make exactly the calls the table
+    of test/deploy/test_render.py lists (the same least-privilege contract kustomize's
+    rendering is checked against), every other verb on those resources is denied."""
+
+    def test_calls_of_each_program(self):
+        sys.path.insert(0, os.path.join(deploy_rbac.REPO, "test", "deploy"))
+        import test_render
+        authz = rbac.Authorizer(_Objects(deploy_rbac.objects()))
+        for sa, calls in test_render.CALLS.items():
+            user = authn.service_account_user(deploy_rbac.NAMESPACE, sa, "uid")
+            for call in calls:
+                a = rbac.request_attributes(*_call_request(*call))
+                self.assertEqual(authz.authorize(user, a), (True, ""), (sa, call))
+            made = set(calls)
+            for group, resource, _, ns in made:
+                for verb in VERBS:
+                    if (group, resource, verb, ns) in made:
+                        continue
+                    a = rbac.request_attributes(*_call_request(group, resource, verb, ns))
+                    self.assertEqual(authz.authorize(user, a), (False, ""),
+                                     (sa, group, resource, verb, ns))
 
 
 class InsecurePort(unittest.TestCase):
