@@ -4,7 +4,8 @@ install renders them: namespaced objects in kube-system) into a test API server 
 coil program the token of its own ServiceAccount, so integration tests run coil under the
 project's RBAC exactly as a cluster would.
 
-As a module: apply(url), token(url, name), kubeconfig(path, server, token).
+As a module: apply(url), token(url, name), kubeconfig(path, server, token), and request(),
+the one-shot JSON request the harnesses share.
 As a program: deploy_rbac.py URL OUTDIR  applies the objects and writes OUTDIR/NAME.token and
 OUTDIR/NAME.kubeconfig for every ServiceAccount NAME of deploy/rbac (coil-ipam-controller,
 coild, coil-router). The harness itself talks to the server without credentials (which the
@@ -31,11 +32,11 @@ _PATHS = {
 }
 
 
-def _request(url, method, path, body=None, admin_token=None):
-    """(status, decoded body) of one request to an http:// server."""
+def request(url, method, path, body=None, ctype="application/json", admin_token=None):
+    """(status, decoded JSON body or None) of one request to an http:// server."""
     u = urllib.parse.urlsplit(url)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": ctype} if body is not None else {}
     if admin_token:
         headers["Authorization"] = "Bearer " + admin_token
     try:
@@ -69,7 +70,7 @@ def apply(url, admin_token=None):
     """Creates every object of deploy/rbac (existing ones are left as they are)."""
     for doc in objects():
         path = _PATHS[doc["kind"]].format(ns=doc["metadata"].get("namespace"))
-        status, answer = _request(url, "POST", path, doc, admin_token)
+        status, answer = request(url, "POST", path, doc, admin_token=admin_token)
         if status not in (201, 409):
             raise RuntimeError("POST %s %s: %d %s" % (path, doc["metadata"]["name"], status,
                                                       answer))
@@ -80,7 +81,7 @@ def token(url, name, namespace=NAMESPACE, admin_token=None, seconds=86400):
     path = "/api/v1/namespaces/%s/serviceaccounts/%s/token" % (namespace, name)
     body = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
             "spec": {"expirationSeconds": seconds}}
-    status, answer = _request(url, "POST", path, body, admin_token)
+    status, answer = request(url, "POST", path, body, admin_token=admin_token)
     if status != 201:
         raise RuntimeError("POST %s: %d %s" % (path, status, answer))
     return answer["status"]["token"]

@@ -8,7 +8,6 @@ Tests never skip: a missing tool (openssl, python3-yaml) is a failure."""
 
 import base64
 import http.client
-import json
 import os
 import shutil
 import signal
@@ -79,15 +78,7 @@ class Api:
         self.log.close()
 
     def request(self, method, path, body=None, ctype="application/json"):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            headers = {"Content-Type": ctype} if body is not None else {}
-            conn.request(method, path, json.dumps(body) if body is not None else None, headers)
-            resp = conn.getresponse()
-            data = resp.read()
-            return resp.status, json.loads(data) if data else None
-        finally:
-            conn.close()
+        return deploy_rbac.request(self.url, method, path, body, ctype)
 
     def ok(self, method, path, body=None, ctype="application/json"):
         status, obj = self.request(method, path, body, ctype)
