@@ -1,16 +1,17 @@
 """For the tests of coil's programs against the test API server: start it on a free port with
-the CRDs of deploy/crd applied, write a kubeconfig for it, and talk JSON to it.
+the CRDs of deploy/crd applied, write an administrator's kubeconfig for it (no credentials,
+which the test server treats as an administrator), and talk JSON to it.
 
     sys.path.insert(0, os.path.join(REPO, "test", "apiserver"))
     from harness import Api, free_port, read_file, wait_for
 """
 
-import http.client
-import json
 import os
 import socket
 import subprocess
 import time
+
+import deploy_rbac
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -54,13 +55,7 @@ class Api:
         self.port = int(read_file(port_file))
         self.url = "http://127.0.0.1:%d" % self.port
         subprocess.run(["/usr/bin/python3", APPLY_CRDS, self.url], check=True)
-        self.kubeconfig = os.path.join(tmp, "kubeconfig")
-        with open(self.kubeconfig, "w") as f:
-            json.dump({"apiVersion": "v1", "kind": "Config", "current-context": "t",
-                       "clusters": [{"name": "t", "cluster": {"server": self.url}}],
-                       "users": [{"name": "t", "user": {}}],
-                       "contexts": [{"name": "t", "context": {"cluster": "t", "user": "t"}}]},
-                      f)
+        self.kubeconfig = deploy_rbac.kubeconfig(os.path.join(tmp, "kubeconfig"), self.url)
 
     def stop(self):
         self.proc.kill()
@@ -68,15 +63,7 @@ class Api:
         self.log.close()
 
     def request(self, method, path, body=None, ctype="application/json"):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            headers = {"Content-Type": ctype} if body is not None else {}
-            conn.request(method, path, json.dumps(body) if body is not None else None, headers)
-            resp = conn.getresponse()
-            data = resp.read()
-            return resp.status, json.loads(data) if data else None
-        finally:
-            conn.close()
+        return deploy_rbac.request(self.url, method, path, body, ctype)
 
     def ok(self, method, path, body=None, ctype="application/json"):
         status, obj = self.request(method, path, body, ctype)

@@ -8,7 +8,6 @@ Tests never skip: a missing tool (openssl, python3-yaml) is a failure."""
 
 import base64
 import http.client
-import json
 import os
 import shutil
 import signal
@@ -22,6 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.dont_write_bytecode = True  # keep the source tree free of __pycache__
 sys.path.insert(0, os.path.join(REPO, "test", "apiserver"))
+import deploy_rbac  # noqa: E402
 import harness  # noqa: E402
 from harness import free_port, read_file, wait_for  # noqa: E402
 COIL = None  # set from argv
@@ -33,7 +33,14 @@ FAST_LEADER = {"COIL_LEADER_LEASE_DURATION": "2s", "COIL_LEADER_RENEW_DEADLINE":
 
 
 class Api(harness.Api):
-    """The test API server with the CRDs, plus the objects these tests create."""
+    """The test API server with the CRDs and deploy/'s RBAC, plus the objects these tests
+    create. The controller runs as its ServiceAccount under deploy/'s RBAC; the test is
+    admin."""
+
+    def __init__(self, tmp, *extra):
+        super().__init__(tmp, *extra)
+        deploy_rbac.apply(self.url)
+        self.token = deploy_rbac.token(self.url, "coil-ipam-controller")
 
     def create_node(self, name):
         self.ok("POST", "/api/v1/nodes", {"apiVersion": "v1", "kind": "Node",
@@ -103,13 +110,8 @@ class Controller:
         self.name = name
         self.metrics_port, self.health_port = free_port(), free_port()
         self.webhook_port = webhook_port or free_port()
-        kubeconfig = os.path.join(tmp, "kubeconfig-" + name)
-        with open(kubeconfig, "w") as f:
-            json.dump({"apiVersion": "v1", "kind": "Config", "current-context": "t",
-                       "clusters": [{"name": "t", "cluster": {"server": api.url}}],
-                       "users": [{"name": "t", "user": {}}],
-                       "contexts": [{"name": "t", "context": {"cluster": "t", "user": "t"}}]},
-                      f)
+        kubeconfig = deploy_rbac.kubeconfig(os.path.join(tmp, "kubeconfig-" + name), api.url,
+                                            api.token)
         self.log_path = os.path.join(tmp, "controller-%s.log" % name)
         self.log = open(self.log_path, "w")
         environ = dict(os.environ, COIL_POD_NAME=name, **FAST_LEADER)
@@ -164,8 +166,11 @@ class Base(unittest.TestCase):
         os.mkdir(self.cert_dir)
         self.cleanups = []
         self.controllers = []
+        self.apis = []
 
     def tearDown(self):
+        for api in self.apis:  # deploy/rbac grants every call the controller made
+            self.assertEqual(api.ok("GET", "/_test/denials")["items"], [])
         for fn in reversed(self.cleanups):
             fn()
         for ctl in self.controllers:
@@ -176,6 +181,7 @@ class Base(unittest.TestCase):
     def start_api(self, *extra):
         api = Api(self.tmp, *extra)
         self.cleanups.append(api.stop)
+        self.apis.append(api)
         return api
 
     def start_controller(self, api, name, **kw):
