@@ -8,11 +8,9 @@ Tests never skip: a missing tool (openssl, python3-yaml) is a failure."""
 
 import base64
 import http.client
-import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,8 +19,11 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
-APISERVER = os.path.join(REPO, "test", "apiserver", "run")
-APPLY_CRDS = os.path.join(HERE, "apply_crds.py")
+sys.dont_write_bytecode = True  # keep the source tree free of __pycache__
+sys.path.insert(0, os.path.join(REPO, "test", "apiserver"))
+import deploy_rbac  # noqa: E402
+import harness  # noqa: E402
+from harness import free_port, read_file, wait_for  # noqa: E402
 COIL = None  # set from argv
 
 GROUP = "/apis/coil.cybozu.com/v2"
@@ -31,71 +32,15 @@ FAST_LEADER = {"COIL_LEADER_LEASE_DURATION": "2s", "COIL_LEADER_RENEW_DEADLINE":
                "COIL_LEADER_RETRY_PERIOD": "300ms"}
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def read_file(path):
-    with open(path) as f:
-        return f.read()
-
-
-def wait_for(cond, timeout, what):
-    deadline = time.time() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.time() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.05)
-
-
-class Api:
-    """The test API server process and a tiny JSON client for it."""
+class Api(harness.Api):
+    """The test API server with the CRDs and deploy/'s RBAC, plus the objects these tests
+    create. The controller runs as its ServiceAccount under deploy/'s RBAC; the test is
+    admin."""
 
     def __init__(self, tmp, *extra):
-        port_file = os.path.join(tmp, "apiserver.port")
-        self.log = open(os.path.join(tmp, "apiserver.log"), "w+")
-        self.proc = subprocess.Popen(["/usr/bin/python3", APISERVER, "--port", "0",
-                                      "--port-file", port_file] + list(extra),
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        wait_for(lambda: os.path.exists(port_file) and read_file(port_file).strip(), 15,
-                 "the API server")
-        self.port = int(read_file(port_file))
-        self.url = "http://127.0.0.1:%d" % self.port
-        subprocess.run(["/usr/bin/python3", APPLY_CRDS, self.url], check=True)
-
-    def stop(self):
-        self.proc.kill()
-        self.proc.wait()
-        self.log.close()
-
-    def request(self, method, path, body=None, ctype="application/json"):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            headers = {"Content-Type": ctype} if body is not None else {}
-            conn.request(method, path, json.dumps(body) if body is not None else None, headers)
-            resp = conn.getresponse()
-            data = resp.read()
-            return resp.status, json.loads(data) if data else None
-        finally:
-            conn.close()
-
-    def ok(self, method, path, body=None, ctype="application/json"):
-        status, obj = self.request(method, path, body, ctype)
-        if status >= 300:
-            raise AssertionError("%s %s: %d %s" % (method, path, status, obj))
-        return obj
-
-    def get(self, path):
-        status, obj = self.request("GET", path)
-        return obj if status == 200 else None
-
-    def items(self, path):
-        return self.ok("GET", path)["items"]
+        super().__init__(tmp, *extra)
+        deploy_rbac.apply(self.url)
+        self.token = deploy_rbac.token(self.url, "coil-ipam-controller")
 
     def create_node(self, name):
         self.ok("POST", "/api/v1/nodes", {"apiVersion": "v1", "kind": "Node",
@@ -165,13 +110,8 @@ class Controller:
         self.name = name
         self.metrics_port, self.health_port = free_port(), free_port()
         self.webhook_port = webhook_port or free_port()
-        kubeconfig = os.path.join(tmp, "kubeconfig-" + name)
-        with open(kubeconfig, "w") as f:
-            json.dump({"apiVersion": "v1", "kind": "Config", "current-context": "t",
-                       "clusters": [{"name": "t", "cluster": {"server": api.url}}],
-                       "users": [{"name": "t", "user": {}}],
-                       "contexts": [{"name": "t", "context": {"cluster": "t", "user": "t"}}]},
-                      f)
+        kubeconfig = deploy_rbac.kubeconfig(os.path.join(tmp, "kubeconfig-" + name), api.url,
+                                            api.token)
         self.log_path = os.path.join(tmp, "controller-%s.log" % name)
         self.log = open(self.log_path, "w")
         environ = dict(os.environ, COIL_POD_NAME=name, **FAST_LEADER)
@@ -226,8 +166,11 @@ class Base(unittest.TestCase):
         os.mkdir(self.cert_dir)
         self.cleanups = []
         self.controllers = []
+        self.apis = []
 
     def tearDown(self):
+        for api in self.apis:  # deploy/rbac grants every call the controller made
+            self.assertEqual(api.ok("GET", "/_test/denials")["items"], [])
         for fn in reversed(self.cleanups):
             fn()
         for ctl in self.controllers:
@@ -238,6 +181,7 @@ class Base(unittest.TestCase):
     def start_api(self, *extra):
         api = Api(self.tmp, *extra)
         self.cleanups.append(api.stop)
+        self.apis.append(api)
         return api
 
     def start_controller(self, api, name, **kw):
