@@ -4,8 +4,8 @@
 #   compiles the Release build with gcc and with clang (no tests run there: it is the
 #   packagers' build, kept free of warnings).
 # The normal build runs every test (unit, kernel tests in throw-away network namespaces,
-# containerd, the test API server); the ASan+UBSan build runs the C tests; the TSan build
-# the threaded ones; the fuzz build runs each libFuzzer target briefly.
+# containerd, the test API server, a real Kubernetes cluster); the ASan+UBSan build runs the
+# C tests; the TSan build the threaded ones; the fuzz build runs each libFuzzer target briefly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then
@@ -21,8 +21,13 @@ run() {
 	echo "=== ctest in $dir $*"
 	(cd "$dir" && ctest --output-on-failure --no-tests=error "$@") || status=1
 }
-run build
-run build-asan -LE 'e2e|bench|apiserver|deploy'
+run build -LE real-cluster
+# The real-cluster tier (test/realcluster: upstream Kubernetes on this machine, coil deployed
+# from its image and deploy/, the end-to-end suite) verbosely, so the log shows the API
+# server's version, each node Ready and the suite's results. Its first run builds the
+# Kubernetes components (~25 min on 2 busy cores; cached under /var/cache/coil-k8s).
+run build -L real-cluster -V
+run build-asan -LE 'e2e|bench|apiserver|deploy|real-cluster'
 # The threaded code (daemon, node IPAM, pod network, informers) under ThreadSanitizer.
 # test_webhook is left out here: GnuTLS handshakes run ~10x slower under TSan and overrun
 # its 2 s TLS probes on 2 cores; the ASan build runs it.

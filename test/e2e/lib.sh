@@ -60,21 +60,24 @@ new_ns() {
 	wait_until 60 "ServiceAccount $ns/default" k -n "$ns" get serviceaccount default
 }
 
+# pod_spec NODE INDENT: the spec of a sleeping busybox pod pinned to NODE, each line
+# prefixed with INDENT (for a Pod or a pod template).
+pod_spec() {
+	sed "s/^/$2/" <<EOF
+nodeSelector: {kubernetes.io/hostname: $1}
+terminationGracePeriodSeconds: 1
+containers:
+- name: busybox
+  image: $image
+  imagePullPolicy: $pull
+  command: [/bin/busybox, sleep, "100000"]
+EOF
+}
+
 # pod_yaml NAME NAMESPACE NODE: a sleeping busybox pod pinned to NODE.
 pod_yaml() {
-	cat <<EOF
-apiVersion: v1
-kind: Pod
-metadata: {name: $1, namespace: $2, labels: {app: e2e}}
-spec:
-  nodeSelector: {kubernetes.io/hostname: $3}
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: busybox
-    image: $image
-    imagePullPolicy: $pull
-    command: [/bin/busybox, sleep, "100000"]
-EOF
+	printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: %s, namespace: %s, labels: {app: e2e}}\nspec:\n' "$1" "$2"
+	pod_spec "$3" "  "
 }
 
 # run_pod NAME NAMESPACE NODE: creates the pod and waits until it is Ready.

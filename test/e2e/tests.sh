@@ -231,14 +231,8 @@ spec:
   template:
     metadata: {labels: {app: e2e-scale}}
     spec:
-      nodeSelector: {kubernetes.io/hostname: $1}
-      terminationGracePeriodSeconds: 1
-      containers:
-      - name: busybox
-        image: $image
-        imagePullPolicy: $pull
-        command: [/bin/busybox, sleep, "100000"]
 EOF
+	pod_spec "$1" "      "
 }
 
 test_scale() {
