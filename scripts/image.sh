@@ -27,7 +27,7 @@ programs=(coild coil-installer coil-ipam-controller coil-router coil-egress
 packages=(iptables nftables iproute2 conntrack kmod libcurl4 libmicrohttpd12 libgnutls30
 	netbase dash)
 # Bump when the way the root is assembled changes, so old caches are not reused.
-root_format=1
+root_format=2
 
 log() { printf 'image.sh: %s\n' "$*" >&2; }
 die() {
@@ -53,6 +53,15 @@ linked_packages() {
 	done | cut -d: -f1 | sort -u
 }
 
+# cached_deb NAME=VERSION: the downloaded .deb of exactly that version, if any. apt-get
+# download writes an epoch as "%3a" (conntrack_1%3a1.4.7-1+b2_amd64.deb); without one the
+# version stands as it is.
+cached_deb() {
+	local name=${1%%=*} version=${1#*=}
+	find "$cache/debs" -maxdepth 1 \( -name "${name}_${version/:/%3a}_*.deb" \
+		-o -name "${name}_${version}_*.deb" \) | head -n1
+}
+
 # assemble_root DIR: unpack every package of the closure into DIR.
 assemble_root() {
 	local dir=$1 list=$2 deb pv
@@ -61,10 +70,10 @@ assemble_root() {
 	mkdir -p "$dir/usr/bin" "$dir/usr/sbin" "$dir/usr/lib" "$dir/usr/lib64"
 	for d in bin sbin lib lib64; do ln -s "usr/$d" "$dir/$d"; done
 	while read -r pv; do
-		deb=$(find "$cache/debs" -maxdepth 1 -name "${pv%%=*}_$(sed 's/^[0-9]*://' <<<"${pv#*=}")_*.deb" | head -n1)
+		deb=$(cached_deb "$pv")
 		if [[ -z $deb ]]; then
 			(cd "$cache/debs" && apt-get download -q "$pv" >/dev/null 2>&1) || return 1
-			deb=$(find "$cache/debs" -maxdepth 1 -name "${pv%%=*}_*.deb" -newer "$list" | head -n1)
+			deb=$(cached_deb "$pv")
 		fi
 		[[ -n $deb ]] || die "no .deb for $pv in $cache/debs"
 		dpkg-deb --fsys-tarfile "$deb" | tar -x --keep-directory-symlink -C "$dir"
@@ -75,6 +84,9 @@ assemble_root() {
 	done
 	ln -sf dash "$dir/usr/bin/sh"
 	mkdir -p "$dir/run" "$dir/var" "$dir/tmp" "$dir/etc" "$dir/proc" "$dir/sys" "$dir/dev"
+	# coild's default --state-dir is /var/lib/coil: upstream's DaemonSet passes no such flag,
+	# so the image must let the daemon create it (records there last as long as the container).
+	mkdir -p "$dir/var/lib"
 	chmod 1777 "$dir/tmp"
 	# The runtime passes pod netns paths under /var/run/netns; /run is the host's.
 	ln -s ../run "$dir/var/run"
