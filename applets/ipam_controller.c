@@ -179,8 +179,8 @@ static int run_controller(void)
 		kube_config_free(config);
 		return fail_startup("failed to set up the Kubernetes client", err);
 	}
-	if (webhook_server_start(opts.webhook_addr, opts.cert_dir, &state.webhook, err,
-				 sizeof(err)) < 0)
+	if (webhook_server_start(opts.webhook_addr, opts.cert_dir, WEBHOOK_POOL_KINDS, 2,
+				 &state.webhook, err, sizeof(err)) < 0)
 		fail_startup("failed to start the webhook server", err);
 	else if (runtime_start(&ro, &rt, err, sizeof(err)) < 0)
 		fail_startup("failed to start the HTTP servers", err);

@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size == 0)
 		return 0;
-	enum webhook_kind kind = data[0] == 'M' ? WEBHOOK_MUTATE : WEBHOOK_VALIDATE;
+	enum webhook_kind kind = data[0] == 'M' ? WEBHOOK_POOL_MUTATE : WEBHOOK_POOL_VALIDATE;
 	struct webhook_reply reply;
 	if (webhook_handle_body(kind, (const char *)data + 1, size - 1, &reply) == 0)
 		check_reply(&reply);
