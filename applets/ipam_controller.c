@@ -120,6 +120,7 @@ static void rotator_failed(void *arg, const char *err)
 static int start_cert_rotation(char *err, size_t errlen)
 {
 	struct certrotate_opts ro = {.client = state.client,
+				     .names = &CERTROTATE_IPAM,
 				     .cert_dir = opts.cert_dir,
 				     .stop_after_secret_write = opts.restart_on_refresh,
 				     .on_secret_written = cert_refreshed,
