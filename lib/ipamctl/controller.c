@@ -9,7 +9,7 @@
 #include "log/log.h"
 #include "objects.h"
 #include "wake/wake.h"
-#include "workqueue.h"
+#include "workqueue/workqueue.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -29,7 +29,7 @@ enum { INF_POOLS, INF_BLOCKS, INF_REQUESTS, INF_NODES, N_INFORMERS };
 
 struct worker {
 	struct ipamctl_controller *ctl;
-	struct ipamctl_queue *queue;
+	struct workqueue *queue;
 	int (*reconcile)(struct kube_client *, const struct ipamctl_pools *, const char *, char *,
 			 size_t);
 	const char *what;
@@ -54,7 +54,7 @@ static void enqueue_pool(void *arg, const json_t *obj)
 {
 	struct ipamctl_controller *ctl = arg;
 	if (kube_obj_name(obj))
-		ipamctl_queue_add(ctl->pool_worker.queue, kube_obj_name(obj));
+		workqueue_add(ctl->pool_worker.queue, kube_obj_name(obj));
 }
 
 static void pool_updated(void *arg, const json_t *old_obj, const json_t *new_obj)
@@ -68,14 +68,14 @@ static void block_deleted(void *arg, const json_t *obj)
 	struct ipamctl_controller *ctl = arg;
 	const char *pool = ipamctl_controller_pool(obj);
 	if (pool)
-		ipamctl_queue_add(ctl->pool_worker.queue, pool);
+		workqueue_add(ctl->pool_worker.queue, pool);
 }
 
 static void request_added(void *arg, const json_t *obj)
 {
 	struct ipamctl_controller *ctl = arg;
 	if (kube_obj_name(obj))
-		ipamctl_queue_add(ctl->request_worker.queue, kube_obj_name(obj));
+		workqueue_add(ctl->request_worker.queue, kube_obj_name(obj));
 }
 
 /* Updates count only when the new object has no conditions (e.g. they were cleared). */
@@ -105,18 +105,18 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	char *key, err[1024];
-	while (ipamctl_queue_get(w->queue, &key)) {
+	while (workqueue_get(w->queue, &key)) {
 		err[0] = '\0';
 		int ret =
 		    w->reconcile(w->ctl->cfg.client, &w->ctl->cfg.pools, key, err, sizeof(err));
 		if (ret < 0) {
 			log_error("reconcile failed; will retry", "controller", w->what, "name",
 				  key, "error", err);
-			ipamctl_queue_add_rate_limited(w->queue, key);
+			workqueue_add_rate_limited(w->queue, key);
 		} else {
-			ipamctl_queue_forget(w->queue, key);
+			workqueue_forget(w->queue, key);
 		}
-		ipamctl_queue_done(w->queue, key);
+		workqueue_done(w->queue, key);
 		free(key);
 	}
 	return NULL;
@@ -206,7 +206,7 @@ static int start_worker(struct ipamctl_controller *ctl, struct worker *w, const 
 			char *err, size_t errlen)
 {
 	*w = (struct worker){.ctl = ctl, .reconcile = reconcile, .what = what};
-	w->queue = ipamctl_queue_new(RETRY_BASE_MS, RETRY_MAX_MS);
+	w->queue = workqueue_new(RETRY_BASE_MS, RETRY_MAX_MS);
 	if (!w->queue) {
 		snprintf(err, errlen, "%s: out of memory", what);
 		return -ENOMEM;
@@ -268,10 +268,10 @@ bool ipamctl_controller_wait_synced(struct ipamctl_controller *ctl, long timeout
 static void stop_worker(struct worker *w)
 {
 	if (w->queue)
-		ipamctl_queue_shutdown(w->queue);
+		workqueue_shutdown(w->queue);
 	if (w->started)
 		pthread_join(w->thread, NULL);
-	ipamctl_queue_free(w->queue);
+	workqueue_free(w->queue);
 }
 
 static void *informer_stopper(void *arg)
