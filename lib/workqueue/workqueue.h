@@ -6,7 +6,9 @@
 #ifndef COIL_WORKQUEUE_H
 #define COIL_WORKQUEUE_H
 
+#include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 struct workqueue;
 
@@ -33,5 +35,28 @@ int workqueue_len(struct workqueue *q);
 
 /* Wakes every waiter; workqueue_get returns false from now on; adds are ignored. */
 void workqueue_shutdown(struct workqueue *q);
+
+/* ---- a worker thread draining a queue ---- */
+
+/* Handles one key; < 0 means "retry with backoff" (err says why, logged with `what`). */
+typedef int (*workqueue_fn)(void *arg, const char *key, char *err, size_t errlen);
+
+struct workqueue_worker {
+	struct workqueue *queue; /* owned: created by workqueue_worker_start */
+	workqueue_fn fn;
+	void *arg;
+	const char *what; /* static name for the log */
+	pthread_t thread;
+	bool started;
+};
+
+/* Creates w->queue (backoff base_ms..max_ms) and a thread that takes keys and calls fn: a
+ * failure is logged and the key re-added rate-limited, a success forgets its failures. On
+ * error (message in err) w is left for workqueue_worker_stop. */
+int workqueue_worker_start(struct workqueue_worker *w, const char *what, workqueue_fn fn, void *arg,
+			   long base_ms, long max_ms, char *err, size_t errlen);
+/* Shuts the queue down, joins the thread (the key in hand is finished first) and frees the
+ * queue. Safe on a zeroed or half-started worker. */
+void workqueue_worker_stop(struct workqueue_worker *w);
 
 #endif
