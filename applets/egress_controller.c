@@ -27,31 +27,25 @@ static const char usage[] =
 
 #define LEASE_NAME "coil-egress-leader" /* in kube-system */
 
-static struct {
-	const char *metrics_addr, *health_addr, *webhook_addr, *cert_dir, *kubeconfig, *backend;
-	int egress_port;
-	bool cert_rotation, restart_on_refresh;
-} opts = {
+static struct ctlrun_spec spec = {
     .metrics_addr = ":9396",
     .health_addr = ":9397",
     .webhook_addr = ":9444",
     .cert_dir = "/certs",
-    .backend = "iptables",
-    .egress_port = 5555,
+    .webhooks = WEBHOOK_EGRESS_KINDS,
+    .n_webhooks = 2,
+    .cert_names = &CERTROTATE_EGRESS,
+    .lease_name = LEASE_NAME,
 };
+static struct {
+	const char *backend;
+	int egress_port;
+} opts = {.backend = "iptables", .egress_port = 5555};
 
 static const struct flag controller_flags[] = {
-    {"metrics-addr", FLAG_STRING, &opts.metrics_addr, "bind address of metrics endpoint"},
-    {"health-addr", FLAG_STRING, &opts.health_addr, "bind address of health/readiness probes"},
-    {"webhook-addr", FLAG_STRING, &opts.webhook_addr, "bind address of admission webhook"},
-    {"cert-dir", FLAG_STRING, &opts.cert_dir, "directory to locate TLS certs for webhook"},
+    CTLRUN_FLAGS(spec),
     {"egress-port", FLAG_INT, &opts.egress_port, "UDP port number used by coil-egress"},
     {"backend", FLAG_STRING, &opts.backend, "backend for egress NAT rules: iptables or nftables"},
-    {"enable-cert-rotation", FLAG_BOOL, &opts.cert_rotation,
-     "enables webhook's certificate generation"},
-    {"enable-restart-on-cert-refresh", FLAG_BOOL, &opts.restart_on_refresh,
-     "enables pod's restart on webhook certificate refresh"},
-    {"kubeconfig", FLAG_STRING, &opts.kubeconfig, "path to a kubeconfig file"},
 };
 
 #define N_FLAGS (sizeof(controller_flags) / sizeof(controller_flags[0]))
@@ -61,12 +55,6 @@ static struct {
 	char *image; /* owned */
 	struct egressctl_controller *controller;
 } state;
-
-static int fail_startup(const char *what, const char *err)
-{
-	log_error(what, "error", err);
-	return 1;
-}
 
 /* The image of the first container of this controller's own Pod (read uncached, once). */
 static int read_own_image(void *arg, struct kube_client *client, char *err, size_t errlen)
@@ -128,26 +116,15 @@ int egress_controller_main(int argc, char **argv)
 	if (rc != RUNTIME_CONTINUE)
 		return rc;
 	if (check_options(err, sizeof(err)) < 0)
-		return fail_startup("invalid configuration", err);
+		return ctlrun_fail("invalid configuration", err);
 	state.cfg = (struct egressctl_config){.egress_port = (int32_t)opts.egress_port,
 					      .backend = opts.backend};
 	struct metrics *metrics = metrics_new();
-	struct ctlrun_spec spec = {.metrics_addr = opts.metrics_addr,
-				   .health_addr = opts.health_addr,
-				   .webhook_addr = opts.webhook_addr,
-				   .cert_dir = opts.cert_dir,
-				   .kubeconfig = opts.kubeconfig,
-				   .cert_rotation = opts.cert_rotation,
-				   .restart_on_refresh = opts.restart_on_refresh,
-				   .webhooks = WEBHOOK_EGRESS_KINDS,
-				   .n_webhooks = 2,
-				   .cert_names = &CERTROTATE_EGRESS,
-				   .lease_name = LEASE_NAME,
-				   .metrics = metrics,
-				   .prepare = read_own_image,
-				   .start_leading = start_leading,
-				   .stop_leading = stop_leading};
-	rc = metrics ? ctlrun_main(&spec) : fail_startup("failed to start", "out of memory");
+	spec.metrics = metrics;
+	spec.prepare = read_own_image;
+	spec.start_leading = start_leading;
+	spec.stop_leading = stop_leading;
+	rc = metrics ? ctlrun_main(&spec) : ctlrun_fail("failed to start", "out of memory");
 	metrics_free(metrics);
 	free(state.image);
 	return rc;

@@ -19,7 +19,7 @@ struct run {
 	bool leader_failed, rotator_failed;
 };
 
-static int fail_startup(const char *what, const char *err)
+int ctlrun_fail(const char *what, const char *err)
 {
 	log_error(what, "error", err);
 	return 1;
@@ -97,7 +97,7 @@ static int rotate_and_lead(struct run *run, struct runtime *rt, const struct kub
 	char err[1024];
 	run->stop = runtime_stop_token(rt);
 	if (start_cert_rotation(run, err, sizeof(err)) < 0)
-		return fail_startup("failed to start the certificate rotator", err);
+		return ctlrun_fail("failed to start the certificate rotator", err);
 	int ret = runtime_lead(rt, config, LEASE_NAMESPACE, run->spec->lease_name, started_leading,
 			       stopped_leading, run, err, sizeof(err));
 	if (ret < 0)
@@ -122,12 +122,12 @@ int ctlrun_main(const struct ctlrun_spec *spec)
 				  .check_name = "webhook"};
 	int rc = 1;
 	if (connect_api(&run, &config, err, sizeof(err)) < 0)
-		fail_startup("failed to set up the Kubernetes client", err);
+		ctlrun_fail("failed to set up the Kubernetes client", err);
 	else if (webhook_server_start(spec->webhook_addr, spec->cert_dir, spec->webhooks,
 				      spec->n_webhooks, &run.webhook, err, sizeof(err)) < 0)
-		fail_startup("failed to start the webhook server", err);
+		ctlrun_fail("failed to start the webhook server", err);
 	else if (runtime_start(&ro, &rt, err, sizeof(err)) < 0)
-		fail_startup("failed to start the HTTP servers", err);
+		ctlrun_fail("failed to start the HTTP servers", err);
 	else
 		rc = rotate_and_lead(&run, rt, config);
 	runtime_stop(rt);

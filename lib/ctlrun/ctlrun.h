@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "certrotate/certrotate.h"
+#include "flags/flags.h"
 #include "kube/kube.h"
 #include "metrics/metrics.h"
 #include "webhook/webhook.h"
@@ -32,6 +33,27 @@ struct ctlrun_spec {
 	void (*stop_leading)(void *arg);
 	void *arg;
 };
+
+/* The flags both controllers share (upstream's names and texts), bound to the fields of
+ * struct ctlrun_spec `spec`, for an applet's flag table. */
+#define CTLRUN_FLAGS(spec)                                                                         \
+	{"metrics-addr", FLAG_STRING, &(spec).metrics_addr, "bind address of metrics endpoint"},   \
+	    {"health-addr", FLAG_STRING, &(spec).health_addr,                                      \
+	     "bind address of health/readiness probes"},                                           \
+	    {"webhook-addr", FLAG_STRING, &(spec).webhook_addr,                                    \
+	     "bind address of admission webhook"},                                                 \
+	    {"cert-dir", FLAG_STRING, &(spec).cert_dir,                                            \
+	     "directory to locate TLS certs for webhook"},                                         \
+	    {"enable-cert-rotation", FLAG_BOOL, &(spec).cert_rotation,                             \
+	     "enables webhook's certificate generation"},                                          \
+	    {"enable-restart-on-cert-refresh", FLAG_BOOL, &(spec).restart_on_refresh,              \
+	     "enables pod's restart on webhook certificate refresh"},                              \
+	{                                                                                          \
+		"kubeconfig", FLAG_STRING, &(spec).kubeconfig, "path to a kubeconfig file"         \
+	}
+
+/* Logs what failed (error: err) and returns exit status 1: the applets' startup failures. */
+int ctlrun_fail(const char *what, const char *err);
 
 /* Runs the controller until SIGTERM/SIGINT (0), a lost lease, or a failure (1; the failure is
  * logged). */
