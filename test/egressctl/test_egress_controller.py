@@ -3,7 +3,8 @@
 the Egress admission cases of upstream through the API server (webhooks over TLS), what an
 Egress becomes (Deployment, Service, ServiceAccount, PDB, binding subjects, status) as it is
 created, changed, scaled through /scale and deleted, and leader fail-over between two
-processes.
+processes. The controller runs as ServiceAccount coil-egress-controller under deploy/'s RBAC,
+and any denied call fails the test.
 
 Usage: test_egress_controller.py /path/to/coil      (ctest label "egressctl")
 The API server, fixtures and process helpers are those of the ipam-controller tests.
@@ -35,12 +36,8 @@ def selector(name):
 
 class Base(ipam.Base):
     def start_egress_api(self, *extra):
-        api = self.start_api(*extra)
-        api.ok("POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", {
-            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-            "metadata": {"name": "coil-egress"},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                        "name": "coil-egress"}})
+        api = self.start_api(*extra, sa="coil-egress-controller")
+        # deploy/rbac brings ClusterRoleBinding coil-egress without subjects.
         api.ok("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
                                               "metadata": {"name": "egtest"}})
         return api

@@ -57,7 +57,7 @@ def wait_for(cond, timeout, what):
 class Api:
     """The test API server process and a tiny JSON client for it."""
 
-    def __init__(self, tmp, *extra):
+    def __init__(self, tmp, *extra, sa="coil-ipam-controller"):
         port_file = os.path.join(tmp, "apiserver.port")
         self.log = open(os.path.join(tmp, "apiserver.log"), "w+")
         self.proc = subprocess.Popen(["/usr/bin/python3", APISERVER, "--port", "0",
@@ -70,7 +70,7 @@ class Api:
         subprocess.run(["/usr/bin/python3", APPLY_CRDS, self.url], check=True)
         # The controller runs as its ServiceAccount under deploy/'s RBAC; the test is admin.
         deploy_rbac.apply(self.url)
-        self.token = deploy_rbac.token(self.url, "coil-ipam-controller")
+        self.token = deploy_rbac.token(self.url, sa)
 
     def stop(self):
         self.proc.kill()
@@ -230,8 +230,8 @@ class Base(unittest.TestCase):
                 self.assertNotIn(bad, ctl.output(), ctl.log_path)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def start_api(self, *extra):
-        api = Api(self.tmp, *extra)
+    def start_api(self, *extra, sa="coil-ipam-controller"):
+        api = Api(self.tmp, *extra, sa=sa)
         self.cleanups.append(api.stop)
         self.apis.append(api)
         return api
