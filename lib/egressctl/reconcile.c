@@ -40,18 +40,23 @@ static int apply(const struct pass *p, const struct kube_resource *res, build_fn
 		return 0;
 	}
 	desired = build(p, current);
+	json_t *written = NULL;
 	if (!desired)
 		ret = errorf(err, errlen, -ENOMEM, "%s %s/%s: out of memory", res->kind,
 			     p->egress.namespace, p->egress.name);
 	else if (!current)
-		ret = kube_create(p->client, res, p->egress.namespace, desired, NULL, err, errlen);
+		ret = kube_create(p->client, res, p->egress.namespace, desired, &written, err,
+				  errlen);
 	else if (!json_equal(current, desired))
-		ret = kube_update(p->client, res, desired, NULL, err, errlen);
-	else
-		ret = 0;
-	if (ret == 0 && (!current || !json_equal(current, desired)))
+		ret = kube_update(p->client, res, desired, &written, err, errlen);
+	/* The rebuilt pod template lacks the API server's defaults, so most updates are no-ops
+	 * the server answers with the same resourceVersion: only real changes are logged. */
+	const char *rv = written ? kube_obj_resource_version(written) : NULL;
+	const char *old_rv = current ? kube_obj_resource_version(current) : NULL;
+	if (ret == 0 && written && (!rv || !old_rv || strcmp(rv, old_rv) != 0))
 		log_info(current ? "updated" : "created", "kind", res->kind, "namespace",
 			 p->egress.namespace, "name", p->egress.name);
+	json_decref(written);
 	json_decref(current);
 	json_decref(desired);
 	return ret;
