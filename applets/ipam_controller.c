@@ -1,17 +1,15 @@
-/* coil ipam-controller (coil-ipam-controller): flags and wiring. Every replica serves the
- * AddressPool webhooks, /metrics, /healthz and /readyz; the replica holding the Lease
- * kube-system/coil-ipam-leader runs the controller of lib/ipamctl. Losing the lease ends the
- * process with status 1 (the orchestrator restarts it), as upstream. */
+/* coil ipam-controller (coil-ipam-controller): flags and wiring. The process of lib/ctlrun
+ * serving the AddressPool webhooks; the replica holding the Lease kube-system/coil-ipam-leader
+ * runs the controller of lib/ipamctl. */
 #include "applets.h"
 
 #include <errno.h>
 #include <stdio.h>
 
-#include "certrotate/certrotate.h"
+#include "ctlrun/ctlrun.h"
 #include "ipamctl/ipamctl.h"
 #include "log/log.h"
 #include "runtime/runtime.h"
-#include "webhook/webhook.h"
 
 static const char usage[] =
     "Usage: coil ipam-controller [flags]   (alias: coil-ipam-controller)\n"
@@ -22,77 +20,46 @@ static const char usage[] =
     "Leader-election timings can be changed with COIL_LEADER_LEASE_DURATION,\n"
     "COIL_LEADER_RENEW_DEADLINE and COIL_LEADER_RETRY_PERIOD (Go durations).\n";
 
-#define LEASE_NAMESPACE "kube-system"
-#define LEASE_NAME	"coil-ipam-leader"
+#define LEASE_NAME "coil-ipam-leader" /* in kube-system */
 
-static struct {
-	const char *metrics_addr, *health_addr, *webhook_addr, *cert_dir, *kubeconfig;
-	double gc_interval;
-	bool cert_rotation, restart_on_refresh;
-} opts = {
+static struct ctlrun_spec spec = {
     .metrics_addr = ":9386",
     .health_addr = ":9387",
     .webhook_addr = ":9443",
     .cert_dir = "/certs",
-    .gc_interval = 3600,
+    .webhooks = WEBHOOK_POOL_KINDS,
+    .n_webhooks = 2,
+    .cert_names = &CERTROTATE_IPAM,
+    .lease_name = LEASE_NAME,
 };
+static double gc_interval = 3600;
 
 static const struct flag controller_flags[] = {
-    {"metrics-addr", FLAG_STRING, &opts.metrics_addr, "bind address of metrics endpoint"},
-    {"health-addr", FLAG_STRING, &opts.health_addr, "bind address of health/readiness probes"},
-    {"webhook-addr", FLAG_STRING, &opts.webhook_addr, "bind address of admission webhook"},
-    {"cert-dir", FLAG_STRING, &opts.cert_dir, "directory to locate TLS certs for webhook"},
-    {"gc-interval", FLAG_DURATION, &opts.gc_interval, "garbage collection interval"},
-    {"enable-cert-rotation", FLAG_BOOL, &opts.cert_rotation,
-     "enables webhook's certificate generation"},
-    {"enable-restart-on-cert-refresh", FLAG_BOOL, &opts.restart_on_refresh,
-     "enables pod restart on webhook's certificate refresh"},
-    {"kubeconfig", FLAG_STRING, &opts.kubeconfig, "path to a kubeconfig file"},
+    CTLRUN_FLAGS(spec),
+    {"gc-interval", FLAG_DURATION, &gc_interval, "garbage collection interval"},
 };
 
 #define N_FLAGS (sizeof(controller_flags) / sizeof(controller_flags[0]))
 
 static struct {
 	struct metrics *metrics;
-	struct webhook_server *webhook;
-	struct kube_client *client;
-	struct kube_stop *stop; /* the runtime's */
 	struct ipamctl_pool_manager *pools;
 	struct ipamctl_controller *controller;
-	struct certrotate *rotator;
-	bool leader_failed, rotator_failed;
 } state;
 
-static int fail_startup(const char *what, const char *err)
+static int start_leading(void *arg, struct kube_client *client, char *err, size_t errlen)
 {
-	log_error(what, "error", err);
-	return 1;
-}
-
-static int check_webhook(void *arg, char *err, size_t errlen)
-{
-	return webhook_server_check_ready(state.webhook, err, errlen);
-}
-
-static void started_leading(void *arg, struct kube_stop *lost)
-{
-	char err[1024];
-	struct ipamctl_controller_config cfg = {.client = state.client,
-						.gc_interval_ms = (long)(opts.gc_interval * 1000)};
-	int ret =
-	    ipamctl_pool_manager_new(state.client, state.metrics, &state.pools, err, sizeof(err));
+	struct ipamctl_controller_config cfg = {.client = client,
+						.gc_interval_ms = (long)(gc_interval * 1000)};
+	int ret = ipamctl_pool_manager_new(client, state.metrics, &state.pools, err, errlen);
 	if (ret == 0) {
 		cfg.pools = ipamctl_pool_manager_ops(state.pools);
-		ret = ipamctl_controller_start(&cfg, &state.controller, err, sizeof(err));
+		ret = ipamctl_controller_start(&cfg, &state.controller, err, errlen);
 	}
-	if (ret) {
-		log_error("failed to start the controller", "error", err);
-		state.leader_failed = true;
-		kube_stop_signal(state.stop);
-	}
+	return ret;
 }
 
-static void stopped_leading(void *arg)
+static void stop_leading(void *arg)
 {
 	ipamctl_controller_stop(state.controller);
 	state.controller = NULL;
@@ -100,97 +67,13 @@ static void stopped_leading(void *arg)
 	state.pools = NULL;
 }
 
-/* --enable-restart-on-cert-refresh: end the process (status 0) so the pod restarts and
- * mounts the new Secret, as upstream. Runs on the rotator thread. */
-static void cert_refreshed(void *arg)
-{
-	log_info("secrets have been updated; exiting so the pod can be restarted");
-	kube_stop_signal(state.stop);
-}
-
-static void rotator_failed(void *arg, const char *err)
-{
-	log_error("webhook certificate rotation failed", "error", err);
-	state.rotator_failed = true;
-	kube_stop_signal(state.stop);
-}
-
-/* Rotation mode (--enable-cert-rotation): runs on every replica, before and apart from the
- * election. */
-static int start_cert_rotation(char *err, size_t errlen)
-{
-	struct certrotate_opts ro = {.client = state.client,
-				     .cert_dir = opts.cert_dir,
-				     .stop_after_secret_write = opts.restart_on_refresh,
-				     .on_secret_written = cert_refreshed,
-				     .on_failure = rotator_failed};
-	if (!opts.cert_rotation)
-		return 0;
-	return certrotate_start(&ro, &state.rotator, err, errlen);
-}
-
 static int check_options(char *err, size_t errlen)
 {
-	if (opts.gc_interval <= 0) {
+	if (gc_interval <= 0) {
 		snprintf(err, errlen, "--gc-interval must be positive");
 		return -EINVAL;
 	}
 	return 0;
-}
-
-static int connect_api(struct kube_config **config, char *err, size_t errlen)
-{
-	int ret = kube_config_load(opts.kubeconfig, NULL, config, err, errlen);
-	if (ret == 0)
-		ret = kube_client_new(*config, NULL, &state.client, err, errlen);
-	return ret;
-}
-
-/* The certificate rotator, then the election until stop or loss; the exit status. */
-static int rotate_and_lead(struct runtime *rt, const struct kube_config *config)
-{
-	char err[1024];
-	state.stop = runtime_stop_token(rt);
-	if (start_cert_rotation(err, sizeof(err)) < 0)
-		return fail_startup("failed to start the certificate rotator", err);
-	int ret = runtime_lead(rt, config, LEASE_NAMESPACE, LEASE_NAME, started_leading,
-			       stopped_leading, NULL, err, sizeof(err));
-	if (ret < 0)
-		log_error(ret == -ENOLINK ? "leader election lost" : "leader election failed",
-			  "error", err);
-	certrotate_stop(state.rotator); /* joined: its failure flag is visible now */
-	state.rotator = NULL;
-	return ret < 0 || state.leader_failed || state.rotator_failed ? 1 : 0;
-}
-
-/* Everything after the flags: servers, then the election until stop or loss. */
-static int run_controller(void)
-{
-	char err[1024];
-	struct kube_config *config = NULL;
-	struct runtime *rt = NULL;
-	struct runtime_opts ro = {.metrics_addr = opts.metrics_addr,
-				  .health_addr = opts.health_addr,
-				  .metrics = state.metrics,
-				  .ready = check_webhook,
-				  .check_name = "webhook"};
-	int rc = 1;
-	if (connect_api(&config, err, sizeof(err)) < 0) {
-		kube_config_free(config);
-		return fail_startup("failed to set up the Kubernetes client", err);
-	}
-	if (webhook_server_start(opts.webhook_addr, opts.cert_dir, &state.webhook, err,
-				 sizeof(err)) < 0)
-		fail_startup("failed to start the webhook server", err);
-	else if (runtime_start(&ro, &rt, err, sizeof(err)) < 0)
-		fail_startup("failed to start the HTTP servers", err);
-	else
-		rc = rotate_and_lead(rt, config);
-	runtime_stop(rt);
-	webhook_server_stop(state.webhook);
-	kube_client_free(state.client);
-	kube_config_free(config);
-	return rc;
 }
 
 static const struct runtime_program program = {
@@ -203,12 +86,16 @@ int ipam_controller_main(int argc, char **argv)
 	if (rc != RUNTIME_CONTINUE)
 		return rc;
 	if (check_options(err, sizeof(err)) < 0)
-		return fail_startup("invalid configuration", err);
+		return ctlrun_fail("invalid configuration", err);
 	state.metrics = metrics_new();
 	if (!state.metrics || ipamctl_metrics_declare(state.metrics) < 0)
-		rc = fail_startup("failed to start", "out of memory");
-	else
-		rc = run_controller();
+		rc = ctlrun_fail("failed to start", "out of memory");
+	else {
+		spec.metrics = state.metrics;
+		spec.start_leading = start_leading;
+		spec.stop_leading = stop_leading;
+		rc = ctlrun_main(&spec);
+	}
 	metrics_free(state.metrics);
 	return rc;
 }

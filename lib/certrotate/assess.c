@@ -95,7 +95,8 @@ static bool ca_usable(const struct certrotate_pems *pems, time_t now, char *why,
 }
 
 /* The server pair verifies against the CA (times checked separately) for the service name. */
-static bool server_usable(const struct certrotate_pems *pems, time_t now, char *why, size_t whylen)
+static bool server_usable(const struct certrotate_names *names, const struct certrotate_pems *pems,
+			  time_t now, char *why, size_t whylen)
 {
 	struct certrotate_x509 ca, srv = {0};
 	if (certrotate_x509_import(pems->ca_crt, pems->ca_key, &ca, "CA", why, whylen) < 0)
@@ -108,8 +109,8 @@ static bool server_usable(const struct certrotate_pems *pems, time_t now, char *
 		   status != 0)) {
 		snprintf(why, whylen, "server: not signed by the CA (status 0x%x)", status);
 		ok = false;
-	} else if (ok && !gnutls_x509_crt_check_hostname(srv.crt, CERTROTATE_SERVICE_DNS)) {
-		snprintf(why, whylen, "server: not valid for %s", CERTROTATE_SERVICE_DNS);
+	} else if (ok && !gnutls_x509_crt_check_hostname(srv.crt, names->service_dns)) {
+		snprintf(why, whylen, "server: not valid for %s", names->service_dns);
 		ok = false;
 	} else if (ok && !valid_through_lookahead(srv.crt, now)) {
 		snprintf(why, whylen, "server: expires within the lookahead or not yet valid");
@@ -120,31 +121,32 @@ static bool server_usable(const struct certrotate_pems *pems, time_t now, char *
 	return ok;
 }
 
-enum certrotate_need certrotate_assess(const struct certrotate_pems *pems, time_t now, char *why,
+enum certrotate_need certrotate_assess(const struct certrotate_names *names,
+				       const struct certrotate_pems *pems, time_t now, char *why,
 				       size_t whylen)
 {
 	snprintf(why, whylen, "certificates are valid");
 	if (!ca_usable(pems, now, why, whylen))
 		return CERTROTATE_NEW_ALL;
-	if (!server_usable(pems, now, why, whylen))
+	if (!server_usable(names, pems, now, why, whylen))
 		return CERTROTATE_NEW_SERVER;
 	return CERTROTATE_KEEP;
 }
 
-int certrotate_regenerate(struct certrotate_pems *pems, enum certrotate_need need, time_t now,
-			  char *err, size_t errlen)
+int certrotate_regenerate(const struct certrotate_names *names, struct certrotate_pems *pems,
+			  enum certrotate_need need, time_t now, char *err, size_t errlen)
 {
 	struct certrotate_pems fresh = {0};
 	int ret = 0;
 	if (need == CERTROTATE_KEEP)
 		return 0;
 	if (need == CERTROTATE_NEW_ALL)
-		ret = certrotate_issue_ca(now, CERTROTATE_CA_VALIDITY, &fresh.ca_crt, &fresh.ca_key,
-					  err, errlen);
+		ret = certrotate_issue_ca(names, now, CERTROTATE_CA_VALIDITY, &fresh.ca_crt,
+					  &fresh.ca_key, err, errlen);
 	else if (!(fresh.ca_crt = strdup(pems->ca_crt)) || !(fresh.ca_key = strdup(pems->ca_key)))
 		ret = -ENOMEM;
 	if (ret == 0)
-		ret = certrotate_issue_server(fresh.ca_crt, fresh.ca_key, now,
+		ret = certrotate_issue_server(names, fresh.ca_crt, fresh.ca_key, now,
 					      CERTROTATE_SERVER_VALIDITY, &fresh.tls_crt,
 					      &fresh.tls_key, err, errlen);
 	if (ret < 0) {

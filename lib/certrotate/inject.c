@@ -69,8 +69,8 @@ static int inject_one(struct kube_client *client, const struct kube_resource *re
 	return ret;
 }
 
-int certrotate_inject_ca(struct kube_client *client, const char *ca_pem, int *written, char *err,
-			 size_t errlen)
+int certrotate_inject_ca(struct kube_client *client, const struct certrotate_names *names,
+			 const char *ca_pem, int *written, char *err, size_t errlen)
 {
 	*written = 0;
 	char *bundle = base64_encode(ca_pem, strlen(ca_pem));
@@ -78,11 +78,11 @@ int certrotate_inject_ca(struct kube_client *client, const char *ca_pem, int *wr
 		snprintf(err, errlen, "caBundle: out of memory");
 		return -ENOMEM;
 	}
-	int ret = inject_one(client, &certrotate_validating_res, CERTROTATE_VALIDATING, bundle,
-			     written, err, errlen);
+	int ret = inject_one(client, &certrotate_validating_res, names->validating, bundle, written,
+			     err, errlen);
 	if (ret == 0)
-		ret = inject_one(client, &certrotate_mutating_res, CERTROTATE_MUTATING, bundle,
-				 written, err, errlen);
+		ret = inject_one(client, &certrotate_mutating_res, names->mutating, bundle, written,
+				 err, errlen);
 	free(bundle);
 	return ret;
 }

@@ -11,11 +11,9 @@
 #include "certrotate.h"
 #include "gnutls_util.h"
 
-#define CA_CN	    "coil-ipam-ca"
-#define CA_ORG	    "coil"
-#define KEY_BITS    2048
-#define BACKDATE    3600 /* notBefore = now - 1 h: tolerate clock skew between nodes */
-#define CLUSTER_DNS CERTROTATE_SERVICE_DNS ".cluster.local"
+#define CA_ORG	 "coil"
+#define KEY_BITS 2048
+#define BACKDATE 3600 /* notBefore = now - 1 h: tolerate clock skew between nodes */
 
 #define TRY(call, what)                                                                            \
 	do {                                                                                       \
@@ -107,10 +105,10 @@ static int export_pair(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key, char **
 	return 0;
 }
 
-static int build_ca(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key, time_t now, long validity,
-		    char *err, size_t errlen)
+static int build_ca(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key, const char *ca_cn, time_t now,
+		    long validity, char *err, size_t errlen)
 {
-	int ret = set_common(crt, key, CA_CN, CA_ORG, now, validity, err, errlen);
+	int ret = set_common(crt, key, ca_cn, CA_ORG, now, validity, err, errlen);
 	if (ret < 0)
 		return ret;
 	TRY(gnutls_x509_crt_set_basic_constraints(crt, 1, -1), "set CA constraints");
@@ -118,14 +116,14 @@ static int build_ca(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key, time_t now
 						   GNUTLS_KEY_KEY_ENCIPHERMENT |
 						   GNUTLS_KEY_KEY_CERT_SIGN),
 	    "set key usage");
-	if (add_dns_name(crt, CA_CN, true, err, errlen) < 0)
+	if (add_dns_name(crt, ca_cn, true, err, errlen) < 0)
 		return -EINVAL;
 	TRY(gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0), "self-sign the CA");
 	return 0;
 }
 
-int certrotate_issue_ca(time_t now, long validity, char **crt_pem, char **key_pem, char *err,
-			size_t errlen)
+int certrotate_issue_ca(const struct certrotate_names *names, time_t now, long validity,
+			char **crt_pem, char **key_pem, char *err, size_t errlen)
 {
 	gnutls_x509_crt_t crt = NULL;
 	gnutls_x509_privkey_t key = NULL;
@@ -135,7 +133,7 @@ int certrotate_issue_ca(time_t now, long validity, char **crt_pem, char **key_pe
 		ret = -ENOMEM;
 	}
 	if (ret == 0)
-		ret = build_ca(crt, key, now, validity, err, errlen);
+		ret = build_ca(crt, key, names->ca_cn, now, validity, err, errlen);
 	if (ret == 0)
 		ret = export_pair(crt, key, crt_pem, key_pem, err, errlen);
 	if (crt)
@@ -146,16 +144,18 @@ int certrotate_issue_ca(time_t now, long validity, char **crt_pem, char **key_pe
 }
 
 static int build_server(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key, gnutls_x509_crt_t ca,
-			gnutls_x509_privkey_t ca_key, time_t now, long validity, char *err,
-			size_t errlen)
+			gnutls_x509_privkey_t ca_key, const char *dns, time_t now, long validity,
+			char *err, size_t errlen)
 {
+	char cluster_dns[300];
+	snprintf(cluster_dns, sizeof(cluster_dns), "%s.cluster.local", dns);
 	unsigned char id[64];
 	size_t idlen = sizeof(id);
-	int ret = set_common(crt, key, CERTROTATE_SERVICE_DNS, NULL, now, validity, err, errlen);
+	int ret = set_common(crt, key, dns, NULL, now, validity, err, errlen);
 	if (ret == 0)
-		ret = add_dns_name(crt, CERTROTATE_SERVICE_DNS, true, err, errlen);
+		ret = add_dns_name(crt, dns, true, err, errlen);
 	if (ret == 0)
-		ret = add_dns_name(crt, CLUSTER_DNS, false, err, errlen);
+		ret = add_dns_name(crt, cluster_dns, false, err, errlen);
 	if (ret < 0)
 		return ret;
 	TRY(gnutls_x509_crt_set_basic_constraints(crt, 0, -1), "set constraints");
@@ -170,8 +170,9 @@ static int build_server(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key, gnutls
 	return 0;
 }
 
-int certrotate_issue_server(const char *ca_pem, const char *ca_key_pem, time_t now, long validity,
-			    char **crt_pem, char **key_pem, char *err, size_t errlen)
+int certrotate_issue_server(const struct certrotate_names *names, const char *ca_pem,
+			    const char *ca_key_pem, time_t now, long validity, char **crt_pem,
+			    char **key_pem, char *err, size_t errlen)
 {
 	struct certrotate_x509 ca = {0};
 	gnutls_x509_crt_t crt = NULL;
@@ -184,7 +185,8 @@ int certrotate_issue_server(const char *ca_pem, const char *ca_key_pem, time_t n
 		ret = -ENOMEM;
 	}
 	if (ret == 0)
-		ret = build_server(crt, key, ca.crt, ca.key, now, validity, err, errlen);
+		ret = build_server(crt, key, ca.crt, ca.key, names->service_dns, now, validity, err,
+				   errlen);
 	if (ret == 0)
 		ret = export_pair(crt, key, crt_pem, key_pem, err, errlen);
 	if (crt)

@@ -96,15 +96,17 @@ static int run_round(struct certrotate *r, enum round_result *result, char *err,
 	int injected = 0;
 	*result = ROUND_DONE;
 	clear_dirty(r); /* changes from here on cause another round */
-	int ret = certrotate_sync_secret(r->opts.client, time(NULL), &pems, &written, err, errlen);
+	int ret = certrotate_sync_secret(r->opts.client, r->opts.names, time(NULL), &pems, &written,
+					 err, errlen);
 	if (ret == 0 && written) {
-		log_info("updated the webhook certificate secret", "secret",
-			 CERTROTATE_NAMESPACE "/" CERTROTATE_SECRET);
+		log_info("updated the webhook certificate secret", "namespace",
+			 CERTROTATE_NAMESPACE, "secret", r->opts.names->secret);
 		if (r->opts.stop_after_secret_write)
 			*result = ROUND_REFRESHED_STOP;
 	}
 	if (ret == 0 && *result == ROUND_DONE)
-		ret = certrotate_inject_ca(r->opts.client, pems.ca_crt, &injected, err, errlen);
+		ret = certrotate_inject_ca(r->opts.client, r->opts.names, pems.ca_crt, &injected,
+					   err, errlen);
 	if (ret == 0 && *result == ROUND_DONE)
 		ret = ensure_files(r, &pems, err, errlen);
 	certrotate_pems_clear(&pems);
@@ -174,13 +176,14 @@ static int watch_object(struct certrotate *r, int slot, const struct kube_resour
 
 static int start_watches(struct certrotate *r, char *err, size_t errlen)
 {
-	int ret = watch_object(r, 0, &KUBE_RES_SECRETS, CERTROTATE_NAMESPACE, CERTROTATE_SECRET,
-			       err, errlen);
+	const struct certrotate_names *names = r->opts.names;
+	int ret =
+	    watch_object(r, 0, &KUBE_RES_SECRETS, CERTROTATE_NAMESPACE, names->secret, err, errlen);
 	if (ret == 0)
-		ret = watch_object(r, 1, &certrotate_validating_res, NULL, CERTROTATE_VALIDATING,
-				   err, errlen);
+		ret = watch_object(r, 1, &certrotate_validating_res, NULL, names->validating, err,
+				   errlen);
 	if (ret == 0)
-		ret = watch_object(r, 2, &certrotate_mutating_res, NULL, CERTROTATE_MUTATING, err,
+		ret = watch_object(r, 2, &certrotate_mutating_res, NULL, names->mutating, err,
 				   errlen);
 	return ret;
 }

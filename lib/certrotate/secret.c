@@ -51,33 +51,36 @@ static int write_pems(json_t *secret, struct certrotate_pems *pems)
 	return 0;
 }
 
-static int get_secret(struct kube_client *client, json_t **secret, char *err, size_t errlen)
+static int get_secret(struct kube_client *client, const char *name, json_t **secret, char *err,
+		      size_t errlen)
 {
-	int ret = kube_get(client, &KUBE_RES_SECRETS, CERTROTATE_NAMESPACE, CERTROTATE_SECRET,
-			   secret, err, errlen);
+	int ret =
+	    kube_get(client, &KUBE_RES_SECRETS, CERTROTATE_NAMESPACE, name, secret, err, errlen);
 	if (ret == -ENOENT)
 		snprintf(err, errlen,
-			 "secret " CERTROTATE_NAMESPACE "/" CERTROTATE_SECRET
-			 " not found: it must exist (the rotator updates it, never creates it)");
+			 "secret " CERTROTATE_NAMESPACE "/%s"
+			 " not found: it must exist (the rotator updates it, never creates it)",
+			 name);
 	return ret;
 }
 
-int certrotate_sync_secret(struct kube_client *client, time_t now, struct certrotate_pems *pems,
-			   bool *written, char *err, size_t errlen)
+int certrotate_sync_secret(struct kube_client *client, const struct certrotate_names *names,
+			   time_t now, struct certrotate_pems *pems, bool *written, char *err,
+			   size_t errlen)
 {
 	json_t *secret = NULL;
 	char why[256];
 	*written = false;
 	certrotate_pems_clear(pems);
-	int ret = get_secret(client, &secret, err, errlen);
+	int ret = get_secret(client, names->secret, &secret, err, errlen);
 	if (ret == 0)
 		ret = read_pems(secret, pems);
 	enum certrotate_need need =
-	    ret == 0 ? certrotate_assess(pems, now, why, sizeof(why)) : CERTROTATE_KEEP;
+	    ret == 0 ? certrotate_assess(names, pems, now, why, sizeof(why)) : CERTROTATE_KEEP;
 	if (need != CERTROTATE_KEEP) {
 		log_info("refreshing webhook certificates", "reason", why, "scope",
 			 need == CERTROTATE_NEW_ALL ? "ca and server" : "server");
-		ret = certrotate_regenerate(pems, need, now, err, errlen);
+		ret = certrotate_regenerate(names, pems, need, now, err, errlen);
 		if (ret == 0 && (ret = write_pems(secret, pems)) == -ENOMEM)
 			snprintf(err, errlen, "secret data: out of memory");
 		if (ret == 0)

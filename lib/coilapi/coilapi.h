@@ -75,6 +75,15 @@ extern const struct kube_resource COILAPI_RES_ADDRESSPOOLS, COILAPI_RES_ADDRESSB
 /* On AddressPools and AddressBlocks: kept until coil released what the object holds. */
 #define COILAPI_FINALIZER "coil.cybozu.com"
 
+/* ---- controller owner references (to Coil objects, for garbage collection) -------------- */
+
+/* [{apiVersion: coil.cybozu.com/v2, kind, name, uid, controller: true, blockOwnerDeletion:
+ * true}] for the owner object; a new reference, NULL when owner lacks name or uid. */
+json_t *coilapi_controller_refs(const char *kind, const json_t *owner);
+/* The name of obj's controller owner of that kind in coil.cybozu.com (any version), or NULL.
+ * Borrowed from obj. */
+const char *coilapi_controller_owner(const json_t *obj, const char *kind);
+
 /* ---- AddressPool ---------------------------------------------------------------------- */
 
 /* The CRD default of spec.blockSizeBits. */

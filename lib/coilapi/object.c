@@ -68,3 +68,36 @@ json_t *encode_head(const char *kind, const char *name, const char *namespace)
 	}
 	return obj;
 }
+
+json_t *coilapi_controller_refs(const char *kind, const json_t *owner)
+{
+	const json_t *meta = json_object_get(owner, "metadata");
+	const char *name = json_string_value(json_object_get(meta, "name"));
+	const char *uid = json_string_value(json_object_get(meta, "uid"));
+	if (!name || !uid)
+		return NULL;
+	return json_pack("[{s:s,s:s,s:s,s:s,s:b,s:b}]", "apiVersion", COILAPI_API_VERSION, "kind",
+			 kind, "name", name, "uid", uid, "controller", 1, "blockOwnerDeletion", 1);
+}
+
+static bool is_controller_ref(const json_t *ref, const char *want)
+{
+	const char *kind = json_string_value(json_object_get(ref, "kind"));
+	const char *api = json_string_value(json_object_get(ref, "apiVersion"));
+	return json_is_true(json_object_get(ref, "controller")) && kind &&
+	       strcmp(kind, want) == 0 && api &&
+	       strncmp(api, COILAPI_GROUP "/", strlen(COILAPI_GROUP "/")) == 0;
+}
+
+const char *coilapi_controller_owner(const json_t *obj, const char *kind)
+{
+	const json_t *refs = json_object_get(json_object_get(obj, "metadata"), "ownerReferences");
+	size_t i;
+	const json_t *ref;
+	json_array_foreach(refs, i, ref)
+	{
+		if (is_controller_ref(ref, kind))
+			return json_string_value(json_object_get(ref, "name"));
+	}
+	return NULL;
+}

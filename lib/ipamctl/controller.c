@@ -9,7 +9,7 @@
 #include "log/log.h"
 #include "objects.h"
 #include "wake/wake.h"
-#include "workqueue.h"
+#include "workqueue/workqueue.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -27,20 +27,10 @@
 
 enum { INF_POOLS, INF_BLOCKS, INF_REQUESTS, INF_NODES, N_INFORMERS };
 
-struct worker {
-	struct ipamctl_controller *ctl;
-	struct ipamctl_queue *queue;
-	int (*reconcile)(struct kube_client *, const struct ipamctl_pools *, const char *, char *,
-			 size_t);
-	const char *what;
-	pthread_t thread;
-	bool started;
-};
-
 struct ipamctl_controller {
 	struct ipamctl_controller_config cfg;
 	struct kube_informer *informers[N_INFORMERS];
-	struct worker pool_worker, request_worker;
+	struct workqueue_worker pool_worker, request_worker;
 
 	struct wake gc_wake; /* stopped on stop; its lock guards gc_kicked */
 	bool gc_kicked;
@@ -54,7 +44,7 @@ static void enqueue_pool(void *arg, const json_t *obj)
 {
 	struct ipamctl_controller *ctl = arg;
 	if (kube_obj_name(obj))
-		ipamctl_queue_add(ctl->pool_worker.queue, kube_obj_name(obj));
+		workqueue_add(ctl->pool_worker.queue, kube_obj_name(obj));
 }
 
 static void pool_updated(void *arg, const json_t *old_obj, const json_t *new_obj)
@@ -68,14 +58,14 @@ static void block_deleted(void *arg, const json_t *obj)
 	struct ipamctl_controller *ctl = arg;
 	const char *pool = ipamctl_controller_pool(obj);
 	if (pool)
-		ipamctl_queue_add(ctl->pool_worker.queue, pool);
+		workqueue_add(ctl->pool_worker.queue, pool);
 }
 
 static void request_added(void *arg, const json_t *obj)
 {
 	struct ipamctl_controller *ctl = arg;
 	if (kube_obj_name(obj))
-		ipamctl_queue_add(ctl->request_worker.queue, kube_obj_name(obj));
+		workqueue_add(ctl->request_worker.queue, kube_obj_name(obj));
 }
 
 /* Updates count only when the new object has no conditions (e.g. they were cleared). */
@@ -101,25 +91,17 @@ static void node_deleted(void *arg, const json_t *obj)
 
 /* ---- workers ---- */
 
-static void *worker_main(void *arg)
+/* The reconcilers take the client and the pools of the controller (arg). */
+static int reconcile_pool(void *arg, const char *key, char *err, size_t errlen)
 {
-	struct worker *w = arg;
-	char *key, err[1024];
-	while (ipamctl_queue_get(w->queue, &key)) {
-		err[0] = '\0';
-		int ret =
-		    w->reconcile(w->ctl->cfg.client, &w->ctl->cfg.pools, key, err, sizeof(err));
-		if (ret < 0) {
-			log_error("reconcile failed; will retry", "controller", w->what, "name",
-				  key, "error", err);
-			ipamctl_queue_add_rate_limited(w->queue, key);
-		} else {
-			ipamctl_queue_forget(w->queue, key);
-		}
-		ipamctl_queue_done(w->queue, key);
-		free(key);
-	}
-	return NULL;
+	struct ipamctl_controller *ctl = arg;
+	return ipamctl_reconcile_pool(ctl->cfg.client, &ctl->cfg.pools, key, err, errlen);
+}
+
+static int reconcile_request(void *arg, const char *key, char *err, size_t errlen)
+{
+	struct ipamctl_controller *ctl = arg;
+	return ipamctl_reconcile_request(ctl->cfg.client, &ctl->cfg.pools, key, err, errlen);
 }
 
 /* ---- GC ---- */
@@ -200,26 +182,6 @@ static int start_informers(struct ipamctl_controller *ctl, char *err, size_t err
 	return ret;
 }
 
-static int start_worker(struct ipamctl_controller *ctl, struct worker *w, const char *what,
-			int (*reconcile)(struct kube_client *, const struct ipamctl_pools *,
-					 const char *, char *, size_t),
-			char *err, size_t errlen)
-{
-	*w = (struct worker){.ctl = ctl, .reconcile = reconcile, .what = what};
-	w->queue = ipamctl_queue_new(RETRY_BASE_MS, RETRY_MAX_MS);
-	if (!w->queue) {
-		snprintf(err, errlen, "%s: out of memory", what);
-		return -ENOMEM;
-	}
-	int ret = pthread_create(&w->thread, NULL, worker_main, w);
-	if (ret) {
-		snprintf(err, errlen, "%s: cannot start a thread: %s", what, strerror(ret));
-		return -ret;
-	}
-	w->started = true;
-	return 0;
-}
-
 int ipamctl_controller_start(const struct ipamctl_controller_config *cfg,
 			     struct ipamctl_controller **out, char *err, size_t errlen)
 {
@@ -234,11 +196,12 @@ int ipamctl_controller_start(const struct ipamctl_controller_config *cfg,
 		snprintf(err, errlen, "controller: cannot set up the GC timer");
 		return -ENOMEM;
 	}
-	int ret = start_worker(ctl, &ctl->pool_worker, "addresspool", ipamctl_reconcile_pool, err,
-			       errlen);
+	int ret = workqueue_worker_start(&ctl->pool_worker, "addresspool", reconcile_pool, ctl,
+					 RETRY_BASE_MS, RETRY_MAX_MS, err, errlen);
 	if (ret == 0)
-		ret = start_worker(ctl, &ctl->request_worker, "blockrequest",
-				   ipamctl_reconcile_request, err, errlen);
+		ret =
+		    workqueue_worker_start(&ctl->request_worker, "blockrequest", reconcile_request,
+					   ctl, RETRY_BASE_MS, RETRY_MAX_MS, err, errlen);
 	if (ret == 0)
 		ret = start_informers(ctl, err, errlen);
 	if (ret == 0 && !cfg->disable_gc) {
@@ -265,50 +228,17 @@ bool ipamctl_controller_wait_synced(struct ipamctl_controller *ctl, long timeout
 	return true;
 }
 
-static void stop_worker(struct worker *w)
-{
-	if (w->queue)
-		ipamctl_queue_shutdown(w->queue);
-	if (w->started)
-		pthread_join(w->thread, NULL);
-	ipamctl_queue_free(w->queue);
-}
-
-static void *informer_stopper(void *arg)
-{
-	kube_informer_stop(arg);
-	return NULL;
-}
-
-/* An idle watch notices a stop only about once a second (libcurl's progress callback), so the
- * informers are stopped in parallel rather than one after the other. */
-static void stop_informers(struct ipamctl_controller *ctl)
-{
-	pthread_t threads[N_INFORMERS];
-	bool joined[N_INFORMERS] = {false};
-	for (int i = 0; i < N_INFORMERS; i++) {
-		if (ctl->informers[i])
-			joined[i] = pthread_create(&threads[i], NULL, informer_stopper,
-						   ctl->informers[i]) == 0;
-	}
-	for (int i = 0; i < N_INFORMERS; i++) {
-		if (joined[i])
-			pthread_join(threads[i], NULL);
-		kube_informer_free(ctl->informers[i]); /* stops it here if no thread did */
-	}
-}
-
 void ipamctl_controller_stop(struct ipamctl_controller *ctl)
 {
 	if (!ctl)
 		return;
 	/* Informers first, so no handler touches a queue being freed. */
-	stop_informers(ctl);
+	kube_informers_free_all(ctl->informers, N_INFORMERS);
 	wake_stop(&ctl->gc_wake);
 	if (ctl->gc_started)
 		pthread_join(ctl->gc_thread, NULL);
-	stop_worker(&ctl->pool_worker);
-	stop_worker(&ctl->request_worker);
+	workqueue_worker_stop(&ctl->pool_worker);
+	workqueue_worker_stop(&ctl->request_worker);
 	wake_destroy(&ctl->gc_wake);
 	free(ctl);
 	log_info("ipam controller stopped");

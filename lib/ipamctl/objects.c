@@ -54,13 +54,6 @@ bool ipamctl_remove_finalizer(json_t *obj, const char *finalizer)
 	return removed;
 }
 
-static json_t *owner_reference(const json_t *pool)
-{
-	return json_pack("[{s:s,s:s,s:s,s:s,s:b,s:b}]", "apiVersion", COILAPI_API_VERSION, "kind",
-			 COILAPI_KIND_ADDRESSPOOL, "name", kube_obj_name(pool), "uid",
-			 kube_obj_uid(pool), "controller", 1, "blockOwnerDeletion", 1);
-}
-
 json_t *ipamctl_block_build(const json_t *pool, uint32_t index,
 			    const struct ipam_block_cidrs *cidrs, const char *node,
 			    const char *request_uid)
@@ -85,7 +78,8 @@ json_t *ipamctl_block_build(const json_t *pool, uint32_t index,
 	/* The finalizer holds the block until its node released it; the controller reference
 	 * lets Kubernetes collect the blocks of a deleted pool. */
 	if (!meta || json_object_set_new(meta, "finalizers", json_pack("[s]", COILAPI_FINALIZER)) ||
-	    json_object_set_new(meta, "ownerReferences", owner_reference(pool))) {
+	    json_object_set_new(meta, "ownerReferences",
+				coilapi_controller_refs(COILAPI_KIND_ADDRESSPOOL, pool))) {
 		json_decref(block);
 		return NULL;
 	}
@@ -127,26 +121,9 @@ size_t ipamctl_condition_count(const json_t *request)
 	return json_array_size(kube_json_path(request, "status.conditions"));
 }
 
-static bool is_pool_controller(const json_t *ref)
-{
-	const char *kind = json_string_value(json_object_get(ref, "kind"));
-	const char *api = json_string_value(json_object_get(ref, "apiVersion"));
-	return json_is_true(json_object_get(ref, "controller")) && kind &&
-	       strcmp(kind, COILAPI_KIND_ADDRESSPOOL) == 0 && api &&
-	       strncmp(api, COILAPI_GROUP "/", strlen(COILAPI_GROUP "/")) == 0;
-}
-
 const char *ipamctl_controller_pool(const json_t *obj)
 {
-	const json_t *refs = kube_json_path(obj, "metadata.ownerReferences");
-	size_t i;
-	const json_t *ref;
-	json_array_foreach(refs, i, ref)
-	{
-		if (is_pool_controller(ref))
-			return json_string_value(json_object_get(ref, "name"));
-	}
-	return NULL;
+	return coilapi_controller_owner(obj, COILAPI_KIND_ADDRESSPOOL);
 }
 
 int64_t ipamctl_block_index(const json_t *block)

@@ -453,3 +453,26 @@ void kube_informer_free(struct kube_informer *inf)
 	free(inf->field_selector);
 	free(inf);
 }
+
+static void *informer_stopper(void *arg)
+{
+	kube_informer_stop(arg);
+	return NULL;
+}
+
+void kube_informers_free_all(struct kube_informer **infs, size_t n)
+{
+	pthread_t threads[16];
+	bool joined[16] = {false};
+	for (size_t i = 0; i < n && i < 16; i++) {
+		if (infs[i])
+			joined[i] =
+			    pthread_create(&threads[i], NULL, informer_stopper, infs[i]) == 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (i < 16 && joined[i])
+			pthread_join(threads[i], NULL);
+		kube_informer_free(infs[i]); /* stops it here if no thread did */
+		infs[i] = NULL;
+	}
+}

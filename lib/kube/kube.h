@@ -300,6 +300,9 @@ json_t *kube_informer_by_index(struct kube_informer *inf, const char *index,
  * also stops). */
 void kube_informer_stop(struct kube_informer *inf);
 void kube_informer_free(struct kube_informer *inf);
+/* Stops and frees the n informers of a controller (NULL entries skipped) in parallel: an idle
+ * watch notices a stop only about once a second, so stopping one after the other adds up. */
+void kube_informers_free_all(struct kube_informer **infs, size_t n);
 
 /* ---------------------------------------------------------------------------------------
  * Leader election on a coordination.k8s.io/v1 Lease, with client-go's algorithm and timings. */

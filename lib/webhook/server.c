@@ -21,6 +21,8 @@
 struct webhook_server {
 	struct MHD_Daemon *daemon;
 	struct cert_reloader *reloader; /* owned */
+	enum webhook_kind kinds[4];	/* the webhooks served, n_kinds of them */
+	size_t n_kinds;
 	uint16_t port;
 	char probe_host[INET6_ADDRSTRLEN]; /* where the readiness probe connects */
 };
@@ -94,16 +96,18 @@ static bool is_json(const char *content_type)
 }
 
 /* Decides from method, path and headers what the request gets. */
-static struct request_state *start_request(struct MHD_Connection *conn, const char *url,
+static struct request_state *start_request(const struct webhook_server *server,
+					   struct MHD_Connection *conn, const char *url,
 					   const char *method)
 {
 	struct request_state *rs = calloc(1, sizeof(*rs));
 	if (!rs)
 		return NULL;
-	if (strcmp(url, WEBHOOK_MUTATE_PATH) == 0)
-		rs->kind = WEBHOOK_MUTATE;
-	else if (strcmp(url, WEBHOOK_VALIDATE_PATH) == 0)
-		rs->kind = WEBHOOK_VALIDATE;
+	size_t i = 0;
+	while (i < server->n_kinds && strcmp(url, webhook_path(server->kinds[i])) != 0)
+		i++;
+	if (i < server->n_kinds)
+		rs->kind = server->kinds[i];
 	else
 		rs->early_status = 404, rs->early_text = "404 page not found";
 	if (!rs->early_status && strcmp(method, MHD_HTTP_METHOD_POST) != 0)
@@ -172,7 +176,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
 	struct request_state *rs = *req_cls;
 	if (!rs) { /* first call: headers only */
-		*req_cls = start_request(conn, url, method);
+		*req_cls = start_request(cls, conn, url, method);
 		return *req_cls ? MHD_YES : MHD_NO;
 	}
 	if (*upload_size) {
@@ -252,10 +256,15 @@ static int listen_on(struct webhook_server *server, const char *addr, char *err,
 	return 0;
 }
 
-int webhook_server_start(const char *addr, const char *cert_dir, struct webhook_server **out,
-			 char *err, size_t errlen)
+int webhook_server_start(const char *addr, const char *cert_dir, const enum webhook_kind *kinds,
+			 size_t n_kinds, struct webhook_server **out, char *err, size_t errlen)
 {
 	*out = NULL;
+	struct webhook_server probe;
+	if (n_kinds == 0 || n_kinds > sizeof(probe.kinds) / sizeof(probe.kinds[0])) {
+		snprintf(err, errlen, "webhook server: %zu webhooks (1 to 4 are served)", n_kinds);
+		return -EINVAL;
+	}
 	if (MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK) != MHD_YES) {
 		snprintf(err, errlen, "libmicrohttpd lacks TLS certificate callbacks");
 		return -ENOTSUP;
@@ -265,6 +274,8 @@ int webhook_server_start(const char *addr, const char *cert_dir, struct webhook_
 		snprintf(err, errlen, "out of memory starting the webhook server");
 		return -ENOMEM;
 	}
+	memcpy(server->kinds, kinds, n_kinds * sizeof(*kinds));
+	server->n_kinds = n_kinds;
 	int rc = cert_reloader_new(cert_dir, &server->reloader, err, errlen);
 	if (rc == 0)
 		rc = listen_on(server, addr, err, errlen);

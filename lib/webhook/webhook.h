@@ -1,8 +1,10 @@
-/* AddressPool admission webhooks of coil-ipam-controller (docs/behaviour/ipam-controller.md):
- * - pure AdmissionReview handling (jansson in, jansson out),
+/* The admission webhooks of coil's controllers: AddressPool (coil-ipam-controller,
+ * docs/behaviour/ipam-controller.md) and Egress (coil-egress-controller,
+ * docs/behaviour/egress-controller.md):
+ * - pure AdmissionReview handling (jansson in, jansson out), one kind per webhook path,
  * - the certificate reloader that reads <cert-dir>/tls.crt and tls.key at TLS
  *   handshake time and follows rotations,
- * - the HTTPS server (libmicrohttpd + GnuTLS) serving both webhook paths,
+ * - the HTTPS server (libmicrohttpd + GnuTLS) serving the paths of the webhooks it is given,
  * - a TLS probe used by the /readyz "webhook" check and by tests.
  *
  * Functions that can fail return 0 or a negative errno and write a message
@@ -16,24 +18,41 @@
 
 /* ---- AdmissionReview handling (pure) ---------------------------------- */
 
-#define WEBHOOK_MUTATE_PATH   "/mutate-coil-cybozu-com-v2-addresspool"
-#define WEBHOOK_VALIDATE_PATH "/validate-coil-cybozu-com-v2-addresspool"
+#define WEBHOOK_POOL_MUTATE_PATH     "/mutate-coil-cybozu-com-v2-addresspool"
+#define WEBHOOK_POOL_VALIDATE_PATH   "/validate-coil-cybozu-com-v2-addresspool"
+#define WEBHOOK_EGRESS_MUTATE_PATH   "/mutate-coil-cybozu-com-v2-egress"
+#define WEBHOOK_EGRESS_VALIDATE_PATH "/validate-coil-cybozu-com-v2-egress"
 
-/* Largest request body the server accepts (HTTP 413 above it). AddressPools
- * are tiny; this is far above any real one and bounds memory per request. */
+/* Largest request body the server accepts (HTTP 413 above it). AddressPools and Egresses
+ * are small; this is far above any real one and bounds memory per request. */
 #define WEBHOOK_MAX_BODY (3u << 20)
 
-enum webhook_kind { WEBHOOK_MUTATE, WEBHOOK_VALIDATE };
+enum webhook_kind {
+	WEBHOOK_POOL_MUTATE,
+	WEBHOOK_POOL_VALIDATE,
+	WEBHOOK_EGRESS_MUTATE,
+	WEBHOOK_EGRESS_VALIDATE,
+};
 
-/* Answers one decoded AdmissionReview (admission.k8s.io/v1 or v1beta1) about
- * coil.cybozu.com/v2 addresspools. Returns the response AdmissionReview (a new
- * reference, caller json_decref()s it) with the request's apiVersion and uid:
- * - mutating: allowed, with a base64 JSONPatch adding the finalizer (coil.cybozu.com) unless
- *   present (DELETE: allowed, no patch);
+/* The URL path a webhook is served at (the WEBHOOK_*_PATH above). */
+const char *webhook_path(enum webhook_kind kind);
+
+/* The webhooks of each controller, for webhook_server_start(). */
+#define WEBHOOK_POOL_KINDS ((const enum webhook_kind[]){WEBHOOK_POOL_MUTATE, WEBHOOK_POOL_VALIDATE})
+#define WEBHOOK_EGRESS_KINDS                                                                       \
+	((const enum webhook_kind[]){WEBHOOK_EGRESS_MUTATE, WEBHOOK_EGRESS_VALIDATE})
+
+/* Answers one decoded AdmissionReview (admission.k8s.io/v1 or v1beta1) for the webhook
+ * `kind`. Returns the response AdmissionReview (a new reference, caller json_decref()s it)
+ * with the request's apiVersion and uid:
+ * - AddressPool mutating: allowed, with a base64 JSONPatch adding the finalizer
+ *   (coil.cybozu.com) unless present (DELETE: allowed, no patch);
+ * - Egress mutating: allowed, with a JSONPatch giving a pod template without containers the
+ *   container {name: egress} (DELETE: allowed, no patch);
  * - validating CREATE/UPDATE: allowed, or denied with a Kubernetes Status
- *   (code 422, reason Invalid, "AddressPool.coil.cybozu.com \"<name>\" is
- *   invalid: ..."); other operations are allowed;
- * - an object that does not decode as an AddressPool, or a request about
+ *   (code 422, reason Invalid, "<Kind>.coil.cybozu.com \"<name>\" is
+ *   invalid: ..." with one cause per field error); other operations are allowed;
+ * - an object that does not decode as the webhook's kind, or a request about
  *   another resource: denied with result code 400.
  * Returns NULL when the review itself is malformed (not an AdmissionReview, no
  * request, no uid, unknown apiVersion); err then says why and the caller
@@ -82,14 +101,14 @@ struct webhook_server;
 
 /* Listens on addr ("host:port", ":port" for all addresses, "[v6]:port"; port 0
  * picks a free one) with TLS, certificates from cert_dir via a reloader, and
- * serves POST WEBHOOK_MUTATE_PATH / WEBHOOK_VALIDATE_PATH (Content-Type
+ * serves POST webhook_path(kinds[i]) for each of the n_kinds webhooks (Content-Type
  * application/json) with webhook_handle_body(); 404 for other paths, 405 for
  * other methods, 400 for other content types. Starts even when the
  * certificate files do not exist yet (handshakes fail until they do). An
  * unparsable addr is -EINVAL "invalid webhook address: <addr>". Caller stops
  * the server with webhook_server_stop(). */
-int webhook_server_start(const char *addr, const char *cert_dir, struct webhook_server **out,
-			 char *err, size_t errlen);
+int webhook_server_start(const char *addr, const char *cert_dir, const enum webhook_kind *kinds,
+			 size_t n_kinds, struct webhook_server **out, char *err, size_t errlen);
 
 /* Stops serving, closes connections and frees the server. NULL is a no-op. */
 void webhook_server_stop(struct webhook_server *server);

@@ -61,6 +61,32 @@ CALLS = {
     ] + [("admissionregistration.k8s.io", r, v, None)    # inject.c, rotator.c
          for r in ("mutatingwebhookconfigurations", "validatingwebhookconfigurations")
          for v in ("get", "list", "update", "watch")],
+    "coil-egress-controller": [
+        ("", "pods", "get", NS),                         # applets/egress_controller.c (own Pod)
+        ("coil.cybozu.com", "egresses", "get", None),    # lib/egressctl/reconcile.c
+        ("coil.cybozu.com", "egresses", "list", None),   # crb.c, controller.c
+        ("coil.cybozu.com", "egresses", "watch", None),  # controller.c
+        ("coil.cybozu.com", "egresses/status", "update", None),  # reconcile.c
+        ("", "serviceaccounts", "create", None),         # reconcile.c
+        ("", "serviceaccounts", "get", None),
+        ("rbac.authorization.k8s.io", "clusterrolebindings", "get", None),     # crb.c
+        ("rbac.authorization.k8s.io", "clusterrolebindings", "update", None),  # crb.c
+        ("rbac.authorization.k8s.io", "clusterrolebindings", "list", None),    # controller.c
+        ("rbac.authorization.k8s.io", "clusterrolebindings", "watch", None),
+        # Binding subjects to ClusterRole coil-egress (the API server's escalation check):
+        ("rbac.authorization.k8s.io", "clusterroles", "bind", None),
+        ("policy", "poddisruptionbudgets", "delete", None),  # reconcile.c (PDB dropped)
+        ("coordination.k8s.io", "leases", "create", NS),  # lib/kube/leader.c
+        ("coordination.k8s.io", "leases", "get", NS),
+        ("coordination.k8s.io", "leases", "update", NS),
+    ] + [(g, r, v, None)                                 # reconcile.c, controller.c
+         for g, r in (("apps", "deployments"), ("", "services"),
+                      ("policy", "poddisruptionbudgets"))
+         for v in ("create", "get", "list", "update", "watch")
+    ] + [("", "secrets", v, NS) for v in ("get", "update", "list", "watch")  # lib/certrotate
+    ] + [("admissionregistration.k8s.io", r, v, None)
+         for r in ("mutatingwebhookconfigurations", "validatingwebhookconfigurations")
+         for v in ("get", "list", "update", "watch")],
     "coild": [
         ("", "namespaces", "get", None),                 # lib/kubesource/source.c
         ("", "namespaces", "list", None),                # watch.c
@@ -87,6 +113,8 @@ CALLS = {
 # Where each program's API calls live, for the cross-check against the code.
 CODE = {
     "coil-ipam-controller": ["lib/ipamctl", "lib/certrotate", "lib/kube/leader.c"],
+    "coil-egress-controller": ["lib/egressctl", "applets/egress_controller.c", "lib/certrotate",
+                               "lib/kube/leader.c"],
     "coild": ["lib/kubesource"],
     "coil-router": ["lib/router"],
 }
@@ -306,7 +334,10 @@ def main():
                 ctl = [c for o, c in workloads(docs) if c["name"] == "coil-ipam-controller"][0]
                 check(not any("cert-rotation" in a for a in ctl.get("args", [])),
                       "gen-certs: the controller still rotates certificates")
-                hooks = [d for d in docs if d["kind"].endswith("WebhookConfiguration")]
+                # gen-certs covers the AddressPool webhooks; coil-egress-controller keeps
+                # rotating its own certificate there.
+                hooks = [d for d in docs if d["kind"].endswith("WebhookConfiguration") and
+                         "-ipam-" in d["metadata"]["name"]]
                 check(len(hooks) == 2 and all(h["webhooks"][0]["clientConfig"].get("caBundle")
                                               for h in hooks), "gen-certs: caBundle not set")
             elif label.startswith("deploy/overlays/egress-only/") and not label.endswith("base"):

@@ -37,10 +37,10 @@ class Api(harness.Api):
     create. The controller runs as its ServiceAccount under deploy/'s RBAC; the test is
     admin."""
 
-    def __init__(self, tmp, *extra):
+    def __init__(self, tmp, *extra, sa="coil-ipam-controller"):
         super().__init__(tmp, *extra)
         deploy_rbac.apply(self.url)
-        self.token = deploy_rbac.token(self.url, "coil-ipam-controller")
+        self.token = deploy_rbac.token(self.url, sa)
 
     def create_node(self, name):
         self.ok("POST", "/api/v1/nodes", {"apiVersion": "v1", "kind": "Node",
@@ -64,9 +64,9 @@ class Api(harness.Api):
         wait_for(lambda: self.get(path) is None, 10, path + " to go")
 
 
-def make_certificate(directory):
+def make_certificate(directory, service=SERVICE):
     """tls.crt/tls.key for the webhook service name, made by openssl (argv, no shell)."""
-    names = ["%s.kube-system.svc" % SERVICE, "%s.kube-system" % SERVICE, SERVICE]
+    names = ["%s.kube-system.svc" % service, "%s.kube-system" % service, service]
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                     "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
                     os.path.join(directory, "tls.key"), "-out",
@@ -78,35 +78,36 @@ def make_certificate(directory):
         return base64.b64encode(f.read()).decode()
 
 
-def webhook_configurations(ca_bundle):
-    rule = {"apiGroups": ["coil.cybozu.com"], "apiVersions": ["v2"],
-            "resources": ["addresspools"]}
+def webhook_configurations(ca_bundle, kind="addresspool", plural="addresspools",
+                           component="ipam", service=SERVICE):
+    """The two webhook configurations of a controller as deploy/webhook has them."""
+    rule = {"apiGroups": ["coil.cybozu.com"], "apiVersions": ["v2"], "resources": [plural]}
 
     def hook(name, path, operations):
         return {"name": name, "admissionReviewVersions": ["v1", "v1beta1"],
                 "sideEffects": "None", "failurePolicy": "Fail",
                 "clientConfig": {"caBundle": ca_bundle, "service": {
-                    "name": SERVICE, "namespace": "kube-system", "path": path}},
+                    "name": service, "namespace": "kube-system", "path": path}},
                 "rules": [dict(rule, operations=operations)]}
 
     mutating = {"apiVersion": "admissionregistration.k8s.io/v1",
                 "kind": "MutatingWebhookConfiguration",
-                "metadata": {"name": "coilv2-mutating-ipam-webhook-configuration"},
-                "webhooks": [hook("maddresspool.kb.io", "/mutate-coil-cybozu-com-v2-addresspool",
+                "metadata": {"name": "coilv2-mutating-%s-webhook-configuration" % component},
+                "webhooks": [hook("m%s.kb.io" % kind, "/mutate-coil-cybozu-com-v2-" + kind,
                                   ["CREATE"])]}
     validating = {"apiVersion": "admissionregistration.k8s.io/v1",
                   "kind": "ValidatingWebhookConfiguration",
-                  "metadata": {"name": "coilv2-validating-ipam-webhook-configuration"},
-                  "webhooks": [hook("vaddresspool.kb.io",
-                                    "/validate-coil-cybozu-com-v2-addresspool",
+                  "metadata": {"name": "coilv2-validating-%s-webhook-configuration" % component},
+                  "webhooks": [hook("v%s.kb.io" % kind, "/validate-coil-cybozu-com-v2-" + kind,
                                     ["CREATE", "UPDATE"])]}
     return mutating, validating
 
 
 class Controller:
-    """One `coil ipam-controller` process with its own ports and log."""
+    """One `coil ipam-controller` (or `applet`) process with its own ports and log."""
 
-    def __init__(self, tmp, api, name, cert_dir, webhook_port=None, extra=(), env=None):
+    def __init__(self, tmp, api, name, cert_dir, webhook_port=None, extra=(), env=None,
+                 applet="ipam-controller"):
         self.name = name
         self.metrics_port, self.health_port = free_port(), free_port()
         self.webhook_port = webhook_port or free_port()
@@ -117,7 +118,7 @@ class Controller:
         environ = dict(os.environ, COIL_POD_NAME=name, **FAST_LEADER)
         environ.update(env or {})
         self.proc = subprocess.Popen(
-            [COIL, "ipam-controller", "--kubeconfig", kubeconfig,
+            [COIL, applet, "--kubeconfig", kubeconfig,
              "--metrics-addr", "127.0.0.1:%d" % self.metrics_port,
              "--health-addr", "127.0.0.1:%d" % self.health_port,
              "--webhook-addr", "127.0.0.1:%d" % self.webhook_port, "--cert-dir", cert_dir,
@@ -154,8 +155,8 @@ class Controller:
         return read_file(self.log_path)
 
 
-def lease_holder(api):
-    lease = api.get("/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/coil-ipam-leader")
+def lease_holder(api, lease="coil-ipam-leader"):
+    lease = api.get("/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/" + lease)
     return (lease or {}).get("spec", {}).get("holderIdentity")
 
 
@@ -178,8 +179,8 @@ class Base(unittest.TestCase):
                 self.assertNotIn(bad, ctl.output(), ctl.log_path)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def start_api(self, *extra):
-        api = Api(self.tmp, *extra)
+    def start_api(self, *extra, sa="coil-ipam-controller"):
+        api = Api(self.tmp, *extra, sa=sa)
         self.cleanups.append(api.stop)
         self.apis.append(api)
         return api

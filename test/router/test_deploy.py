@@ -309,12 +309,18 @@ def check_labels(c):
         "RoleBinding/coil-leader-election", "Role/coil-ipam-controller-certrotation",
         "RoleBinding/coil-ipam-controller-certrotation", "Secret/coilv2-ipam-webhook-server-cert",
         "Service/coilv2-ipam-webhook-service", "ServiceAccount/coil-ipam-controller",
+        "Deployment/coil-egress-controller", "Role/coil-egress-controller",
+        "RoleBinding/coil-egress-controller", "Role/coil-egress-controller-certrotation",
+        "RoleBinding/coil-egress-controller-certrotation",
+        "Secret/coilv2-egress-webhook-server-cert", "Service/coilv2-egress-webhook-service",
+        "ServiceAccount/coil-egress-controller",
         "ServiceAccount/coil-router", "ServiceAccount/coild"]), "labelled objects: %s" % names)
     kinds = ("clusterroles,clusterrolebindings,mutatingwebhookconfigurations,"
              "validatingwebhookconfigurations,customresourcedefinitions")
     items = json.loads(c.run("get", kinds, "-o", "json", "-l", "%s=%s" % NAME_LABEL))["items"]
-    # ClusterRoles: 3 programs, cert rotation, 3 viewers; bindings: 3 + rotation.
-    check(len(items) == 7 + 4 + 2 + 4, "labelled cluster objects: %d" % len(items))
+    # ClusterRoles: 4 programs, coil-egress (gateway pods), 2 cert rotations, 4 viewers;
+    # bindings: 4 programs, coil-egress, 2 rotations; 4 webhook configurations, 4 CRDs.
+    check(len(items) == 11 + 7 + 4 + 4, "labelled cluster objects: %d" % len(items))
 
 
 def render(kustomize, path, out):

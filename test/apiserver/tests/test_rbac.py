@@ -343,7 +343,8 @@ class _Objects:
 
 VERBS = ("get", "list", "watch", "create", "update", "patch", "delete", "deletecollection")
 VERSIONS = {"": "v1", "coil.cybozu.com": "v2", "coordination.k8s.io": "v1",
-            "admissionregistration.k8s.io": "v1"}
+            "admissionregistration.k8s.io": "v1", "apps": "v1", "policy": "v1",
+            "rbac.authorization.k8s.io": "v1"}
 METHODS = {"get": "GET", "list": "GET", "watch": "GET", "create": "POST", "update": "PUT",
            "patch": "PATCH", "delete": "DELETE", "deletecollection": "DELETE"}
 
@@ -372,6 +373,8 @@ class DeployRoles(unittest.TestCase):
         for sa, calls in test_render.CALLS.items():
             user = authn.service_account_user(deploy_rbac.NAMESPACE, sa, "uid")
             for call in calls:
+                if call[2] not in METHODS:
+                    continue  # "bind": checked by the API server on binding writes, no request
                 a = rbac.request_attributes(*_call_request(*call))
                 self.assertEqual(authz.authorize(user, a), (True, ""), (sa, call))
             made = set(calls)

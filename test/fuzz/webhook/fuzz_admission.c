@@ -1,6 +1,7 @@
-/* libFuzzer target: AdmissionReview bodies through both webhooks. A first
- * byte 'M' picks the mutating webhook, any other the validating one; the rest
- * is the HTTP body.
+/* libFuzzer target: AdmissionReview bodies through every webhook. The first
+ * byte picks it: 'M' the AddressPool mutating one, 'm' the Egress mutating one,
+ * 'e' the Egress validating one, any other the AddressPool validating one; the
+ * rest is the HTTP body.
  * Checks the reply's invariants, not just the absence of crashes. */
 #include "webhook/webhook.h"
 
@@ -30,7 +31,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size == 0)
 		return 0;
-	enum webhook_kind kind = data[0] == 'M' ? WEBHOOK_MUTATE : WEBHOOK_VALIDATE;
+	enum webhook_kind kind = data[0] == 'M'	  ? WEBHOOK_POOL_MUTATE
+				 : data[0] == 'm' ? WEBHOOK_EGRESS_MUTATE
+				 : data[0] == 'e' ? WEBHOOK_EGRESS_VALIDATE
+						  : WEBHOOK_POOL_VALIDATE;
 	struct webhook_reply reply;
 	if (webhook_handle_body(kind, (const char *)data + 1, size - 1, &reply) == 0)
 		check_reply(&reply);

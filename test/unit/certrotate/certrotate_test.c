@@ -56,7 +56,8 @@ static void issue_good(void)
 {
 	char err[256];
 	time_t now = time(NULL);
-	ck_assert_int_eq(certrotate_regenerate(&good, CERTROTATE_NEW_ALL, now, err, sizeof(err)),
+	ck_assert_int_eq(certrotate_regenerate(&CERTROTATE_IPAM, &good, CERTROTATE_NEW_ALL, now,
+					       err, sizeof(err)),
 			 0);
 }
 
@@ -82,21 +83,22 @@ START_TEST(test_fresh_pair_is_kept)
 	char why[256];
 	if (!good.ca_crt)
 		issue_good();
-	ck_assert_int_eq(certrotate_assess(&good, time(NULL), why, sizeof(why)), CERTROTATE_KEEP);
+	ck_assert_int_eq(certrotate_assess(&CERTROTATE_IPAM, &good, time(NULL), why, sizeof(why)),
+			 CERTROTATE_KEEP);
 	ck_assert(strstr(good.ca_key, "-----BEGIN RSA PRIVATE KEY-----") == good.ca_key);
 	ck_assert(strstr(good.tls_key, "-----BEGIN RSA PRIVATE KEY-----") == good.tls_key);
 	/* 91 days before the server certificate (1 year) expires it is still kept ... */
-	ck_assert_int_eq(
-	    certrotate_assess(&good, time(NULL) + 365 * DAY - 91 * DAY, why, sizeof(why)),
-	    CERTROTATE_KEEP);
+	ck_assert_int_eq(certrotate_assess(&CERTROTATE_IPAM, &good,
+					   time(NULL) + 365 * DAY - 91 * DAY, why, sizeof(why)),
+			 CERTROTATE_KEEP);
 	/* ... 89 days before, it is renewed alone. */
-	ck_assert_int_eq(
-	    certrotate_assess(&good, time(NULL) + 365 * DAY - 89 * DAY, why, sizeof(why)),
-	    CERTROTATE_NEW_SERVER);
+	ck_assert_int_eq(certrotate_assess(&CERTROTATE_IPAM, &good,
+					   time(NULL) + 365 * DAY - 89 * DAY, why, sizeof(why)),
+			 CERTROTATE_NEW_SERVER);
 	/* Near the CA's end (10 years) everything is renewed. */
-	ck_assert_int_eq(
-	    certrotate_assess(&good, time(NULL) + 3650 * DAY - 89 * DAY, why, sizeof(why)),
-	    CERTROTATE_NEW_ALL);
+	ck_assert_int_eq(certrotate_assess(&CERTROTATE_IPAM, &good,
+					   time(NULL) + 3650 * DAY - 89 * DAY, why, sizeof(why)),
+			 CERTROTATE_NEW_ALL);
 }
 END_TEST
 
@@ -129,7 +131,7 @@ START_TEST(test_broken_fields)
 		issue_good();
 	struct certrotate_pems p = copy_of(&good);
 	replace(field(&p, broken_cases[_i].field), broken_cases[_i].value);
-	ck_assert_int_eq(certrotate_assess(&p, time(NULL), why, sizeof(why)),
+	ck_assert_int_eq(certrotate_assess(&CERTROTATE_IPAM, &p, time(NULL), why, sizeof(why)),
 			 broken_cases[_i].need);
 	certrotate_pems_clear(&p);
 }
@@ -142,24 +144,29 @@ START_TEST(test_mismatched_keys_and_foreign_ca)
 		issue_good();
 	struct certrotate_pems other = {0}, p = copy_of(&good);
 	time_t now = time(NULL);
-	ck_assert_int_eq(certrotate_regenerate(&other, CERTROTATE_NEW_ALL, now, err, sizeof(err)),
+	ck_assert_int_eq(certrotate_regenerate(&CERTROTATE_IPAM, &other, CERTROTATE_NEW_ALL, now,
+					       err, sizeof(err)),
 			 0);
 	/* The server key of another pair. */
 	replace(&p.tls_key, other.tls_key);
-	ck_assert_int_eq(certrotate_assess(&p, now, why, sizeof(why)), CERTROTATE_NEW_SERVER);
+	ck_assert_int_eq(certrotate_assess(&CERTROTATE_IPAM, &p, now, why, sizeof(why)),
+			 CERTROTATE_NEW_SERVER);
 	ck_assert_msg(strstr(why, "does not belong") != NULL, "%s", why);
 	/* A server pair signed by another CA. */
 	replace(&p.tls_crt, other.tls_crt);
-	ck_assert_int_eq(certrotate_assess(&p, now, why, sizeof(why)), CERTROTATE_NEW_SERVER);
+	ck_assert_int_eq(certrotate_assess(&CERTROTATE_IPAM, &p, now, why, sizeof(why)),
+			 CERTROTATE_NEW_SERVER);
 	ck_assert_msg(strstr(why, "not signed by the CA") != NULL, "%s", why);
 	/* The CA key of another CA. */
 	replace(&p.ca_key, other.ca_key);
-	ck_assert_int_eq(certrotate_assess(&p, now, why, sizeof(why)), CERTROTATE_NEW_ALL);
+	ck_assert_int_eq(certrotate_assess(&CERTROTATE_IPAM, &p, now, why, sizeof(why)),
+			 CERTROTATE_NEW_ALL);
 	/* A server certificate used as the CA is no CA. */
 	struct certrotate_pems q = copy_of(&good);
 	replace(&q.ca_crt, good.tls_crt);
 	replace(&q.ca_key, good.tls_key);
-	ck_assert_int_eq(certrotate_assess(&q, now, why, sizeof(why)), CERTROTATE_NEW_ALL);
+	ck_assert_int_eq(certrotate_assess(&CERTROTATE_IPAM, &q, now, why, sizeof(why)),
+			 CERTROTATE_NEW_ALL);
 	certrotate_pems_clear(&q);
 	certrotate_pems_clear(&p);
 	certrotate_pems_clear(&other);
@@ -173,12 +180,14 @@ START_TEST(test_regenerate_server_keeps_the_ca)
 		issue_good();
 	struct certrotate_pems p = copy_of(&good);
 	replace(&p.tls_crt, NULL);
-	ck_assert_int_eq(
-	    certrotate_regenerate(&p, CERTROTATE_NEW_SERVER, time(NULL), err, sizeof(err)), 0);
+	ck_assert_int_eq(certrotate_regenerate(&CERTROTATE_IPAM, &p, CERTROTATE_NEW_SERVER,
+					       time(NULL), err, sizeof(err)),
+			 0);
 	ck_assert_str_eq(p.ca_crt, good.ca_crt);
 	ck_assert_str_eq(p.ca_key, good.ca_key);
 	ck_assert_str_ne(p.tls_key, good.tls_key);
-	ck_assert_int_eq(certrotate_assess(&p, time(NULL), why, sizeof(why)), CERTROTATE_KEEP);
+	ck_assert_int_eq(certrotate_assess(&CERTROTATE_IPAM, &p, time(NULL), why, sizeof(why)),
+			 CERTROTATE_KEEP);
 	certrotate_pems_clear(&p);
 }
 END_TEST

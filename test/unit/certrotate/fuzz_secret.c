@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		base64_decode(field, slots[i], &len);
 		field += strlen(field) + 1;
 	}
-	certrotate_assess(&pems, 1700000000, why, sizeof(why));
+	certrotate_assess(&CERTROTATE_IPAM, &pems, 1700000000, why, sizeof(why));
 	certrotate_pems_clear(&pems);
 	free(text);
 	return 0;

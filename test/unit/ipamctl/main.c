@@ -7,7 +7,6 @@ int main(void)
 	Suite *s = suite_create("ipamctl");
 	suite_add_tcase(s, objects_tcase());
 	suite_add_tcase(s, indexset_tcase());
-	suite_add_tcase(s, workqueue_tcase());
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

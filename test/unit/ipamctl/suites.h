@@ -5,6 +5,5 @@
 
 TCase *objects_tcase(void);
 TCase *indexset_tcase(void);
-TCase *workqueue_tcase(void);
 
 #endif

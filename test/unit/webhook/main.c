@@ -8,6 +8,7 @@ int main(void)
 {
 	log_set_level(LOG_ERROR); /* keep the reloader's info lines out of the test output */
 	SRunner *runner = srunner_create(review_suite());
+	srunner_add_suite(runner, egress_review_suite());
 	srunner_add_suite(runner, certreload_suite());
 	srunner_add_suite(runner, server_suite());
 	srunner_run_all(runner, CK_NORMAL);

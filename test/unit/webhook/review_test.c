@@ -21,7 +21,7 @@
 #define PATCH_NEW_LIST                                                                             \
 	"[{\"op\":\"add\",\"path\":\"/metadata/finalizers\",\"value\":[\"coil.cybozu.com\"]}]"
 
-enum { M = WEBHOOK_MUTATE, V = WEBHOOK_VALIDATE };
+enum { M = WEBHOOK_POOL_MUTATE, V = WEBHOOK_POOL_VALIDATE };
 
 /* http: expected HTTP status. For 200: allowed, result.code, result.message
  * (exact for 422, a substring otherwise, NULL: none), the number of Status
@@ -220,14 +220,14 @@ END_TEST
 START_TEST(test_empty_and_oversize)
 {
 	struct webhook_reply reply;
-	ck_assert_int_eq(webhook_handle_body(WEBHOOK_VALIDATE, "", 0, &reply), 0);
+	ck_assert_int_eq(webhook_handle_body(WEBHOOK_POOL_VALIDATE, "", 0, &reply), 0);
 	ck_assert_int_eq(reply.status, 400);
 	ck_assert_str_eq(reply.body, "request body is empty");
 	free(reply.body);
 	size_t big = WEBHOOK_MAX_BODY + 1;
 	char *body = malloc(big);
 	memset(body, ' ', big);
-	ck_assert_int_eq(webhook_handle_body(WEBHOOK_MUTATE, body, big, &reply), 0);
+	ck_assert_int_eq(webhook_handle_body(WEBHOOK_POOL_MUTATE, body, big, &reply), 0);
 	ck_assert_int_eq(reply.status, 413);
 	free(reply.body);
 	free(body);
@@ -238,10 +238,10 @@ END_TEST
 START_TEST(test_review_null)
 {
 	char err[256] = "";
-	ck_assert_ptr_null(webhook_review(WEBHOOK_VALIDATE, NULL, err, sizeof(err)));
+	ck_assert_ptr_null(webhook_review(WEBHOOK_POOL_VALIDATE, NULL, err, sizeof(err)));
 	ck_assert_str_eq(err, "AdmissionReview: expected a JSON object");
 	json_t *num = json_integer(3);
-	ck_assert_ptr_null(webhook_review(WEBHOOK_MUTATE, num, err, sizeof(err)));
+	ck_assert_ptr_null(webhook_review(WEBHOOK_POOL_MUTATE, num, err, sizeof(err)));
 	json_decref(num);
 }
 END_TEST
@@ -264,7 +264,7 @@ START_TEST(test_long_cidr_text)
 	    "ipv4", cidr);
 	ck_assert_ptr_nonnull(review);
 	char err[256];
-	json_t *answer = webhook_review(WEBHOOK_VALIDATE, review, err, sizeof(err));
+	json_t *answer = webhook_review(WEBHOOK_POOL_VALIDATE, review, err, sizeof(err));
 	ck_assert_ptr_nonnull(answer);
 	const json_t *result = json_object_get(json_object_get(answer, "response"), "status");
 	ck_assert_int_eq(json_integer_value(json_object_get(result, "code")), 422);

@@ -20,7 +20,8 @@ static void setup(void)
 	dir = certgen_tempdir();
 	ck_assert_ptr_nonnull(dir);
 	char err[256];
-	int rc = webhook_server_start("127.0.0.1:0", dir, &server, err, sizeof(err));
+	int rc = webhook_server_start("127.0.0.1:0", dir, WEBHOOK_POOL_KINDS, 2, &server, err,
+				      sizeof(err));
 	ck_assert_msg(rc == 0, "start: %s", err);
 	ck_assert_uint_ne(webhook_server_port(server), 0);
 }
@@ -159,13 +160,13 @@ START_TEST(test_http_routes)
 	size_t len;
 	char *narrow = fixture("c07_create_too_narrow", &len);
 
-	struct http_result r = request(WEBHOOK_VALIDATE_PATH, "application/json", narrow, len);
+	struct http_result r = request(WEBHOOK_POOL_VALIDATE_PATH, "application/json", narrow, len);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_ptr_nonnull(strstr(r.body, "too narrow subnet: 10.2.0.0/30"));
 	ck_assert_ptr_nonnull(strstr(r.body, "\"code\":422"));
 	free(r.body);
 
-	r = request(WEBHOOK_MUTATE_PATH, "application/json", narrow, len);
+	r = request(WEBHOOK_POOL_MUTATE_PATH, "application/json", narrow, len);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_ptr_nonnull(strstr(r.body, "\"patchType\":\"JSONPatch\""));
 	free(r.body);
@@ -174,16 +175,16 @@ START_TEST(test_http_routes)
 	ck_assert_int_eq(r.status, 404);
 	free(r.body);
 
-	r = request(WEBHOOK_VALIDATE_PATH, "application/json", NULL, 0);
+	r = request(WEBHOOK_POOL_VALIDATE_PATH, "application/json", NULL, 0);
 	ck_assert_int_eq(r.status, 405);
 	free(r.body);
 
-	r = request(WEBHOOK_VALIDATE_PATH, "text/plain", narrow, len);
+	r = request(WEBHOOK_POOL_VALIDATE_PATH, "text/plain", narrow, len);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_ptr_nonnull(strstr(r.body, "application/json"));
 	free(r.body);
 
-	r = request(WEBHOOK_VALIDATE_PATH, "application/json", "{not json", 9);
+	r = request(WEBHOOK_POOL_VALIDATE_PATH, "application/json", "{not json", 9);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_ptr_nonnull(strstr(r.body, "invalid JSON"));
 	free(r.body);
@@ -197,7 +198,7 @@ START_TEST(test_http_body_limit)
 	size_t big = WEBHOOK_MAX_BODY + 10;
 	char *body = malloc(big);
 	memset(body, ' ', big);
-	struct http_result r = request(WEBHOOK_MUTATE_PATH, "application/json", body, big);
+	struct http_result r = request(WEBHOOK_POOL_MUTATE_PATH, "application/json", body, big);
 	ck_assert_int_eq(r.status, 413);
 	free(r.body);
 	free(body);
@@ -208,9 +209,12 @@ START_TEST(test_bad_address)
 {
 	struct webhook_server *other;
 	char err[256];
-	ck_assert_int_eq(webhook_server_start("nonsense", dir, &other, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(
+	    webhook_server_start("nonsense", dir, WEBHOOK_POOL_KINDS, 2, &other, err, sizeof(err)),
+	    -EINVAL);
 	ck_assert_str_eq(err, "invalid webhook address: nonsense");
-	ck_assert_int_eq(webhook_server_start("1.2.3.4:99999", dir, &other, err, sizeof(err)),
+	ck_assert_int_eq(webhook_server_start("1.2.3.4:99999", dir, WEBHOOK_POOL_KINDS, 2, &other,
+					      err, sizeof(err)),
 			 -EINVAL);
 }
 END_TEST
@@ -221,7 +225,9 @@ START_TEST(test_any_address_ready)
 	ck_assert_int_eq(certgen_write(dir, 1, false), 0);
 	struct webhook_server *any;
 	char err[256];
-	ck_assert_msg(webhook_server_start(":0", dir, &any, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(
+	    webhook_server_start(":0", dir, WEBHOOK_POOL_KINDS, 2, &any, err, sizeof(err)) == 0,
+	    "%s", err);
 	ck_assert_msg(webhook_server_check_ready(any, err, sizeof(err)) == 0, "%s", err);
 	webhook_server_stop(any);
 }

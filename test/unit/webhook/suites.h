@@ -4,6 +4,7 @@
 #include <check.h>
 
 Suite *review_suite(void);
+Suite *egress_review_suite(void);
 Suite *certreload_suite(void);
 Suite *server_suite(void);
 

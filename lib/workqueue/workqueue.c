@@ -1,6 +1,6 @@
 /* The work queue: a FIFO of keys plus sets (jansson objects used as string-keyed hash tables,
  * touched only under the queue's lock). */
-#include "workqueue.h"
+#include "workqueue/workqueue.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -10,7 +10,7 @@
 
 #include "wake/wake.h"
 
-struct ipamctl_queue {
+struct workqueue {
 	struct wake wake;   /* its lock guards every field below */
 	json_t *fifo;	    /* array of keys ready to be taken, in order */
 	json_t *dirty;	    /* keys queued (in fifo, or waiting for their processing to end) */
@@ -21,9 +21,9 @@ struct ipamctl_queue {
 	bool shut_down;
 };
 
-struct ipamctl_queue *ipamctl_queue_new(long base_ms, long max_ms)
+struct workqueue *workqueue_new(long base_ms, long max_ms)
 {
-	struct ipamctl_queue *q = calloc(1, sizeof(*q));
+	struct workqueue *q = calloc(1, sizeof(*q));
 	if (!q)
 		return NULL;
 	if (wake_init(&q->wake) < 0) {
@@ -38,13 +38,13 @@ struct ipamctl_queue *ipamctl_queue_new(long base_ms, long max_ms)
 	q->base_ms = base_ms > 0 ? base_ms : 1;
 	q->max_ms = max_ms > q->base_ms ? max_ms : q->base_ms;
 	if (!q->fifo || !q->dirty || !q->processing || !q->delayed || !q->failures) {
-		ipamctl_queue_free(q);
+		workqueue_free(q);
 		return NULL;
 	}
 	return q;
 }
 
-void ipamctl_queue_free(struct ipamctl_queue *q)
+void workqueue_free(struct workqueue *q)
 {
 	if (!q)
 		return;
@@ -58,25 +58,25 @@ void ipamctl_queue_free(struct ipamctl_queue *q)
 }
 
 /* Called with the lock held. */
-static void add_locked(struct ipamctl_queue *q, const char *key)
+static void add_locked(struct workqueue *q, const char *key)
 {
 	if (q->shut_down || json_object_get(q->dirty, key))
 		return;
 	json_object_set_new(q->dirty, key, json_true());
 	if (json_object_get(q->processing, key))
-		return; /* ipamctl_queue_done puts it back */
+		return; /* workqueue_done puts it back */
 	json_array_append_new(q->fifo, json_string(key));
 	wake_notify_one_locked(&q->wake);
 }
 
-void ipamctl_queue_add(struct ipamctl_queue *q, const char *key)
+void workqueue_add(struct workqueue *q, const char *key)
 {
 	wake_lock(&q->wake);
 	add_locked(q, key);
 	wake_unlock(&q->wake);
 }
 
-static void add_after_locked(struct ipamctl_queue *q, const char *key, long delay_ms)
+static void add_after_locked(struct workqueue *q, const char *key, long delay_ms)
 {
 	if (q->shut_down)
 		return;
@@ -92,14 +92,14 @@ static void add_after_locked(struct ipamctl_queue *q, const char *key, long dela
 	wake_notify_locked(&q->wake); /* a waiter may need an earlier deadline */
 }
 
-void ipamctl_queue_add_after(struct ipamctl_queue *q, const char *key, long delay_ms)
+void workqueue_add_after(struct workqueue *q, const char *key, long delay_ms)
 {
 	wake_lock(&q->wake);
 	add_after_locked(q, key, delay_ms);
 	wake_unlock(&q->wake);
 }
 
-void ipamctl_queue_add_rate_limited(struct ipamctl_queue *q, const char *key)
+void workqueue_add_rate_limited(struct workqueue *q, const char *key)
 {
 	wake_lock(&q->wake);
 	json_int_t n = json_integer_value(json_object_get(q->failures, key));
@@ -113,14 +113,14 @@ void ipamctl_queue_add_rate_limited(struct ipamctl_queue *q, const char *key)
 	wake_unlock(&q->wake);
 }
 
-void ipamctl_queue_forget(struct ipamctl_queue *q, const char *key)
+void workqueue_forget(struct workqueue *q, const char *key)
 {
 	wake_lock(&q->wake);
 	json_object_del(q->failures, key);
 	wake_unlock(&q->wake);
 }
 
-int ipamctl_queue_failures(struct ipamctl_queue *q, const char *key)
+int workqueue_failures(struct workqueue *q, const char *key)
 {
 	wake_lock(&q->wake);
 	int n = (int)json_integer_value(json_object_get(q->failures, key));
@@ -129,7 +129,7 @@ int ipamctl_queue_failures(struct ipamctl_queue *q, const char *key)
 }
 
 /* Moves due delayed keys to the fifo; returns the earliest remaining due time or -1. */
-static long promote_due_locked(struct ipamctl_queue *q)
+static long promote_due_locked(struct workqueue *q)
 {
 	long now = wake_now_ms(), next = -1;
 	const char *key;
@@ -151,7 +151,7 @@ static long promote_due_locked(struct ipamctl_queue *q)
 	return next;
 }
 
-bool ipamctl_queue_get(struct ipamctl_queue *q, char **key)
+bool workqueue_get(struct workqueue *q, char **key)
 {
 	wake_lock(&q->wake);
 	for (;;) {
@@ -172,10 +172,10 @@ bool ipamctl_queue_get(struct ipamctl_queue *q, char **key)
 	json_array_remove(q->fifo, 0);
 	wake_unlock(&q->wake);
 	*key = copy;
-	return copy != NULL || ipamctl_queue_get(q, key);
+	return copy != NULL || workqueue_get(q, key);
 }
 
-void ipamctl_queue_done(struct ipamctl_queue *q, const char *key)
+void workqueue_done(struct workqueue *q, const char *key)
 {
 	wake_lock(&q->wake);
 	json_object_del(q->processing, key);
@@ -186,7 +186,7 @@ void ipamctl_queue_done(struct ipamctl_queue *q, const char *key)
 	wake_unlock(&q->wake);
 }
 
-int ipamctl_queue_len(struct ipamctl_queue *q)
+int workqueue_len(struct workqueue *q)
 {
 	wake_lock(&q->wake);
 	promote_due_locked(q);
@@ -195,7 +195,7 @@ int ipamctl_queue_len(struct ipamctl_queue *q)
 	return n;
 }
 
-void ipamctl_queue_shutdown(struct ipamctl_queue *q)
+void workqueue_shutdown(struct workqueue *q)
 {
 	wake_lock(&q->wake);
 	q->shut_down = true;

@@ -1,5 +1,7 @@
-#include "ipamctl/workqueue.h"
-#include "suites.h"
+/* The shared work queue: de-duplication, requeue after processing, backoff, delays, shutdown. */
+#include "workqueue/workqueue.h"
+
+#include <check.h>
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -13,100 +15,100 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-static char *take(struct ipamctl_queue *q)
+static char *take(struct workqueue *q)
 {
 	char *key = NULL;
-	ck_assert(ipamctl_queue_get(q, &key));
+	ck_assert(workqueue_get(q, &key));
 	return key;
 }
 
 START_TEST(dedupes_and_keeps_order)
 {
-	struct ipamctl_queue *q = ipamctl_queue_new(10, 100);
-	ipamctl_queue_add(q, "a");
-	ipamctl_queue_add(q, "b");
-	ipamctl_queue_add(q, "a");
-	ck_assert_int_eq(ipamctl_queue_len(q), 2);
+	struct workqueue *q = workqueue_new(10, 100);
+	workqueue_add(q, "a");
+	workqueue_add(q, "b");
+	workqueue_add(q, "a");
+	ck_assert_int_eq(workqueue_len(q), 2);
 	char *a = take(q), *b = take(q);
 	ck_assert_str_eq(a, "a");
 	ck_assert_str_eq(b, "b");
-	ipamctl_queue_done(q, a);
-	ipamctl_queue_done(q, b);
-	ck_assert_int_eq(ipamctl_queue_len(q), 0);
+	workqueue_done(q, a);
+	workqueue_done(q, b);
+	ck_assert_int_eq(workqueue_len(q), 0);
 	free(a);
 	free(b);
-	ipamctl_queue_free(q);
+	workqueue_free(q);
 }
 END_TEST
 
 /* A key added while it is processed is handed out again only after done. */
 START_TEST(requeues_after_processing)
 {
-	struct ipamctl_queue *q = ipamctl_queue_new(10, 100);
-	ipamctl_queue_add(q, "a");
+	struct workqueue *q = workqueue_new(10, 100);
+	workqueue_add(q, "a");
 	char *a = take(q);
-	ipamctl_queue_add(q, "a");
-	ipamctl_queue_add(q, "a");
-	ck_assert_int_eq(ipamctl_queue_len(q), 0);
-	ipamctl_queue_done(q, a);
-	ck_assert_int_eq(ipamctl_queue_len(q), 1);
+	workqueue_add(q, "a");
+	workqueue_add(q, "a");
+	ck_assert_int_eq(workqueue_len(q), 0);
+	workqueue_done(q, a);
+	ck_assert_int_eq(workqueue_len(q), 1);
 	free(a);
 	a = take(q);
 	ck_assert_str_eq(a, "a");
-	ipamctl_queue_done(q, a);
-	ck_assert_int_eq(ipamctl_queue_len(q), 0);
+	workqueue_done(q, a);
+	ck_assert_int_eq(workqueue_len(q), 0);
 	free(a);
-	ipamctl_queue_free(q);
+	workqueue_free(q);
 }
 END_TEST
 
 START_TEST(rate_limited_backoff)
 {
-	struct ipamctl_queue *q = ipamctl_queue_new(40, 100);
+	struct workqueue *q = workqueue_new(40, 100);
 	long delays[4];
 	for (int i = 0; i < 4; i++) {
 		long start = now_ms();
-		ipamctl_queue_add_rate_limited(q, "k");
-		ck_assert_int_eq(ipamctl_queue_len(q), 0);
+		workqueue_add_rate_limited(q, "k");
+		ck_assert_int_eq(workqueue_len(q), 0);
 		char *k = take(q);
 		delays[i] = now_ms() - start;
-		ipamctl_queue_done(q, k);
+		workqueue_done(q, k);
 		free(k);
 	}
-	ck_assert_int_eq(ipamctl_queue_failures(q, "k"), 4);
+	ck_assert_int_eq(workqueue_failures(q, "k"), 4);
 	ck_assert_int_ge(delays[0], 35);
 	ck_assert_int_ge(delays[1], 75);
 	ck_assert_int_ge(delays[2], 95); /* capped at 100 */
 	ck_assert_int_lt(delays[3], 400);
-	ipamctl_queue_forget(q, "k");
-	ck_assert_int_eq(ipamctl_queue_failures(q, "k"), 0);
-	ipamctl_queue_free(q);
+	workqueue_forget(q, "k");
+	ck_assert_int_eq(workqueue_failures(q, "k"), 0);
+	workqueue_free(q);
 }
 END_TEST
 
 /* add_after keeps the earlier of two due times; add wins over a pending delay. */
 START_TEST(add_after)
 {
-	struct ipamctl_queue *q = ipamctl_queue_new(10, 100);
+	struct workqueue *q = workqueue_new(10, 100);
 	long start = now_ms();
-	ipamctl_queue_add_after(q, "k", 5000);
-	ipamctl_queue_add_after(q, "k", 50);
+	workqueue_add_after(q, "k", 5000);
+	workqueue_add_after(q, "k", 50);
 	char *k = take(q);
 	ck_assert_int_ge(now_ms() - start, 45);
 	ck_assert_int_lt(now_ms() - start, 2000);
-	ipamctl_queue_done(q, k);
+	workqueue_done(q, k);
 	free(k);
-	ipamctl_queue_add(q, "now");
+	workqueue_add(q, "now");
 	k = take(q);
 	ck_assert_str_eq(k, "now");
-	ipamctl_queue_done(q, k);
+	workqueue_done(q, k);
 	free(k);
-	ipamctl_queue_free(q);
+	workqueue_free(q);
 }
 END_TEST
 
 struct consumer {
-	struct ipamctl_queue *q;
+	struct workqueue *q;
 	int taken;
 	char *keys[8];
 };
@@ -115,11 +117,11 @@ static void *consume(void *arg)
 {
 	struct consumer *c = arg;
 	char *key;
-	while (ipamctl_queue_get(c->q, &key)) {
+	while (workqueue_get(c->q, &key)) {
 		if (c->taken < 8)
 			c->keys[c->taken] = strdup(key);
 		c->taken++;
-		ipamctl_queue_done(c->q, key);
+		workqueue_done(c->q, key);
 		free(key);
 	}
 	return NULL;
@@ -127,28 +129,28 @@ static void *consume(void *arg)
 
 START_TEST(shutdown_wakes_waiters)
 {
-	struct consumer c = {.q = ipamctl_queue_new(10, 100)};
+	struct consumer c = {.q = workqueue_new(10, 100)};
 	pthread_t t;
 	pthread_create(&t, NULL, consume, &c);
-	ipamctl_queue_add(c.q, "x");
+	workqueue_add(c.q, "x");
 	long start = now_ms();
-	while (ipamctl_queue_len(c.q) > 0 && now_ms() - start < 2000)
+	while (workqueue_len(c.q) > 0 && now_ms() - start < 2000)
 		;
 	struct timespec ts = {0, 50 * 1000000L};
 	nanosleep(&ts, NULL);
-	ipamctl_queue_shutdown(c.q);
+	workqueue_shutdown(c.q);
 	pthread_join(t, NULL);
 	ck_assert_int_eq(c.taken, 1);
 	ck_assert_str_eq(c.keys[0], "x");
 	free(c.keys[0]);
-	ipamctl_queue_add(c.q, "ignored");
+	workqueue_add(c.q, "ignored");
 	char *key;
-	ck_assert(!ipamctl_queue_get(c.q, &key));
-	ipamctl_queue_free(c.q);
+	ck_assert(!workqueue_get(c.q, &key));
+	workqueue_free(c.q);
 }
 END_TEST
 
-TCase *workqueue_tcase(void)
+static TCase *workqueue_tcase(void)
 {
 	TCase *tc = tcase_create("workqueue");
 	tcase_add_test(tc, dedupes_and_keeps_order);
@@ -157,4 +159,15 @@ TCase *workqueue_tcase(void)
 	tcase_add_test(tc, add_after);
 	tcase_add_test(tc, shutdown_wakes_waiters);
 	return tc;
+}
+
+int main(void)
+{
+	Suite *s = suite_create("workqueue");
+	suite_add_tcase(s, workqueue_tcase());
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
