@@ -66,6 +66,10 @@ void kubesource_node_ips(const struct kubesource *ks, char ipv4[static IP_ADDR_S
  * name/namespace"), -ENOENT ("pod not found"), or -EAGAIN / another errno for API errors. */
 int kubesource_pod_lookup(void *ctx, const char *ns, const char *name, char *err, size_t errlen);
 
+/* coild_config.report_drift (ctx = ks): a Warning Event about this Node, from "coild". A
+ * failure to post it is logged, never returned (the repair is done either way). */
+void kubesource_report_drift(void *ctx, const char *reason, const char *note);
+
 /* For --clear-routes-on-shutdown: GETs this Node within timeout_ms. Returns 1 if it is gone
  * (NotFound), 0 if it exists, or a negative errno when the API could not tell. */
 int kubesource_node_gone(struct kubesource *ks, long timeout_ms, char *err, size_t errlen);
