@@ -21,14 +21,22 @@
 
 #define KUBESOURCE_NODE_ENV "COIL_NODE_NAME"
 
+/* A new block waits for upstream's 10 s answer time plus a leader failover of the
+ * ipam-controller (the lease expiring, then one retry period until the next candidate
+ * takes it), so a failover in the middle of an ADD is waited out. */
+#define KUBESOURCE_ACQUIRE_WAIT_MS                                                                 \
+	(10000 + KUBE_LEADER_LEASE_DURATION_MS + KUBE_LEADER_RETRY_PERIOD_MS)
+
 struct kubesource_config {
 	/* Borrowed; must outlive the source (kubesource_node_gone makes a client from it). */
 	const struct kube_config *kube;
 	/* This node (COIL_NODE_NAME). */
 	const char *node_name;
-	/* How long acquire() waits for the controller's answer; 0 = 10000 (upstream). */
+	/* How long acquire() waits for the controller's answer; 0 = KUBESOURCE_ACQUIRE_WAIT_MS.
+	 * When it passes, acquire() fails with -EAGAIN (CNI code 11, "try again later"). */
 	long acquire_timeout_ms;
-	/* One API request on the ADD/DEL path; 0 = 1000. Up to 3 tries within 2 s. */
+	/* One API request on the ADD/DEL path, connecting included; 0 = KUBE_CONNECT_TIMEOUT_MS
+	 * (client-go's). Up to 3 tries within that time. */
 	long request_timeout_ms;
 	/* How long open() waits for the informers' first lists; 0 = 10000. Not fatal. */
 	long sync_timeout_ms;
