@@ -40,6 +40,7 @@ def scenarios():
         ctl.exhaustion,         # 4
         ctl.pool_deletion,      # 5
         ctl.leader_failover,    # 6
+        ctl.api_faults,         # 11
         net.daemon_restart,     # 8
         net.route_repair,       # 9
         ctl.node_deletion,      # 7
