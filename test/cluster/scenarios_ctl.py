@@ -239,7 +239,9 @@ def _delete_all(c, pods, what):
 
 # Faults of scenario 11, each on the requests that make new blocks happen: the daemon's
 # BlockRequest POSTs and watches, the controller's AddressBlock POSTs and its watches.
+# The delay is longer than the 1 s after which coild used to give up on a request.
 API_FAULTS = [
+    {"delay_ms": 1500, "method": "POST", "path_regex": "/blockrequests$"},
     {"fail_next": 2, "status": 500, "method": "POST", "path_regex": "/blockrequests$"},
     {"fail_next": 3, "status": 429, "retry_after": 1, "method": "POST",
      "path_regex": "/addressblocks$"},
@@ -249,7 +251,8 @@ API_FAULTS = [
 
 
 def api_faults(rig, c):
-    c.start("11: API faults (500, 429, dropped watches, 410 Gone) during a burst of ADDs")
+    c.start("11: API faults (slow answers, 500, 429, dropped watches, 410 Gone) during a burst "
+            "of ADDs")
     api = rig.api
     before = {b["metadata"]["name"] for b in api.items(kube.BLOCKS)}
     pods = [rig.new_pod(rig.nodes[i % 2], "default", "fault-%d" % i) for i in range(16)]
@@ -261,6 +264,8 @@ def api_faults(rig, c):
         api.add_fault({"drop_watches": True, "path_regex": "/(blockrequests|addressblocks)"})
         with concurrent.futures.ThreadPoolExecutor(max_workers=len(pods)) as pool:
             results = list(pool.map(lambda p: p.add(), pods))
+        codes = [p.error().get("code") for p, ok in zip(pods, results) if not ok]
+        c.eq([], [code for code in codes if code != 11], "failed ADDs answered code 11")
         first_failures, failed = _retry(pods, results)
     finally:
         api.clear_faults()

@@ -43,6 +43,7 @@ def scenarios():
         ctl.api_faults,         # 11
         net.daemon_restart,     # 8
         net.route_repair,       # 9
+        net.doctor,             # 12
         ctl.node_deletion,      # 7
         net.node_drained,       # 10 (deleting all pods removes the blocks)
     ]
