@@ -110,7 +110,7 @@ static char *answer(struct connection *c)
 	if (rc == -EMSGSIZE) {
 		snprintf(details, sizeof(details),
 			 "the request exceeds the daemon's limit of %u bytes", CNI_RPC_MAX_REQUEST);
-		log_warn("refused an oversized request", "limit_bytes", "1048576");
+		log_warn("refused an oversized request", "error", details);
 		response = error_answer("ResourceExhausted", CNI_ERR_INTERNAL, "request too large",
 					details);
 	} else if (rc == 0 && c->reject) {

@@ -7,8 +7,9 @@
  *
  * Threads: two informers (BlockRequests, Namespaces) run on threads of their own from open to
  * close. Every function is thread-safe. Requests on the CNI ADD/DEL path use a client with
- * short timeouts and few retries, so an unreachable API server fails an ADD within about two
- * seconds with -EAGAIN (the plugin then answers CNI code 11, "try again later"). */
+ * client-go's timeouts (30 s to connect and answer) and few retries, so an unreachable API
+ * server fails an ADD with -EAGAIN (the plugin then answers CNI code 11, "try again later"):
+ * at once when connections are refused, within 30 s when they hang. */
 #ifndef COIL_KUBESOURCE_H
 #define COIL_KUBESOURCE_H
 
