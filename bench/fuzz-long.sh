@@ -27,13 +27,15 @@ while [ $# -gt 0 ]; do
 done
 cd "$ROOT"
 command -v jq >/dev/null || { echo "fuzz-long: jq is required" >&2; exit 2; }
-[ -d "$BUILD" ] || scripts/build.sh fuzz
-cmake --build "$BUILD" -j2
+[ -d "$BUILD" ] || CC=clang cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug -DCOIL_FUZZ=ON
 
-# Each fuzz test's command: the target and its corpus directories (work dir first).
+# Each fuzz test's command: the target and its corpus directories (work dir first). A fuzz
+# test is named like its target, so only those are built.
 TESTS=$(ctest --test-dir "$BUILD" -L fuzz -R "$FILTER" --show-only=json-v1 |
 	jq -c '.tests[] | {name, command}')
 [ -n "$TESTS" ] || { echo "fuzz-long: no fuzz target matches '$FILTER' in $BUILD" >&2; exit 2; }
+mapfile -t targets < <(jq -r .name <<<"$TESTS")
+cmake --build "$BUILD" -j2 --target "${targets[@]}"
 
 failed=0
 while IFS= read -r test; do

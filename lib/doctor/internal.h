@@ -48,7 +48,10 @@ void doctor_view_free(struct doctor_view *v);
 void doctor_problem(struct doctor_view *v, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* state.c: the records, and (no API) blocks.json. */
+/* state.c: the records, and (no API) blocks.json. doctor_parse_record reads one record's
+ * JSON (lib/nodeipam's format): 0, or -EINVAL when it is not an object with string
+ * container_id, ifname, block, ipv4 and ipv6 members that fit (pool is optional). */
+int doctor_parse_record(const char *text, size_t len, struct node_ipam_record *out);
 int doctor_read_records(struct doctor_view *v, char *err, size_t errlen);
 int doctor_read_state_blocks(struct doctor_view *v, char *err, size_t errlen);
 

@@ -26,26 +26,34 @@ static bool copy_member(const json_t *obj, const char *key, char *out, size_t ou
 	return true;
 }
 
+int doctor_parse_record(const char *text, size_t len, struct node_ipam_record *out)
+{
+	json_error_t jerr;
+	json_t *obj = json_loadb(text, len, 0, &jerr);
+	memset(out, 0, sizeof(*out));
+	bool ok = json_is_object(obj) &&
+		  copy_member(obj, "container_id", out->container_id, sizeof(out->container_id)) &&
+		  copy_member(obj, "ifname", out->ifname, sizeof(out->ifname)) &&
+		  copy_member(obj, "block", out->block, sizeof(out->block)) &&
+		  copy_member(obj, "ipv4", out->ipv4, sizeof(out->ipv4)) &&
+		  copy_member(obj, "ipv6", out->ipv6, sizeof(out->ipv6));
+	if (ok)
+		copy_member(obj, "pool", out->pool, sizeof(out->pool)); /* optional */
+	json_decref(obj);
+	return ok ? 0 : -EINVAL;
+}
+
 /* One record file; an unreadable one is a problem, not a failure of the audit. */
 static void read_record(struct doctor_view *v, int dirfd, const char *name)
 {
 	char *text = NULL;
 	size_t len = 0;
-	json_error_t jerr;
-	json_t *obj = NULL;
-	struct node_ipam_record r = {0};
-	if (fileio_read_file_at(dirfd, name, RECORD_MAX_BYTES, &text, &len) == 0)
-		obj = json_loadb(text, len, 0, &jerr);
+	struct node_ipam_record r;
+	int rc = fileio_read_file_at(dirfd, name, RECORD_MAX_BYTES, &text, &len);
+	if (rc == 0)
+		rc = doctor_parse_record(text, len, &r);
 	free(text);
-	bool ok = obj && copy_member(obj, "container_id", r.container_id, sizeof(r.container_id)) &&
-		  copy_member(obj, "ifname", r.ifname, sizeof(r.ifname)) &&
-		  copy_member(obj, "block", r.block, sizeof(r.block)) &&
-		  copy_member(obj, "ipv4", r.ipv4, sizeof(r.ipv4)) &&
-		  copy_member(obj, "ipv6", r.ipv6, sizeof(r.ipv6));
-	if (ok)
-		copy_member(obj, "pool", r.pool, sizeof(r.pool)); /* optional */
-	json_decref(obj);
-	if (!ok) {
+	if (rc < 0) {
 		doctor_problem(v, "record-unreadable",
 			       "allocation record %s/allocations/%s cannot be read or lacks fields "
 			       "(the daemon ignores it)",
