@@ -77,6 +77,7 @@ CALLS = {
         ("coil.cybozu.com", "blockrequests", "get", None),      # acquire.c
         ("coil.cybozu.com", "blockrequests", "list", None),     # watch.c
         ("coil.cybozu.com", "blockrequests", "watch", None),    # watch.c
+        ("events.k8s.io", "events", "create", None),            # node.c (drift Events)
     ],
     "coil-router": [
         ("", "nodes", "list", None),                     # lib/router/router.c
@@ -87,7 +88,7 @@ CALLS = {
 # Where each program's API calls live, for the cross-check against the code.
 CODE = {
     "coil-ipam-controller": ["lib/ipamctl", "lib/certrotate", "lib/kube/leader.c"],
-    "coild": ["lib/kubesource"],
+    "coild": ["lib/kubesource", "lib/kube/events.c"],
     "coil-router": ["lib/router"],
 }
 # egress-only coild (IPAM off) reads the pod of an ADD and its node, nothing else.
