@@ -25,8 +25,8 @@ struct coild_config {
 	int (*pod_lookup)(void *ctx, const char *ns, const char *name, char *err, size_t errlen);
 	void *pod_lookup_ctx;
 	/* Kubernetes mode: tells of a drift repair as a Warning Event about the Node (reason
-	 * e.g. "RouteRestored", note a sentence). NULL (standalone): the log line only. Called
-	 * from the route monitor's thread after its repairs. */
+	 * e.g. "PodRouteRestored", note a sentence). NULL (standalone): the log line only.
+	 * Called from the drift monitor's thread after each batch of repairs. */
 	void (*report_drift)(void *ctx, const char *reason, const char *note);
 	void *report_drift_ctx;
 };

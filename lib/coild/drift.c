@@ -26,6 +26,10 @@ void coild_drift_repaired(struct coild *d, const char *object, const char *reaso
 	metrics_labels(labels, sizeof(labels), "object", object, NULL);
 	metrics_add(d->metrics, COILD_DRIFT_METRIC, labels, 1);
 	log_warn("repaired drift", "object", object, "reason", reason, "detail", detail);
+}
+
+void coild_drift_report(struct coild *d, const char *reason, const char *detail)
+{
 	if (d->cfg.report_drift)
 		d->cfg.report_drift(d->cfg.report_drift_ctx, reason, detail);
 }

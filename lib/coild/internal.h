@@ -43,11 +43,13 @@ int coild_export_routes_counted(struct coild *d, int *added, char *err, size_t e
  * address goes). Returns 1 when it put the route back, 0 when nothing was to do, or -errno. */
 int coild_repair_link_pod_route(struct coild *d, int ifindex, int family, char *err, size_t errlen);
 
-/* drift.c: one repaired drift: counts it in coil_drift_repairs_total{object}, logs it
- * (detail is a sentence) and reports it through cfg.report_drift. */
+/* drift.c: one repaired drift: coild_drift_repaired counts it in
+ * coil_drift_repairs_total{object} and logs it (detail is a sentence); coild_drift_report
+ * tells cfg.report_drift (which may wait for the API server: called after the repairs). */
 #define COILD_DRIFT_METRIC "coil_drift_repairs_total"
 void coild_drift_declare(struct metrics *m);
 void coild_drift_repaired(struct coild *d, const char *object, const char *reason,
 			  const char *detail);
+void coild_drift_report(struct coild *d, const char *reason, const char *detail);
 
 #endif

@@ -24,6 +24,7 @@
 
 #define SETTLE_MS   100
 #define MAX_PENDING 256
+#define MAX_REPORTS 32 /* Events per batch; more repairs are still counted and logged */
 
 struct pod_route {
 	struct nl_ip dst;
@@ -33,6 +34,12 @@ struct pod_route {
 struct node_address {
 	int ifindex;
 	int family;
+};
+
+/* A repair to report once every repair of the batch is done. */
+struct report {
+	const char *reason; /* static */
+	char detail[256];
 };
 
 struct coild_route_monitor {
@@ -47,6 +54,8 @@ struct coild_route_monitor {
 	size_t n_pending;
 	struct node_address addrs[MAX_PENDING];
 	size_t n_addrs;
+	struct report reports[MAX_REPORTS];
+	size_t n_reports;
 };
 
 static long now_ms(void)
@@ -122,6 +131,17 @@ static void read_notifications(struct coild_route_monitor *m)
 		note_message(m, nlh);
 }
 
+static void repaired(struct coild_route_monitor *m, const char *object, const char *reason,
+		     const char *detail)
+{
+	coild_drift_repaired(m->d, object, reason, detail);
+	if (m->n_reports < MAX_REPORTS) {
+		struct report *r = &m->reports[m->n_reports++];
+		r->reason = reason;
+		snprintf(r->detail, sizeof(r->detail), "%s", detail);
+	}
+}
+
 static void repair_pod_routes(struct coild_route_monitor *m)
 {
 	char err[512], what[256], ip[NL_IP_STRLEN];
@@ -133,7 +153,7 @@ static void repair_pod_routes(struct coild_route_monitor *m)
 		snprintf(what, sizeof(what), "restored the route of pod address %s in table %u",
 			 nl_ip_format(&m->pending[i].dst, ip, sizeof(ip)), m->d->cfg.podnet.table);
 		if (rc > 0)
-			coild_drift_repaired(m->d, "pod_route", "PodRouteRestored", what);
+			repaired(m, "pod_route", "PodRouteRestored", what);
 	}
 	m->n_pending = 0;
 }
@@ -150,7 +170,7 @@ static void repair_node_addresses(struct coild_route_monitor *m)
 			 m->addrs[i].family == AF_INET ? '4' : '6', m->addrs[i].ifindex);
 		if (rc <= 0)
 			continue;
-		coild_drift_repaired(m->d, "node_address", "NodeAddressRestored", what);
+		repaired(m, "node_address", "NodeAddressRestored", what);
 		rc = coild_repair_link_pod_route(m->d, m->addrs[i].ifindex, m->addrs[i].family, err,
 						 sizeof(err));
 		if (rc < 0)
@@ -159,7 +179,7 @@ static void repair_node_addresses(struct coild_route_monitor *m)
 			 "restored the IPv%c pod route via host link %d, flushed with its address",
 			 m->addrs[i].family == AF_INET ? '4' : '6', m->addrs[i].ifindex);
 		if (rc > 0)
-			coild_drift_repaired(m->d, "pod_route", "PodRouteRestored", what);
+			repaired(m, "pod_route", "PodRouteRestored", what);
 	}
 	m->n_addrs = 0;
 }
@@ -174,7 +194,7 @@ static void repair_rules(struct coild_route_monitor *m)
 	snprintf(what, sizeof(what), "restored %d rule(s) of priority %u looking up table %u",
 		 added, m->d->cfg.podnet.rule_priority, m->d->cfg.podnet.table);
 	if (added > 0)
-		coild_drift_repaired(m->d, "rule", "RuleRestored", what);
+		repaired(m, "rule", "RuleRestored", what);
 }
 
 static void repair_export(struct coild_route_monitor *m)
@@ -187,7 +207,7 @@ static void repair_export(struct coild_route_monitor *m)
 	snprintf(what, sizeof(what), "restored %d route(s) of the export table %u", added,
 		 m->d->cfg.export_table);
 	if (added > 0)
-		coild_drift_repaired(m->d, "export_route", "ExportRouteRestored", what);
+		repaired(m, "export_route", "ExportRouteRestored", what);
 }
 
 static void repair(struct coild_route_monitor *m)
@@ -198,6 +218,10 @@ static void repair(struct coild_route_monitor *m)
 		repair_rules(m);
 	if (m->export_dirty)
 		repair_export(m);
+	/* Reports may wait for the API server: only after every repair of the batch. */
+	for (size_t i = 0; i < m->n_reports; i++)
+		coild_drift_report(m->d, m->reports[i].reason, m->reports[i].detail);
+	m->n_reports = 0;
 }
 
 static void *monitor_main(void *arg)
