@@ -11,6 +11,7 @@ int egress_main(int argc, char **argv);
 int router_main(int argc, char **argv);
 int install_main(int argc, char **argv);
 int migrate_main(int argc, char **argv);
+int doctor_main(int argc, char **argv);
 
 /* For applets a later issue builds: answers --help/-h with usage and --version with
  * "<program> version <v>" (program: upstream's name), otherwise says "not implemented yet"

@@ -135,6 +135,8 @@ static void use_kubernetes(struct coild_config *cfg)
 		nl_ip_parse(ip6, &cfg->podnet.node_ipv6);
 	cfg->pod_lookup = kubesource_pod_lookup;
 	cfg->pod_lookup_ctx = state.kube;
+	cfg->report_drift = kubesource_report_drift;
+	cfg->report_drift_ctx = state.kube;
 }
 
 static void log_node_addresses(const struct coild_config *cfg)

@@ -43,6 +43,8 @@ static const struct applet applets[] = {
     {"install", "coil-installer", install_main, "installs the plugin and the CNI config"},
     {"migrate", "coil-migrator", WITH_LIBRARIES(migrate_main),
      "migrates a cluster from Coil v1 to v2"},
+    {"doctor", NULL, WITH_LIBRARIES(doctor_main),
+     "audits this node: API blocks, daemon state and kernel agree"},
     {"version", NULL, version_main, "prints the version"},
     {"help", NULL, help_main, "lists the applets"},
 };

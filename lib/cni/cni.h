@@ -262,6 +262,9 @@ void cni_netconf_free(struct cni_netconf *conf);
 
 #define CNI_RPC_TIMEOUT_MS  60000
 #define CNI_RPC_MAX_MESSAGE (16u << 20)
+/* The largest request the daemon reads (a netconf with a large prevResult fits easily); the
+ * plugin refuses to send a larger one, the daemon answers "request too large". */
+#define CNI_RPC_MAX_REQUEST (1u << 20)
 
 struct cni_rpc_iface {
 	const char *name;

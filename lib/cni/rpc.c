@@ -106,6 +106,13 @@ static int exchange(int fd, const struct cni_rpc_request *req, int64_t deadline_
 	int rc = cni_rpc_request_encode(req, &text, &len, why, whylen);
 	if (rc < 0)
 		return rc;
+	if (len > CNI_RPC_MAX_REQUEST) { /* the daemon would refuse it: say why at once */
+		snprintf(why, whylen,
+			 "the request of %zu bytes exceeds the daemon's limit of %u bytes", len,
+			 CNI_RPC_MAX_REQUEST);
+		free(text);
+		return -EMSGSIZE;
+	}
 	*stage = "writing to";
 	rc = cni_rpc_write_all(fd, text, len, deadline_ms);
 	free(text);
@@ -136,6 +143,8 @@ int cni_rpc_call(const char *socket_path, const struct cni_rpc_request *req, int
 	const char *stage = "";
 	rc = exchange(fd, req, deadline_ms, &answer, &answer_len, &stage, why, sizeof(why));
 	close(fd);
+	if (rc == -EMSGSIZE && why[0])
+		return cni_error_set(err, CNI_ERR_INTERNAL, why, "request too large");
 	if (rc < 0 && why[0])
 		return cni_error_set(err, CNI_ERR_INTERNAL, why, "rpc error: %s %s failed", stage,
 				     socket_path);

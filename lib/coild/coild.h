@@ -24,6 +24,11 @@ struct coild_config {
 	 * (standalone): no lookup, lenient about missing pod arguments. */
 	int (*pod_lookup)(void *ctx, const char *ns, const char *name, char *err, size_t errlen);
 	void *pod_lookup_ctx;
+	/* Kubernetes mode: tells of a drift repair as a Warning Event about the Node (reason
+	 * e.g. "PodRouteRestored", note a sentence). NULL (standalone): the log line only.
+	 * Called from the drift monitor's thread after each batch of repairs. */
+	void (*report_drift)(void *ctx, const char *reason, const char *note);
+	void *report_drift_ctx;
 };
 
 struct coild;
@@ -56,18 +61,21 @@ int coild_export_routes(struct coild *d, char *err, size_t errlen);
 /* Empties the export table (--clear-routes-on-shutdown). */
 int coild_clear_routes(struct coild *d, char *err, size_t errlen);
 
-/* Repairs routes that something else removed: a route deleted from the export table makes
+/* Repairs what something else removed (drift): a route deleted from the export table makes
  * the table re-exported, a pod's route deleted from the pod table is put back while the
- * pod's address record and host veth still exist. Watches the kernel's route notifications
- * (RTNLGRP_IPV4_ROUTE/IPV6_ROUTE) on a thread of its own until coild_route_monitor_stop(),
- * which the caller must call before coild_free(). */
+ * pod's address record and host veth still exist, a deleted pod-table rule (priority
+ * --pod-rule-prio) is added again, and a node address removed from a host veth is put back.
+ * Each repair is counted in coil_drift_repairs_total{object=...}, logged, and told through
+ * cfg.report_drift. Watches the kernel's route, rule and address notifications on a thread of
+ * its own until coild_route_monitor_stop(), which the caller must call before coild_free(). */
 struct coild_route_monitor;
 int coild_route_monitor_start(struct coild *d, struct coild_route_monitor **out, char *err,
 			      size_t errlen);
 void coild_route_monitor_stop(struct coild_route_monitor *m); /* joins and frees; NULL ok */
 
 /* Puts back the pod-table route of dst via host link oif if an address record holds dst and
- * oif is that record's host veth (by alias); else does nothing. Returns 0 or -errno. */
+ * oif is that record's host veth (by alias); else does nothing. Returns 1 when it put the
+ * route back, 0 when nothing was to do, or -errno. */
 int coild_repair_pod_route(struct coild *d, const struct nl_ip *dst, int oif, char *err,
 			   size_t errlen);
 

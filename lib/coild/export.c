@@ -9,13 +9,22 @@
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "log/log.h"
 
-/* want's oif is filled in here (lo). */
-static int sync_export_table(struct coild *d, struct nl_route *want, size_t n, char *err,
-			     size_t errlen)
+static void count_added(void *arg, const char *what, const struct nl_route *r)
 {
+	(void)r;
+	if (strcmp(what, "added") == 0)
+		++*(int *)arg;
+}
+
+/* want's oif is filled in here (lo); *added (may be NULL) counts the routes added. */
+static int sync_export_table(struct coild *d, struct nl_route *want, size_t n, int *added,
+			     char *err, size_t errlen)
+{
+	int ignored = 0;
 	struct nl_sock s = {0};
 	int rc = nl_sock_open(&s, err, errlen);
 	if (rc < 0)
@@ -25,7 +34,9 @@ static int sync_export_table(struct coild *d, struct nl_route *want, size_t n, c
 	if (rc == 0) {
 		struct nl_route_set set = {.table = d->cfg.export_table,
 					   .protocol = d->cfg.podnet.protocol,
-					   .own_protocol_only = false};
+					   .own_protocol_only = false,
+					   .changed = count_added,
+					   .changed_arg = added ? added : &ignored};
 		for (size_t i = 0; i < n; i++)
 			want[i].oif = lo.index;
 		pthread_mutex_lock(&d->export_lock);
@@ -37,6 +48,11 @@ static int sync_export_table(struct coild *d, struct nl_route *want, size_t n, c
 }
 
 int coild_export_routes(struct coild *d, char *err, size_t errlen)
+{
+	return coild_export_routes_counted(d, NULL, err, errlen);
+}
+
+int coild_export_routes_counted(struct coild *d, int *added, char *err, size_t errlen)
 {
 	struct node_ipam_cidr *cidrs = NULL;
 	size_t n = 0;
@@ -51,7 +67,7 @@ int coild_export_routes(struct coild *d, char *err, size_t errlen)
 		}
 	}
 	if (rc == 0)
-		rc = sync_export_table(d, want, n, err, errlen);
+		rc = sync_export_table(d, want, n, added, err, errlen);
 	free(want);
 	free(cidrs);
 	return rc;
@@ -59,7 +75,7 @@ int coild_export_routes(struct coild *d, char *err, size_t errlen)
 
 int coild_clear_routes(struct coild *d, char *err, size_t errlen)
 {
-	return sync_export_table(d, NULL, 0, err, errlen);
+	return sync_export_table(d, NULL, 0, NULL, err, errlen);
 }
 
 void coild_blocks_changed(void *arg)

@@ -33,7 +33,23 @@ void coild_observe_start(struct coild *d, const char *method);
 void coild_observe_done(struct coild *d, const char *method, const struct cni_rpc_request *req,
 			const struct cni_rpc_response *resp, double seconds);
 
-/* export.c: the node IPAM's blocks_changed hook. */
+/* export.c: the node IPAM's blocks_changed hook; the export with a count of the routes it
+ * had to add (*added may be NULL). */
 void coild_blocks_changed(void *arg);
+int coild_export_routes_counted(struct coild *d, int *added, char *err, size_t errlen);
+
+/* repair.c: puts back the pod-table route of `family` of the pod whose host veth is link
+ * ifindex (the kernel flushes a link's IPv4 routes, without telling, when its last IPv4
+ * address goes). Returns 1 when it put the route back, 0 when nothing was to do, or -errno. */
+int coild_repair_link_pod_route(struct coild *d, int ifindex, int family, char *err, size_t errlen);
+
+/* drift.c: one repaired drift: coild_drift_repaired counts it in
+ * coil_drift_repairs_total{object} and logs it (detail is a sentence); coild_drift_report
+ * tells cfg.report_drift (which may wait for the API server: called after the repairs). */
+#define COILD_DRIFT_METRIC "coil_drift_repairs_total"
+void coild_drift_declare(struct metrics *m);
+void coild_drift_repaired(struct coild *d, const char *object, const char *reason,
+			  const char *detail);
+void coild_drift_report(struct coild *d, const char *reason, const char *detail);
 
 #endif

@@ -40,6 +40,7 @@ void coild_metrics_declare(struct metrics *m)
 			"Total number of RPC stream messages received on the server.");
 	metrics_declare(m, "grpc_server_msg_sent_total", METRIC_COUNTER,
 			"Total number of gRPC stream messages sent by the server.");
+	coild_drift_declare(m);
 	/* Upstream pre-creates the handled series of every code and method at 0. */
 	char labels[256];
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {

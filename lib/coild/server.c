@@ -1,5 +1,10 @@
+/* Bounds (docs/behaviour/daemon.md, 'The socket'): at most MAX_IN_FLIGHT requests are
+ * served at once; beyond that up to MAX_REJECTING more connections are read and answered
+ * "busy" (CNI code 11) at once, so a runtime retries instead of waiting. A client must send
+ * its whole request within READ_TIMEOUT_MS of connecting, so idle connections give their
+ * slot back quickly instead of holding it for the write timeout. */
 #include "coild/server.h"
-#include "fileio/fileio.h"
+#include "cni/cni.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,15 +16,16 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "log/log.h"
 
-#define MAX_REQUEST_BYTES (1 << 20) /* a netconf with a large prevResult fits easily */
-#define MAX_IN_FLIGHT	  512	    /* beyond this, accept() waits for a thread to finish */
-#define IO_TIMEOUT_SEC	  70	    /* the plugin gives up after 60 s */
+#define MAX_IN_FLIGHT	 512
+#define MAX_REJECTING	 64
+#define READ_TIMEOUT_MS	 5000  /* the plugin writes its request right after connecting */
+#define REJECT_READ_MS	 1000  /* a busy answer waits less for the request */
+#define WRITE_TIMEOUT_MS 70000 /* the plugin gives up after 60 s */
 
 struct socket_server {
 	int listen_fd;
@@ -29,12 +35,14 @@ struct socket_server {
 	void *ctx;
 	pthread_mutex_t lock;
 	pthread_cond_t idle;
-	int in_flight;
+	int in_flight; /* connections served by fn */
+	int rejecting; /* connections being answered "busy" */
 };
 
 struct connection {
 	struct socket_server *server;
 	int fd;
+	bool reject; /* answer "busy" instead of serving */
 };
 
 int socket_server_open(const char *path, socket_request_fn fn, void *ctx,
@@ -77,56 +85,104 @@ int socket_server_open(const char *path, socket_request_fn fn, void *ctx,
 	return 0;
 }
 
+/* An error answer in the daemon's response format (malloc'd; NULL when out of memory). */
+static char *error_answer(const char *status, int code, const char *msg, const char *details)
+{
+	struct cni_rpc_response resp = {0};
+	char *text = NULL, why[128];
+	size_t len;
+	cni_rpc_response_set_error(&resp, status, code, msg, details);
+	if (cni_rpc_response_encode(&resp, &text, &len, why, sizeof(why)) < 0)
+		text = NULL;
+	cni_rpc_response_free(&resp);
+	return text;
+}
+
+/* The answer to one connection's request (malloc'd, or NULL: close without answering). */
+static char *answer(struct connection *c)
+{
+	struct socket_server *s = c->server;
+	long wait = c->reject ? REJECT_READ_MS : READ_TIMEOUT_MS;
+	char *request = NULL, *response = NULL, details[160];
+	size_t len = 0;
+	int rc =
+	    cni_rpc_read_all(c->fd, CNI_RPC_MAX_REQUEST, cni_monotonic_ms() + wait, &request, &len);
+	if (rc == -EMSGSIZE) {
+		snprintf(details, sizeof(details),
+			 "the request exceeds the daemon's limit of %u bytes", CNI_RPC_MAX_REQUEST);
+		log_warn("refused an oversized request", "error", details);
+		response = error_answer("ResourceExhausted", CNI_ERR_INTERNAL, "request too large",
+					details);
+	} else if (rc == 0 && c->reject) {
+		snprintf(details, sizeof(details), "%d requests in flight; try again later",
+			 MAX_IN_FLIGHT);
+		response =
+		    error_answer("Unavailable", CNI_ERR_TRY_AGAIN_LATER, "coild is busy", details);
+	} else if (rc == 0) {
+		response = s->fn(s->ctx, request, len);
+	} /* else: a client that sent nothing in time or went away is told nothing */
+	free(request);
+	return response;
+}
+
+static void give_slot(struct socket_server *s, bool reject)
+{
+	pthread_mutex_lock(&s->lock);
+	if (reject)
+		s->rejecting--;
+	else
+		s->in_flight--;
+	pthread_cond_broadcast(&s->idle);
+	pthread_mutex_unlock(&s->lock);
+}
+
 static void *serve_connection(void *arg)
 {
 	struct connection *c = arg;
 	struct socket_server *s = c->server;
-	size_t len = 0;
-	char *request = NULL;
-	/* No deadline: the socket's SO_RCVTIMEO bounds each read (EAGAIN ends it). */
-	if (fileio_read_fd(c->fd, MAX_REQUEST_BYTES, -1, &request, &len) == 0) {
-		char *response = s->fn(s->ctx, request, len);
-		if (response) /* a client that went away is told nothing */
-			(void)fd_write_all(c->fd, response, strlen(response));
-		free(response);
-		free(request);
-	}
+	char *response = answer(c);
+	if (response)
+		(void)cni_rpc_write_all(c->fd, response, strlen(response),
+					cni_monotonic_ms() + WRITE_TIMEOUT_MS);
+	free(response);
 	close(c->fd);
+	give_slot(s, c->reject);
 	free(c);
-	pthread_mutex_lock(&s->lock);
-	s->in_flight--;
-	pthread_cond_broadcast(&s->idle);
-	pthread_mutex_unlock(&s->lock);
 	return NULL;
+}
+
+/* Takes a slot: a serving one if free, else a rejecting one; waits only when both are
+ * full (every slot then frees within READ_TIMEOUT_MS or the time a request takes). */
+static bool take_slot(struct socket_server *s)
+{
+	pthread_mutex_lock(&s->lock);
+	while (s->in_flight >= MAX_IN_FLIGHT && s->rejecting >= MAX_REJECTING)
+		pthread_cond_wait(&s->idle, &s->lock);
+	bool reject = s->in_flight >= MAX_IN_FLIGHT;
+	if (reject)
+		s->rejecting++;
+	else
+		s->in_flight++;
+	pthread_mutex_unlock(&s->lock);
+	return reject;
 }
 
 static void start_connection(struct socket_server *s, int fd)
 {
-	struct timeval tv = {.tv_sec = IO_TIMEOUT_SEC};
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	struct connection *c = malloc(sizeof(*c));
 	pthread_attr_t attr;
 	pthread_t tid;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 256 * 1024);
-	pthread_mutex_lock(&s->lock);
-	while (s->in_flight >= MAX_IN_FLIGHT)
-		pthread_cond_wait(&s->idle, &s->lock);
-	s->in_flight++;
-	pthread_mutex_unlock(&s->lock);
-	if (c) {
-		c->server = s;
-		c->fd = fd;
-	}
+	bool reject = take_slot(s);
+	if (c)
+		*c = (struct connection){.server = s, .fd = fd, .reject = reject};
 	if (!c || pthread_create(&tid, &attr, serve_connection, c) != 0) {
 		log_error("cannot start a thread for a request; dropping it");
 		free(c);
 		close(fd);
-		pthread_mutex_lock(&s->lock);
-		s->in_flight--;
-		pthread_mutex_unlock(&s->lock);
+		give_slot(s, reject);
 	}
 	pthread_attr_destroy(&attr);
 }
@@ -151,12 +207,12 @@ int socket_server_run(struct socket_server *s)
 				rc = -errno;
 			break;
 		}
-		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd >= 0)
 			start_connection(s, fd);
 	}
 	pthread_mutex_lock(&s->lock);
-	while (s->in_flight > 0)
+	while (s->in_flight > 0 || s->rejecting > 0)
 		pthread_cond_wait(&s->idle, &s->lock);
 	pthread_mutex_unlock(&s->lock);
 	return rc;

@@ -1,7 +1,10 @@
 /* The node daemon's UNIX socket server. One JSON request per connection (the client writes
  * it and shuts down its writing side), one JSON response back, then close. Each connection
  * is served on its own short-lived thread, so a slow request (a new block being acquired)
- * never holds up the others. */
+ * never holds up the others. The number of such threads is bounded: when every slot is
+ * taken, a new connection is answered at once with CNI code 11 ("coild is busy"); a request
+ * larger than CNI_RPC_MAX_REQUEST is answered "request too large"; a connection that sends
+ * no complete request within 5 s is closed unanswered. */
 #ifndef COIL_COILD_SERVER_H
 #define COIL_COILD_SERVER_H
 

@@ -80,6 +80,9 @@ bool kube_stop_sleep(struct kube_stop *stop, long ms);
 
 struct kube_client;
 
+/* How long one connection attempt to the API server may take: client-go's dialer timeout. */
+#define KUBE_CONNECT_TIMEOUT_MS 30000
+
 struct kube_client_options {
 	int max_tries;		/* attempts per request on 429/5xx/connection errors; 0 = 5 */
 	long deadline_ms;	/* give up retrying after this long; 0 = 60000 */
@@ -306,6 +309,12 @@ void kube_informers_free_all(struct kube_informer **infs, size_t n);
 
 /* ---------------------------------------------------------------------------------------
  * Leader election on a coordination.k8s.io/v1 Lease, with client-go's algorithm and timings. */
+
+/* client-go's default timings; others may depend on them (e.g. how long a failover takes:
+ * at most the lease duration plus one retry period). */
+#define KUBE_LEADER_LEASE_DURATION_MS 15000
+#define KUBE_LEADER_RENEW_DEADLINE_MS 10000
+#define KUBE_LEADER_RETRY_PERIOD_MS   2000
 
 struct kube_leader_opts {
 	const char *ns, *name;	/* the Lease */

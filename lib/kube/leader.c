@@ -188,11 +188,11 @@ static int fill_defaults(struct kube_leader_opts *o, char *err, size_t errlen)
 		return errorf(err, errlen, -EINVAL,
 			      "leader election: lease namespace, name and identity are required");
 	if (o->lease_duration_ms <= 0)
-		o->lease_duration_ms = 15000;
+		o->lease_duration_ms = KUBE_LEADER_LEASE_DURATION_MS;
 	if (o->renew_deadline_ms <= 0)
-		o->renew_deadline_ms = 10000;
+		o->renew_deadline_ms = KUBE_LEADER_RENEW_DEADLINE_MS;
 	if (o->retry_period_ms <= 0)
-		o->retry_period_ms = 2000;
+		o->retry_period_ms = KUBE_LEADER_RETRY_PERIOD_MS;
 	if (o->renew_deadline_ms >= o->lease_duration_ms ||
 	    o->retry_period_ms >= o->renew_deadline_ms)
 		return errorf(err, errlen, -EINVAL,

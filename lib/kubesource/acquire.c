@@ -110,8 +110,12 @@ static int wait_result(struct kubesource *ks, const char *name, const char *uid,
 			return ret;
 		}
 	}
-	snprintf(err, errlen, "aborting new block request: context deadline exceeded");
-	return -ETIMEDOUT;
+	snprintf(err, errlen,
+		 "aborting new block request: context deadline exceeded (no answer to "
+		 "BlockRequest %s within %ld ms; is coil-ipam-controller running?); try again "
+		 "later",
+		 name, ks->acquire_timeout_ms);
+	return -EAGAIN;
 }
 
 /* The block a finished request names, read from the API server. */

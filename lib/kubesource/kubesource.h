@@ -7,8 +7,9 @@
  *
  * Threads: two informers (BlockRequests, Namespaces) run on threads of their own from open to
  * close. Every function is thread-safe. Requests on the CNI ADD/DEL path use a client with
- * short timeouts and few retries, so an unreachable API server fails an ADD within about two
- * seconds with -EAGAIN (the plugin then answers CNI code 11, "try again later"). */
+ * client-go's timeouts (30 s to connect and answer) and few retries, so an unreachable API
+ * server fails an ADD with -EAGAIN (the plugin then answers CNI code 11, "try again later"):
+ * at once when connections are refused, within 30 s when they hang. */
 #ifndef COIL_KUBESOURCE_H
 #define COIL_KUBESOURCE_H
 
@@ -21,14 +22,22 @@
 
 #define KUBESOURCE_NODE_ENV "COIL_NODE_NAME"
 
+/* A new block waits for upstream's 10 s answer time plus a leader failover of the
+ * ipam-controller (the lease expiring, then one retry period until the next candidate
+ * takes it), so a failover in the middle of an ADD is waited out. */
+#define KUBESOURCE_ACQUIRE_WAIT_MS                                                                 \
+	(10000 + KUBE_LEADER_LEASE_DURATION_MS + KUBE_LEADER_RETRY_PERIOD_MS)
+
 struct kubesource_config {
 	/* Borrowed; must outlive the source (kubesource_node_gone makes a client from it). */
 	const struct kube_config *kube;
 	/* This node (COIL_NODE_NAME). */
 	const char *node_name;
-	/* How long acquire() waits for the controller's answer; 0 = 10000 (upstream). */
+	/* How long acquire() waits for the controller's answer; 0 = KUBESOURCE_ACQUIRE_WAIT_MS.
+	 * When it passes, acquire() fails with -EAGAIN (CNI code 11, "try again later"). */
 	long acquire_timeout_ms;
-	/* One API request on the ADD/DEL path; 0 = 1000. Up to 3 tries within 2 s. */
+	/* One API request on the ADD/DEL path, connecting included; 0 = KUBE_CONNECT_TIMEOUT_MS
+	 * (client-go's). Up to 3 tries within that time. */
 	long request_timeout_ms;
 	/* How long open() waits for the informers' first lists; 0 = 10000. Not fatal. */
 	long sync_timeout_ms;
@@ -65,6 +74,10 @@ void kubesource_node_ips(const struct kubesource *ks, char ipv4[static IP_ADDR_S
 /* coild's pod lookup on ADD (ctx = ks): GETs the Pod directly. -EINVAL ("missing pod
  * name/namespace"), -ENOENT ("pod not found"), or -EAGAIN / another errno for API errors. */
 int kubesource_pod_lookup(void *ctx, const char *ns, const char *name, char *err, size_t errlen);
+
+/* coild_config.report_drift (ctx = ks): a Warning Event about this Node, from "coild". A
+ * failure to post it is logged, never returned (the repair is done either way). */
+void kubesource_report_drift(void *ctx, const char *reason, const char *note);
 
 /* For --clear-routes-on-shutdown: GETs this Node within timeout_ms. Returns 1 if it is gone
  * (NotFound), 0 if it exists, or a negative errno when the API could not tell. */

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "log/log.h"
+
 int kubesource_pod_lookup(void *ctx, const char *ns, const char *name, char *err, size_t errlen)
 {
 	struct kubesource *ks = ctx;
@@ -41,4 +43,25 @@ int kubesource_node_gone(struct kubesource *ks, long timeout_ms, char *err, size
 	if (ret == -ENOENT)
 		return 1;
 	return ret < 0 ? ret : 0;
+}
+
+void kubesource_report_drift(void *ctx, const char *reason, const char *note)
+{
+	struct kubesource *ks = ctx;
+	struct kube_event ev = {
+	    .regarding = {.api_version = "v1",
+			  .kind = "Node",
+			  .name = ks->node,
+			  .uid = ks->node_uid},
+	    .type = "Warning",
+	    .reason = reason,
+	    .note = note,
+	    .action = "Repair",
+	    .reporting_controller = "coil.cybozu.com/coild",
+	    .reporting_instance = ks->node,
+	};
+	char err[512];
+	if (kube_event_create(ks->fast, &ev, NULL, err, sizeof(err)) < 0)
+		log_warn("cannot report a drift repair as an Event", "reason", reason, "error",
+			 err);
 }

@@ -119,10 +119,11 @@ void kubesource_node_ips(const struct kubesource *ks, char ipv4[static IP_ADDR_S
 static int make_clients(struct kubesource *ks, const struct kubesource_config *cfg, char *err,
 			size_t errlen)
 {
-	long timeout = cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : 1000;
+	long timeout =
+	    cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : KUBE_CONNECT_TIMEOUT_MS;
 	struct kube_client_options fast = {
 	    .max_tries = 3,
-	    .deadline_ms = 2 * timeout,
+	    .deadline_ms = timeout,
 	    .backoff_base_ms = 100,
 	    .backoff_max_ms = 400,
 	    .timeout_ms = timeout,
@@ -171,7 +172,8 @@ int kubesource_open(const struct kubesource_config *cfg, struct kubesource **out
 	}
 	memcpy(ks->node, cfg->node_name, strlen(cfg->node_name) + 1);
 	ks->kube = cfg->kube;
-	ks->acquire_timeout_ms = cfg->acquire_timeout_ms > 0 ? cfg->acquire_timeout_ms : 10000;
+	ks->acquire_timeout_ms =
+	    cfg->acquire_timeout_ms > 0 ? cfg->acquire_timeout_ms : KUBESOURCE_ACQUIRE_WAIT_MS;
 	if (latch_init(&ks->latch) < 0) {
 		free(ks);
 		snprintf(err, errlen, "kubesource: cannot set up the request latch");

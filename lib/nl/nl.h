@@ -243,7 +243,8 @@ bool nl_msg_ok(const struct nlmsghdr *nlh, size_t left);
 /* The message after nlh; *left shrinks accordingly (to 0 past the end). */
 const struct nlmsghdr *nl_msg_next(const struct nlmsghdr *nlh, size_t *left);
 
-/* Each returns 0, or -EINVAL if nlh is not a well-formed message of that kind. */
+/* Each returns 0, or -EINVAL if nlh is not a well-formed message of that kind (the NEW or,
+ * for notifications of deletions, the DEL message type). */
 int nl_parse_link(const struct nlmsghdr *nlh, struct nl_link *out);
 int nl_parse_addr(const struct nlmsghdr *nlh, struct nl_addr *out);
 int nl_parse_route(const struct nlmsghdr *nlh, struct nl_route *out);

@@ -154,7 +154,7 @@ static int addr_attr(const struct nlattr *a, void *data)
 int nl_parse_addr(const struct nlmsghdr *nlh, struct nl_addr *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (nlh->nlmsg_type != RTM_NEWADDR ||
+	if ((nlh->nlmsg_type != RTM_NEWADDR && nlh->nlmsg_type != RTM_DELADDR) ||
 	    mnl_nlmsg_get_payload_len(nlh) < sizeof(struct ifaddrmsg))
 		return -EINVAL;
 	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
@@ -280,7 +280,7 @@ static int rule_attr(const struct nlattr *a, void *data)
 int nl_parse_rule(const struct nlmsghdr *nlh, struct nl_rule *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (nlh->nlmsg_type != RTM_NEWRULE ||
+	if ((nlh->nlmsg_type != RTM_NEWRULE && nlh->nlmsg_type != RTM_DELRULE) ||
 	    mnl_nlmsg_get_payload_len(nlh) < sizeof(struct fib_rule_hdr))
 		return -EINVAL;
 	const struct fib_rule_hdr *h = mnl_nlmsg_get_payload(nlh);

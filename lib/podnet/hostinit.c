@@ -17,9 +17,10 @@ static int enable_forwarding(const char *const *parts, size_t n, char *err, size
 	return nl_sysctl_write(parts, n, "1", err, errlen);
 }
 
-/* Adds "pref <prio> lookup <table>" unless a rule with that priority exists (any table). */
-static int ensure_rule(struct nl_sock *s, const struct podnet_config *cfg, int family, char *err,
-		       size_t errlen)
+/* Adds "pref <prio> lookup <table>" unless a rule with that priority exists (any table);
+ * *added (may be NULL) tells whether it did. */
+static int ensure_rule(struct nl_sock *s, const struct podnet_config *cfg, int family, bool *added,
+		       char *err, size_t errlen)
 {
 	struct nl_rule *rules;
 	size_t n;
@@ -36,7 +37,10 @@ static int ensure_rule(struct nl_sock *s, const struct podnet_config *cfg, int f
 			    .has_priority = true,
 			    .priority = cfg->rule_priority,
 			    .table = cfg->table};
-	return nl_rule_add(s, &r, err, errlen);
+	rc = nl_rule_add(s, &r, err, errlen);
+	if (added)
+		*added = rc == 0;
+	return rc;
 }
 
 /* Logs a failed step and keeps the first error for the caller. */
@@ -59,10 +63,10 @@ static int init_rules(struct podnet *pn, int *first, char *err, size_t errlen)
 	note(rc, "rules", msg, first, err, errlen);
 	if (rc < 0)
 		return rc;
-	note(ensure_rule(&s, &pn->cfg, AF_INET, msg, sizeof(msg)), "IPv4 rule", msg, first, err,
-	     errlen);
-	note(ensure_rule(&s, &pn->cfg, AF_INET6, msg, sizeof(msg)), "IPv6 rule", msg, first, err,
-	     errlen);
+	note(ensure_rule(&s, &pn->cfg, AF_INET, NULL, msg, sizeof(msg)), "IPv4 rule", msg, first,
+	     err, errlen);
+	note(ensure_rule(&s, &pn->cfg, AF_INET6, NULL, msg, sizeof(msg)), "IPv6 rule", msg, first,
+	     err, errlen);
 	nl_sock_close(&s);
 	return 0;
 }
@@ -85,4 +89,19 @@ int podnet_init(struct podnet *pn, char *err, size_t errlen)
 		pn->mtu = mtu;
 	}
 	return first;
+}
+
+int podnet_ensure_rules(struct podnet *pn, int *added, char *err, size_t errlen)
+{
+	static const int families[] = {AF_INET, AF_INET6};
+	struct nl_sock s;
+	*added = 0;
+	int rc = nl_sock_open(&s, err, errlen);
+	for (size_t i = 0; rc == 0 && i < 2; i++) {
+		bool one = false;
+		rc = ensure_rule(&s, &pn->cfg, families[i], &one, err, errlen);
+		*added += one;
+	}
+	nl_sock_close(&s);
+	return rc;
 }

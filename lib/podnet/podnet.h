@@ -53,6 +53,17 @@ void podnet_free(struct podnet *pn);
  * logged as warnings and the first one is returned (upstream treats them as non-fatal). */
 int podnet_init(struct podnet *pn, char *err, size_t errlen);
 
+/* Drift repair: adds the "pref <prio> lookup <table>" rule of each family that has no rule
+ * of that priority (as podnet_init does); *added counts the rules put back. */
+int podnet_ensure_rules(struct podnet *pn, int *added, char *err, size_t errlen);
+
+/* Drift repair: puts the node address of `family` back on host link ifindex if that link
+ * carries a COIL alias, the node has an address of that family and the link lacks it.
+ * Returns 1 when it was put back, 0 when nothing was to do (a link that is gone included),
+ * or -errno. */
+int podnet_restore_node_address(struct podnet *pn, int ifindex, int family, char *err,
+				size_t errlen);
+
 /* The MTU given to new veths (configured or detected; 0 = kernel default). */
 unsigned podnet_mtu(const struct podnet *pn);
 

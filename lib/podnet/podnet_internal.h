@@ -24,6 +24,10 @@ pthread_mutex_t *podnet_lock_for(pthread_mutex_t *locks, const char *key);
 int podnet_find_by_alias(struct nl_sock *hs, const char *container_id, const char *ifname,
 			 struct nl_link *out, char *err, size_t errlen);
 
+/* Adds ip as a /32 or /128, scope global, without DAD, to link ifindex (setup.c). */
+int podnet_add_host_addr(struct nl_sock *s, int ifindex, const struct nl_ip *ip, char *err,
+			 size_t errlen);
+
 /* SHA-1 of data (our own small implementation; no crypto library needed for names). */
 void podnet_sha1(const void *data, size_t len, unsigned char digest[20]);
 

@@ -174,8 +174,7 @@ static int bring_up(struct setup *st)
 	return rc;
 }
 
-/* A /32 or /128 of ip, scope global, without DAD. */
-static int add_host_addr(struct nl_sock *s, int ifindex, const struct nl_ip *ip, char *err,
+int podnet_add_host_addr(struct nl_sock *s, int ifindex, const struct nl_ip *ip, char *err,
 			 size_t errlen)
 {
 	struct nl_addr a = {.ifindex = ifindex,
@@ -189,9 +188,11 @@ static int pod_addresses(struct setup *st)
 {
 	int rc = 0;
 	if (st->pod->ipv4.family)
-		rc = add_host_addr(&st->ps, st->cont.index, &st->pod->ipv4, st->err, st->errlen);
+		rc = podnet_add_host_addr(&st->ps, st->cont.index, &st->pod->ipv4, st->err,
+					  st->errlen);
 	if (rc == 0 && st->pod->ipv6.family)
-		rc = add_host_addr(&st->ps, st->cont.index, &st->pod->ipv6, st->err, st->errlen);
+		rc = podnet_add_host_addr(&st->ps, st->cont.index, &st->pod->ipv6, st->err,
+					  st->errlen);
 	return rc;
 }
 
@@ -214,11 +215,13 @@ static int host_side(struct setup *st)
 			    sizeof(alias));
 	int rc = nl_link_set_alias(&st->hs, st->host.index, alias, st->err, st->errlen);
 	if (rc == 0 && st->pod->ipv6.family)
-		rc = add_host_addr(&st->hs, st->host.index, &cfg->node_ipv6, st->err, st->errlen);
+		rc = podnet_add_host_addr(&st->hs, st->host.index, &cfg->node_ipv6, st->err,
+					  st->errlen);
 	if (rc == 0 && st->pod->ipv6.family)
 		rc = add_pod_table_route(st, &st->pod->ipv6);
 	if (rc == 0 && st->pod->ipv4.family)
-		rc = add_host_addr(&st->hs, st->host.index, &cfg->node_ipv4, st->err, st->errlen);
+		rc = podnet_add_host_addr(&st->hs, st->host.index, &cfg->node_ipv4, st->err,
+					  st->errlen);
 	if (rc == 0 && st->pod->ipv4.family)
 		rc = add_pod_table_route(st, &st->pod->ipv4);
 	return rc;

@@ -1,6 +1,7 @@
 """Controller-side scenarios of the cluster test: AddressPool admission through the API
 server (3), pool exhaustion seen by the CNI caller (4), pool deletion held by its finalizer
-(5), the leader killed during a burst of ADDs (6) and a deleted Node's blocks (7)."""
+(5), the leader killed during a burst of ADDs (6), API faults during a burst (11) and a deleted
+Node's blocks (7)."""
 
 import concurrent.futures
 import os
@@ -197,6 +198,10 @@ def leader_failover(rig, c):
         results, saw, finished, killed_at = _burst(rig, pods, victim)
         c.ok(saw and finished < len(pods), "the leader died while ADDs waited for blocks",
              "block being created: %s, ADDs finished: %d" % (saw, finished))
+        # An ADD waits for a block through a failover; one that still fails says "try
+        # again later" (code 11), never an internal error.
+        codes = [p.error().get("code") for p, ok in zip(pods, results) if not ok]
+        c.eq([], [code for code in codes if code != 11], "failed ADDs answered code 11")
         first_failures, failed = _retry(pods, results)
     finally:
         api.clear_faults()
@@ -224,6 +229,71 @@ def leader_failover(rig, c):
     # The Deployment would replace the dead replica.
     rig.start_controller("ctl-a2", "ctl-a")
     rig.wait_controller_ready("ctl-a2")
+
+
+def _delete_all(c, pods, what):
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(pods)) as pool:
+        deleted = list(pool.map(lambda p: p.delete(), pods))
+    c.eq([], [p.name for p, ok in zip(pods, deleted) if not ok], what)
+
+
+# Faults of scenario 11, each on the requests that make new blocks happen: the daemon's
+# BlockRequest POSTs and watches, the controller's AddressBlock POSTs and its watches.
+# The delay is longer than the 1 s after which coild used to give up on a request.
+API_FAULTS = [
+    {"delay_ms": 1500, "method": "POST", "path_regex": "/blockrequests$"},
+    {"fail_next": 2, "status": 500, "method": "POST", "path_regex": "/blockrequests$"},
+    {"fail_next": 3, "status": 429, "retry_after": 1, "method": "POST",
+     "path_regex": "/addressblocks$"},
+    {"fail_next": 2, "status": 410, "watch": True, "path_regex": "/blockrequests"},
+    {"fail_next": 2, "status": 500, "watch": True, "path_regex": "/addressblocks"},
+]
+
+
+def api_faults(rig, c):
+    c.start("11: API faults (slow answers, 500, 429, dropped watches, 410 Gone) during a burst "
+            "of ADDs")
+    api = rig.api
+    before = {b["metadata"]["name"] for b in api.items(kube.BLOCKS)}
+    pods = [rig.new_pod(rig.nodes[i % 2], "default", "fault-%d" % i) for i in range(16)]
+    api.clear_log()
+    for rule in API_FAULTS:
+        api.add_fault(rule)
+    try:
+        # Every open watch is cut (the informers reconnect into the 410s and 500s above).
+        api.add_fault({"drop_watches": True, "path_regex": "/(blockrequests|addressblocks)"})
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(pods)) as pool:
+            results = list(pool.map(lambda p: p.add(), pods))
+        codes = [p.error().get("code") for p, ok in zip(pods, results) if not ok]
+        c.eq([], [code for code in codes if code != 11], "failed ADDs answered code 11")
+        first_failures, failed = _retry(pods, results)
+    finally:
+        api.clear_faults()
+    entries = api.request_log()
+    statuses = sorted({e["status"] for e in entries})
+    log("API faults: %d of %d ADDs failed at first; statuses seen %s"
+        % (first_failures, len(pods), statuses))
+    c.ok({500, 429, 410} <= set(statuses), "the faults were answered", statuses)
+    c.eq([], [(p.name, p.last_out) for p in failed], "every ADD eventually succeeds")
+    c.eq([], expect.duplicates(expect.all_pod_addresses(rig)), "no address is used twice")
+    blocks = api.items(kube.BLOCKS)
+    requests = [b["metadata"].get("labels", {}).get(kube.L_REQUEST) for b in blocks]
+    c.eq([], expect.duplicates([r for r in requests if r]), "no BlockRequest got two blocks")
+    indices = [b["index"] for b in blocks if b["metadata"]["labels"].get(kube.L_POOL) ==
+               "default"]
+    c.eq([], expect.duplicates(indices), "no index of pool default carved twice")
+    for pod in pods:
+        c.ok(all(expect.in_block_of(a, api.blocks(node=pod.node.name)) for a in pod.ips()),
+             "%s's address is in a block of its node" % pod.name)
+    for node in rig.nodes:
+        expect.check_export_table(c, rig, node, "after the faults: ")
+    _delete_all(c, pods, "every DEL succeeds")
+    # No leaked block: the burst's new blocks are given back once their pods are gone.
+    c.ok(wait_for(lambda: {b["metadata"]["name"] for b in api.items(kube.BLOCKS)} <= before,
+                  10), "the burst's blocks are released after the DELs",
+         sorted({b["metadata"]["name"] for b in api.items(kube.BLOCKS)} - before))
+    for node in rig.nodes:
+        expect.check_export_table(c, rig, node, "after the DELs: ")
 
 
 def _check_blocks_once(c, api, before, entries):

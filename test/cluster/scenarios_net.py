@@ -3,6 +3,7 @@ blocks, export tables and router routes (2), a daemon restart (8), route repair 
 node whose pods are all deleted (10)."""
 
 import ipaddress
+import json
 import signal
 
 import expect
@@ -163,6 +164,51 @@ def route_repair(rig, c):
     peer = rig.live_pods(rig.nodes[1])[0]
     check_ping(c, peer, pod, 4)
     check_ping(c, peer, pod, 6)
+    body = net.http_get(node.ns, 9384, "/metrics")
+    c.eq(2.0, sample(body, "coil_drift_repairs_total", 'object="pod_route"'),
+         "coild counts the two pod routes in coil_drift_repairs_total")
+    c.ok((sample(body, "coil_drift_repairs_total", 'object="export_route"') or 0) >= 1,
+         "coild counts the export routes in coil_drift_repairs_total")
+
+    def reasons():
+        return {e.get("reason") for e in rig.api.items(DRIFT_EVENTS)
+                if e.get("regarding", {}).get("name") == node.name}
+    c.ok(wait_for(lambda: {"PodRouteRestored", "ExportRouteRestored"} <= reasons(), 5),
+         "the repairs are Warning Events about Node %s" % node.name, sorted(reasons()))
+
+
+DRIFT_EVENTS = "/apis/events.k8s.io/v1/namespaces/default/events"
+
+
+def _doctor(rig, node):
+    """coil doctor on node against the API: (exit status, report)."""
+    r = net.run(net.in_ns(node.ns, ["env", "COIL_NODE_NAME=" + node.name, rig.coil, "doctor",
+                                    "--kubeconfig", node.kubeconfig, "--state-dir",
+                                    node.state_dir, "--json"]), check=False)
+    try:
+        return r.returncode, json.loads(r.stdout)
+    except ValueError:
+        return r.returncode, {"problems": [{"kind": "unparsable", "message": r.stdout}]}
+
+
+def doctor(rig, c):
+    c.start("12: coil doctor audits the nodes against the API")
+    for node in rig.nodes:
+        rc, report = _doctor(rig, node)
+        c.eq((0, "api", []), (rc, report.get("blocks_from"), report.get("problems")),
+             "doctor finds %s healthy, with its blocks from the API" % node.name)
+        c.eq(sorted(b["metadata"]["name"] for b in rig.api.blocks(node=node.name)),
+             sorted(b["name"] for b in report.get("blocks", [])),
+             "doctor reads %s's AddressBlocks" % node.name)
+    node = rig.nodes[0]
+    stray = "10.250.0.0/30"
+    net.ip(node.ns, "route", "add", stray, "dev", "lo", "proto", "30", "table",
+           str(expect.EXPORT_TABLE))
+    rc, report = _doctor(rig, node)
+    net.ip(node.ns, "route", "del", stray, "table", str(expect.EXPORT_TABLE))
+    c.eq((1, ["export-without-block"]), (rc, [p["kind"] for p in report["problems"]]),
+         "doctor names an exported block the API does not give %s" % node.name)
+    c.eq(0, _doctor(rig, node)[0], "doctor finds %s healthy again" % node.name)
 
 
 def node_drained(rig, c):

@@ -40,8 +40,10 @@ def scenarios():
         ctl.exhaustion,         # 4
         ctl.pool_deletion,      # 5
         ctl.leader_failover,    # 6
+        ctl.api_faults,         # 11
         net.daemon_restart,     # 8
         net.route_repair,       # 9
+        net.doctor,             # 12
         ctl.node_deletion,      # 7
         net.node_drained,       # 10 (deleting all pods removes the blocks)
     ]

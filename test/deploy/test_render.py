@@ -103,6 +103,7 @@ CALLS = {
         ("coil.cybozu.com", "blockrequests", "get", None),      # acquire.c
         ("coil.cybozu.com", "blockrequests", "list", None),     # watch.c
         ("coil.cybozu.com", "blockrequests", "watch", None),    # watch.c
+        ("events.k8s.io", "events", "create", None),            # node.c (drift Events)
     ],
     "coil-router": [
         ("", "nodes", "list", None),                     # lib/router/router.c
@@ -115,7 +116,7 @@ CODE = {
     "coil-ipam-controller": ["lib/ipamctl", "lib/certrotate", "lib/kube/leader.c"],
     "coil-egress-controller": ["lib/egressctl", "applets/egress_controller.c", "lib/certrotate",
                                "lib/kube/leader.c"],
-    "coild": ["lib/kubesource"],
+    "coild": ["lib/kubesource", "lib/kube/events.c"],
     "coil-router": ["lib/router"],
 }
 # egress-only coild (IPAM off) reads the pod of an ADD and its node, nothing else.
