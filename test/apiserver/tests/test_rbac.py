@@ -344,7 +344,7 @@ class _Objects:
 VERBS = ("get", "list", "watch", "create", "update", "patch", "delete", "deletecollection")
 VERSIONS = {"": "v1", "coil.cybozu.com": "v2", "coordination.k8s.io": "v1",
             "admissionregistration.k8s.io": "v1", "apps": "v1", "policy": "v1",
-            "rbac.authorization.k8s.io": "v1"}
+            "rbac.authorization.k8s.io": "v1", "events.k8s.io": "v1"}
 METHODS = {"get": "GET", "list": "GET", "watch": "GET", "create": "POST", "update": "PUT",
            "patch": "PATCH", "delete": "DELETE", "deletecollection": "DELETE"}
 
