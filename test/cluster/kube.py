@@ -99,7 +99,9 @@ class Api:
     def apply_webhooks(self, repo, ca_bundle):
         """deploy/webhook as they are (the Service too), with the caBundle filled in."""
         with open(os.path.join(repo, "deploy", "webhook", "service.yaml")) as f:
-            self.ok("POST", "/api/v1/namespaces/kube-system/services", yaml.safe_load(f))
+            for svc in yaml.safe_load_all(f):
+                if svc:  # the ipam and the egress webhook Services
+                    self.ok("POST", "/api/v1/namespaces/kube-system/services", svc)
         with open(os.path.join(repo, "deploy", "webhook", "ipam-webhooks.yaml")) as f:
             docs = [d for d in yaml.safe_load_all(f) if d]
         for doc in docs:

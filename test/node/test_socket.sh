@@ -46,7 +46,9 @@ check "daemon: names the limit" grep -q "limit of 1048576 bytes" <<<"$ANSWER"
 
 # --- saturation by idle connections -------------------------------------------------------
 # 600 connections that never send (512 serving slots + 64 answering "busy" + more queued).
-in_node python3 - "$SOCKET" "$WORK/idle.ready" <<'PY' &
+# nsenter itself, not in_node: $! of a backgrounded function is its subshell, and killing
+# that would leave python in the node's netns.
+nsenter --net="/var/run/netns/$NODE" python3 - "$SOCKET" "$WORK/idle.ready" <<'PY' &
 import socket, sys, time
 conns = []
 for _ in range(600):
