@@ -2,6 +2,7 @@
  * IPv6 works at once. */
 #include "podnet_internal.h"
 #include "err/err.h"
+#include "fault/fault.h"
 
 #include <errno.h>
 #include <linux/if_addr.h>
@@ -71,24 +72,33 @@ static int validate(const struct podnet *pn, const struct podnet_pod *pod, char 
 	return 0;
 }
 
-/* Deletes a leftover link of this container and ifname (a retried ADD). Such a link's peer
- * is the ifname inside this pod netns, so the alias dump is only needed when that exists. */
+/* Deletes a leftover link of this container and ifname (a retried ADD, or one the daemon
+ * died in): the host link named after the attachment, then, if the pod netns still has the
+ * ifname, a host link aliased to the attachment under another name. */
 static int remove_garbage(struct setup *st)
 {
 	const struct podnet_pod *pod = st->pod;
 	struct nl_link in_pod, host;
-	int rc = nl_link_get_by_name(&st->ps, pod->ifname, &in_pod, st->err, st->errlen);
+	int rc = podnet_find_host(&st->hs, pod->container_id, pod->ifname,
+				  PODNET_FIND_NAME | PODNET_FIND_HALF_MADE, &host, st->err,
+				  st->errlen);
+	if (rc == 0)
+		rc = nl_link_delete(&st->hs, host.index, st->err, st->errlen);
+	if (rc == -ENOENT || rc == -ENODEV)
+		rc = 0;
+	if (rc == 0)
+		rc = nl_link_get_by_name(&st->ps, pod->ifname, &in_pod, st->err, st->errlen);
 	if (rc == 0) {
-		rc = podnet_find_by_alias(&st->hs, pod->container_id, pod->ifname, &host, st->err,
-					  st->errlen);
+		rc = podnet_find_host(&st->hs, pod->container_id, pod->ifname, PODNET_FIND_ALIAS,
+				      &host, st->err, st->errlen);
 		if (rc == 0)
 			rc = nl_link_delete(&st->hs, host.index, st->err, st->errlen);
 		else if (rc == -ENOENT && strcmp(in_pod.kind, "veth") == 0 &&
 			 in_pod.peer_in_other_netns)
 			/* A pair to another netns whose host end never got its alias: an ADD
-			 * of this container that died half-way (coild killed). coil must be the
-			 * first plugin, so the veth can only be ours; deleting it also removes
-			 * its peer. */
+			 * of this container by an older version that died half-way. coil must
+			 * be the first plugin, so the veth can only be ours; deleting it also
+			 * removes its peer. */
 			rc = nl_link_delete(&st->ps, in_pod.index, st->err, st->errlen);
 		else if (rc == -ENOENT) /* the name is taken by a link that is not ours */
 			rc = errorf(st->err, st->errlen, -EEXIST,
@@ -106,27 +116,40 @@ static int remove_garbage(struct setup *st)
 	return rc;
 }
 
-/* Creates the pair from the host side, the container end directly in the pod netns. A
- * random host name that clashes with a host link is replaced by a fresh one. */
+/* The host name of the first attempt: the calico name, else the attachment's; later
+ * attempts (the attachment's name is another link's) take random names. */
+static int veth_name(struct setup *st, int attempt, char name[IF_NAMESIZE])
+{
+	if (st->pn->cfg.compat_calico)
+		podnet_calico_veth_name(st->pod->pod_namespace, st->pod->pod_name, name);
+	else if (attempt == 0)
+		podnet_attachment_veth_name(st->pod->container_id, st->pod->ifname, name);
+	else {
+		int rc = podnet_random_veth_name(name);
+		if (rc < 0)
+			return errorf(st->err, st->errlen, rc,
+				      "failed to get random bytes for a veth name");
+	}
+	return 0;
+}
+
+/* Creates the pair from the host side, the container end directly in the pod netns, and
+ * gives the host end its alias at once, before anything can hold an address. */
 static int create_veth(struct setup *st)
 {
 	char name[IF_NAMESIZE];
 	struct nl_veth v = {name, st->pod->ifname, st->pod_ns, st->pn->mtu};
 	struct nl_link other;
 	for (int attempt = 0; attempt < VETH_NAME_ATTEMPTS; attempt++) {
-		int rc;
-		if (st->pn->cfg.compat_calico)
-			podnet_calico_veth_name(st->pod->pod_namespace, st->pod->pod_name, name);
-		else if ((rc = podnet_random_veth_name(name)) < 0)
-			return errorf(st->err, st->errlen, rc,
-				      "failed to get random bytes for a veth name");
-		rc = nl_veth_create(&st->hs, &v, st->err, st->errlen);
+		int rc = veth_name(st, attempt, name);
+		if (rc == 0)
+			rc = nl_veth_create(&st->hs, &v, st->err, st->errlen);
 		if (rc == 0) {
 			st->created = true;
 			snprintf(st->host.name, sizeof(st->host.name), "%s", name);
 			return 0;
 		}
-		/* Retry only if the clash is our random host-side name. */
+		/* Retry only if the clash is our host-side name. */
 		if (rc != -EEXIST || st->pn->cfg.compat_calico ||
 		    nl_link_get_by_name(&st->hs, name, &other, NULL, 0) != 0)
 			return rc;
@@ -134,6 +157,17 @@ static int create_veth(struct setup *st)
 	snprintf(st->err, st->errlen, "no free host veth name after %d attempts",
 		 VETH_NAME_ATTEMPTS);
 	return -EEXIST;
+}
+
+static int set_alias(struct setup *st)
+{
+	char alias[NL_ALIAS_MAX];
+	podnet_alias_format(st->pod->pool, st->pod->container_id, st->pod->ifname, alias,
+			    sizeof(alias));
+	int rc = nl_link_get_by_name(&st->hs, st->host.name, &st->host, st->err, st->errlen);
+	if (rc == 0)
+		rc = nl_link_set_alias(&st->hs, st->host.index, alias, st->err, st->errlen);
+	return rc;
 }
 
 static int disable_dad_here(void *arg)
@@ -162,9 +196,7 @@ static int host_and_pod_sysctls(struct setup *st)
 
 static int bring_up(struct setup *st)
 {
-	int rc = nl_link_get_by_name(&st->hs, st->host.name, &st->host, st->err, st->errlen);
-	if (rc == 0)
-		rc = nl_link_get_by_name(&st->ps, st->pod->ifname, &st->cont, st->err, st->errlen);
+	int rc = nl_link_get_by_name(&st->ps, st->pod->ifname, &st->cont, st->err, st->errlen);
 	if (rc == 0)
 		rc = host_and_pod_sysctls(st);
 	if (rc == 0)
@@ -209,11 +241,8 @@ static int add_pod_table_route(struct setup *st, const struct nl_ip *ip)
 static int host_side(struct setup *st)
 {
 	const struct podnet_config *cfg = &st->pn->cfg;
-	char alias[NL_ALIAS_MAX];
-	podnet_alias_format(st->pod->pool, st->pod->container_id, st->pod->ifname, alias,
-			    sizeof(alias));
-	int rc = nl_link_set_alias(&st->hs, st->host.index, alias, st->err, st->errlen);
-	if (rc == 0 && st->pod->ipv6.family)
+	int rc = 0;
+	if (st->pod->ipv6.family)
 		rc = add_host_addr(&st->hs, st->host.index, &cfg->node_ipv6, st->err, st->errlen);
 	if (rc == 0 && st->pod->ipv6.family)
 		rc = add_pod_table_route(st, &st->pod->ipv6);
@@ -318,14 +347,24 @@ static int run_setup(struct setup *st)
 		rc = remove_garbage(st);
 	if (rc == 0)
 		rc = create_veth(st);
-	if (rc == 0)
+	if (rc == 0) {
+		fault_point("add:veth-created");
+		rc = set_alias(st);
+	}
+	if (rc == 0) {
+		fault_point("add:aliased");
 		rc = bring_up(st);
+	}
 	if (rc == 0)
 		rc = pod_addresses(st);
-	if (rc == 0)
+	if (rc == 0) {
+		fault_point("add:pod-addresses");
 		rc = host_side(st);
-	if (rc == 0)
+	}
+	if (rc == 0) {
+		fault_point("add:host-routes");
 		rc = pod_routes(st);
+	}
 	if (rc == 0)
 		fill_result(st);
 	return rc;
