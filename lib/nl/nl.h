@@ -27,7 +27,7 @@ struct nl_sock {
 	unsigned dump_restarts; /* statistics: dumps restarted after NLM_F_DUMP_INTR */
 };
 
-#define NL_RECV_BUF	     65536
+#define NL_RECV_BUF 65536
 /* An interrupted dump (NLM_F_DUMP_INTR: links or addresses changed while it ran) is
  * restarted after a back-off that starts at NL_DUMP_BACKOFF_US, doubles up to
  * NL_DUMP_BACKOFF_MAX_US and has random jitter, so that dumps racing the same churn spread

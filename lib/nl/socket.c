@@ -221,8 +221,9 @@ int nl_dump(struct nl_sock *s, struct nlmsghdr *req, nl_msg_cb cb, void *arg,
 		if (!intr)
 			return 0;
 		if (elapsed_ms(&start) >= NL_DUMP_RETRY_MS) {
-			snprintf(kmsg, sizeof(kmsg), "dump interrupted repeatedly (%u restarts in %ld ms)",
-				 restarts, elapsed_ms(&start));
+			snprintf(kmsg, sizeof(kmsg),
+				 "dump interrupted repeatedly (%u restarts in %ld ms)", restarts,
+				 elapsed_ms(&start));
 			return nl_fail(err, errlen, -EINTR, what, kmsg);
 		}
 		s->dump_restarts++;

@@ -297,9 +297,8 @@ static int free_locked(struct node_ipam *ipam, struct nipam_pool *pool,
 				pool_remove_block(ipam, pool, block);
 				fault_point("del:block-released");
 			} else {
-				log_warn("failed to release an empty block; the GC retries",
-					 "pool", pool->name, "block", block->info.name, "error",
-					 why);
+				log_warn("failed to release an empty block; the GC retries", "pool",
+					 pool->name, "block", block->info.name, "error", why);
 				block_alloc_free_offset(alloc, rec->offset);
 				pool_update_nonfull(pool);
 			}

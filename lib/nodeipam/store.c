@@ -83,8 +83,9 @@ int store_save(struct node_ipam *ipam, const struct node_ipam_record *r, char *e
 	/* -EIO, not the raw errno: a full disk's -ENOSPC must not read as an
 	 * exhausted pool. The message has the detail. */
 	if (ret < 0)
-		return errorf(err, errlen, -EIO, "cannot persist the allocation record of %s:%s: %s",
-			      r->container_id, r->ifname, why);
+		return errorf(err, errlen, -EIO,
+			      "cannot persist the allocation record of %s:%s: %s", r->container_id,
+			      r->ifname, why);
 	return 0;
 }
 

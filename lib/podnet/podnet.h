@@ -122,8 +122,8 @@ int podnet_check(struct podnet *pn, const char *container_id, const char *ifname
 
 /* 0 if the link named after the attachment exists and is the attachment's (its alias or
  * none), -ENOENT if not: a kernel object podnet_list may not show. */
-int podnet_find_by_name(struct podnet *pn, const char *container_id, const char *ifname,
-			char *err, size_t errlen);
+int podnet_find_by_name(struct podnet *pn, const char *container_id, const char *ifname, char *err,
+			size_t errlen);
 
 /* One pod found in kernel state (host veth alias and pod-table routes). */
 struct podnet_entry {

@@ -28,8 +28,8 @@ enum podnet_find {
 
 /* Finds the attachment's host link as `how` (PODNET_FIND_* flags) says: 0 (out filled),
  * -ENOENT, or another negative errno if a request failed. */
-int podnet_find_host(struct nl_sock *hs, const char *container_id, const char *ifname,
-		     unsigned how, struct nl_link *out, char *err, size_t errlen);
+int podnet_find_host(struct nl_sock *hs, const char *container_id, const char *ifname, unsigned how,
+		     struct nl_link *out, char *err, size_t errlen);
 
 /* SHA-1 of data (our own small implementation; no crypto library needed for names). */
 void podnet_sha1(const void *data, size_t len, unsigned char digest[20]);

@@ -79,9 +79,9 @@ static int remove_garbage(struct setup *st)
 {
 	const struct podnet_pod *pod = st->pod;
 	struct nl_link in_pod, host;
-	int rc = podnet_find_host(&st->hs, pod->container_id, pod->ifname,
-				  PODNET_FIND_NAME | PODNET_FIND_HALF_MADE, &host, st->err,
-				  st->errlen);
+	int rc =
+	    podnet_find_host(&st->hs, pod->container_id, pod->ifname,
+			     PODNET_FIND_NAME | PODNET_FIND_HALF_MADE, &host, st->err, st->errlen);
 	if (rc == 0)
 		rc = nl_link_delete(&st->hs, host.index, st->err, st->errlen);
 	if (rc == -ENOENT || rc == -ENODEV)

@@ -52,8 +52,8 @@ static int find_by_name(struct nl_sock *hs, const char *container_id, const char
 	return -ENOENT; /* the name is another link's (a hash clash): not ours */
 }
 
-int podnet_find_host(struct nl_sock *hs, const char *container_id, const char *ifname,
-		     unsigned how, struct nl_link *out, char *err, size_t errlen)
+int podnet_find_host(struct nl_sock *hs, const char *container_id, const char *ifname, unsigned how,
+		     struct nl_link *out, char *err, size_t errlen)
 {
 	int rc = -ENOENT;
 	if (how & PODNET_FIND_NAME)
@@ -96,8 +96,8 @@ static int destroy_found(struct nl_sock *s, const char *container_id, const char
 	return rc;
 }
 
-static int find_only(struct nl_sock *s, const char *container_id, const char *ifname,
-		     unsigned how, char *err, size_t errlen)
+static int find_only(struct nl_sock *s, const char *container_id, const char *ifname, unsigned how,
+		     char *err, size_t errlen)
 {
 	struct nl_link l;
 	return podnet_find_host(s, container_id, ifname, how, &l, err, errlen);
@@ -124,8 +124,8 @@ int podnet_check(struct podnet *pn, const char *container_id, const char *ifname
 	return with_host_socket(pn, container_id, find_only, ifname, how, err, errlen);
 }
 
-int podnet_find_by_name(struct podnet *pn, const char *container_id, const char *ifname,
-			char *err, size_t errlen)
+int podnet_find_by_name(struct podnet *pn, const char *container_id, const char *ifname, char *err,
+			size_t errlen)
 {
 	unsigned how = PODNET_FIND_NAME | PODNET_FIND_HALF_MADE;
 	return with_host_socket(pn, container_id, find_only, ifname, how, err, errlen);

@@ -667,9 +667,8 @@ START_TEST(destroy_finds_unaliased_pair_by_name)
 	struct nl_veth v2 = {name, "peer0", -1, 0};
 	ck_assert_int_eq(nl_veth_create(&hs, &v2, err, sizeof(err)), 0);
 	ck_assert_int_eq(nl_link_get_by_name(&hs, name, &l, err, sizeof(err)), 0);
-	ck_assert_int_eq(nl_link_set_alias(&hs, l.index, "COIL:default:someone:eth0", err,
-					   sizeof(err)),
-			 0);
+	ck_assert_int_eq(
+	    nl_link_set_alias(&hs, l.index, "COIL:default:someone:eth0", err, sizeof(err)), 0);
 	ck_assert_int_eq(podnet_destroy_by_name(pn, p.cid, "eth0", err, sizeof(err)), 0);
 	ck_assert_int_eq(nl_link_get_by_name(&hs, name, &l, err, sizeof(err)), 0);
 	pod_setup(&p); /* takes a random name instead */
