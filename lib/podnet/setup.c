@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #define VETH_NAME_ATTEMPTS 10
-#define LINK_LOCAL_WAIT_NS (1000L * 1000 * 1000) /* normally found at once; see find_ll */
+/* Normally found at once (see find_ll); when hundreds of veths come and go at once the
+ * kernel's link watcher, which turns carrier on, lags by seconds. */
+#define LINK_LOCAL_WAIT_NS (10L * 1000 * 1000 * 1000)
 
 /* State of one setup; sockets and fds are owned and released by podnet_setup. */
 struct setup {
@@ -281,7 +283,7 @@ static int find_ll(struct setup *st, struct nl_ip *ll)
 		if ((ll->family && !tentative) || waited > LINK_LOCAL_WAIT_NS)
 			break;
 		nanosleep(&pause, NULL);
-		if (pause.tv_nsec < 1000 * 1000)
+		if (pause.tv_nsec < 5 * 1000 * 1000)
 			pause.tv_nsec *= 2;
 	}
 	if (!ll->family)

@@ -195,16 +195,21 @@ start_daemon() {
 	return 1
 }
 
+# daemon_exited: whether the daemon exits within 5 s.
+daemon_exited() {
+	local _
+	for _ in $(seq 250); do
+		kill -0 "$DAEMON_PID" 2>/dev/null || return 0
+		sleep 0.02
+	done
+	return 1
+}
+
 # stop_daemon: SIGTERM (graceful), SIGKILL if it does not stop within 5 s.
 stop_daemon() {
 	[ -n "$DAEMON_PID" ] || return 0
 	kill "$DAEMON_PID" 2>/dev/null
-	local _
-	for _ in $(seq 250); do
-		kill -0 "$DAEMON_PID" 2>/dev/null || break
-		sleep 0.02
-	done
-	if kill -0 "$DAEMON_PID" 2>/dev/null; then
+	if ! daemon_exited; then
 		fail "daemon did not stop within 5 s of SIGTERM"
 		kill -9 "$DAEMON_PID" 2>/dev/null
 	fi
@@ -215,12 +220,7 @@ stop_daemon() {
 
 # expect_daemon_killed LABEL: the daemon died of SIGKILL (a fault point) within 5 s.
 expect_daemon_killed() {
-	local _
-	for _ in $(seq 250); do
-		kill -0 "$DAEMON_PID" 2>/dev/null || break
-		sleep 0.02
-	done
-	if kill -0 "$DAEMON_PID" 2>/dev/null; then
+	if ! daemon_exited; then
 		fail "$1: the daemon is still running (fault point not compiled in or not reached)"
 		kill -9 "$DAEMON_PID"
 	fi
