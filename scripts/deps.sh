@@ -8,7 +8,7 @@ build_pkgs=(build-essential cmake pkg-config libmnl-dev libjansson-dev libyaml-d
 # The sanitizer and fuzz builds use clang and its runtime libraries.
 test_pkgs=(clang libclang-rt-14-dev iproute2 iputils-ping nftables iptables
 	containernetworking-plugins containerd runc busybox-static python3 python3-grpcio procps
-	util-linux openssl python3-kubernetes python3-yaml podman jq)
+	util-linux openssl python3-kubernetes python3-yaml podman jq etcd-server)
 demo_pkgs=(iproute2 iputils-ping procps)
 
 case "${1:-build}" in

@@ -7,9 +7,13 @@ import glob
 import http.client
 import json
 import os
+import sys
 import time
 
 import yaml
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "apiserver"))
+import deploy_rbac  # noqa: E402
 
 GROUP = "/apis/coil.cybozu.com/v2"
 POOLS = GROUP + "/addresspools"
@@ -80,6 +84,17 @@ class Api:
             if time.monotonic() > deadline:
                 raise ApiError("the CRDs are not served")
             time.sleep(0.05)
+
+    def apply_rbac(self):
+        """deploy/rbac; coil's programs then run with their ServiceAccounts' tokens."""
+        deploy_rbac.apply(self.url)
+
+    def sa_token(self, name):
+        return deploy_rbac.token(self.url, name)
+
+    def denials(self):
+        """Every request RBAC denied since the server started."""
+        return self.ok("GET", "/_test/denials")["items"]
 
     def apply_webhooks(self, repo, ca_bundle):
         """deploy/webhook as they are (the Service too), with the caBundle filled in."""
@@ -158,11 +173,6 @@ class Api:
         self.ok("DELETE", "/_test/faults")
 
 
-def kubeconfig(path, server):
-    """A kubeconfig without credentials pointing at server (JSON is YAML too)."""
-    with open(path, "w") as f:
-        json.dump({"apiVersion": "v1", "kind": "Config", "current-context": "t",
-                   "clusters": [{"name": "t", "cluster": {"server": server}}],
-                   "users": [{"name": "t", "user": {}}],
-                   "contexts": [{"name": "t", "context": {"cluster": "t", "user": "t"}}]}, f)
-    return path
+def kubeconfig(path, server, token=None):
+    """A kubeconfig pointing at server, with a bearer token (or no credentials)."""
+    return deploy_rbac.kubeconfig(path, server, token)

@@ -42,9 +42,11 @@ class Node:
         os.mkdir(base)
         self.socket = os.path.join(base, "coild.sock")
         self.state_dir = os.path.join(base, "state")
-        self.kubeconfig = kube.kubeconfig(os.path.join(base, "kubeconfig"), rig.api.url)
+        # Each program with the token of its own ServiceAccount, under deploy/'s RBAC.
+        self.kubeconfig = kube.kubeconfig(os.path.join(base, "kubeconfig"), rig.api.url,
+                                          rig.tokens["coild"])
         self.router_kubeconfig = kube.kubeconfig(os.path.join(base, "kubeconfig-router"),
-                                                 rig.api.url)
+                                                 rig.api.url, rig.tokens["coil-router"])
         self.daemon = None
         self.router = None
 
@@ -56,6 +58,7 @@ class Rig:
         self.ns = net.Namespaces("cl%d" % os.getpid())
         self.procs = procs.Procs(coil, repo, self.work)
         self.api = None
+        self.tokens = {}  # ServiceAccount name -> token
         self.apiserver = None
         self.nodes = []
         self.deleted_nodes = set()
@@ -73,6 +76,9 @@ class Rig:
         self.apiserver, port = self.procs.apiserver(self.net_ns, net.BRIDGE_V4, WEBHOOK_TARGET)
         self.api = kube.Api(net.BRIDGE_V4, port)
         self.api.apply_crds(self.repo)
+        self.api.apply_rbac()
+        self.tokens = {sa: self.api.sa_token(sa)
+                       for sa in ("coil-ipam-controller", "coild", "coil-router")}
         certs = os.path.join(self.work, "certs")
         os.mkdir(certs)
         self.api.apply_webhooks(self.repo, procs.make_certificate(certs))
@@ -102,7 +108,7 @@ class Rig:
         (default: its own), which must not be running any more."""
         ports = CONTROLLER_PORTS[ports_of or name]
         kubeconfig = kube.kubeconfig(os.path.join(self.work, "kubeconfig-" + name),
-                                     self.api.url)
+                                     self.api.url, self.tokens["coil-ipam-controller"])
         proc = self.procs.controller(self.net_ns, name, kubeconfig,
                                      os.path.join(self.work, "certs"), ports, FAST_LEADER)
         proc.ports = ports

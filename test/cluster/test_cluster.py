@@ -88,6 +88,10 @@ def main():
                 except Exception as e:  # one broken scenario must not hide the others
                     c.fail("scenario %s raised %s" % (scenario.__name__, e),
                            traceback.format_exc())
+            c.start("rbac")
+            denials = rig.api.denials()
+            c.ok(not denials, "RBAC denied no request of a coil program (deploy/rbac)",
+                 "\n".join("%(method)s %(path)s: %(message)s" % d for d in denials))
     except (Abort, Exception) as e:
         c.fail("aborted: %s" % e, traceback.format_exc())
     finally:

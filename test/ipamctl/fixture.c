@@ -8,6 +8,7 @@
 
 struct apiserver ipt_server;
 struct kube_client *ipt_client;
+struct kube_client *ipt_ctl_client;
 
 void ipt_start(void)
 {
@@ -15,12 +16,16 @@ void ipt_start(void)
 	ipt_client = apiserver_client(&ipt_server);
 	const char *const argv[] = {"/usr/bin/python3", IPAMCTL_APPLY_CRDS, ipt_server.url, NULL};
 	ck_assert_msg(run_command(argv) == 0, "applying deploy/crd failed");
+	apiserver_apply_rbac(&ipt_server);
+	ipt_ctl_client = apiserver_sa_client(&ipt_server, "coil-ipam-controller");
 }
 
 void ipt_stop(void)
 {
+	apiserver_assert_no_denials(&ipt_server, ipt_client);
 	kube_client_free(ipt_client);
-	ipt_client = NULL;
+	kube_client_free(ipt_ctl_client);
+	ipt_client = ipt_ctl_client = NULL;
 	apiserver_stop(&ipt_server);
 }
 

@@ -10,9 +10,13 @@
 #include "apiserver.h"
 #include "kube/kube.h"
 
-/* The server and client every case uses (started once per test binary). */
+/* The server and clients every case uses (started once per test binary): ipt_client is the
+ * administrator that sets up and checks, ipt_ctl_client carries the coil-ipam-controller
+ * ServiceAccount's token (deploy/'s RBAC applies to it) and is the one the code under test
+ * gets. */
 extern struct apiserver ipt_server;
 extern struct kube_client *ipt_client;
+extern struct kube_client *ipt_ctl_client;
 
 void ipt_start(void);
 void ipt_stop(void);

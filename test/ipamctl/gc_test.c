@@ -24,7 +24,7 @@ static void teardown(void)
 static void start_controller(long gc_interval_ms)
 {
 	struct ipamctl_controller_config cfg = {
-	    .client = ipt_client, .pools = mock_pools(), .gc_interval_ms = gc_interval_ms};
+	    .client = ipt_ctl_client, .pools = mock_pools(), .gc_interval_ms = gc_interval_ms};
 	ck_assert_int_eq(ipamctl_controller_start(&cfg, &ctl, err, sizeof(err)), 0);
 	ck_assert(ipamctl_controller_wait_synced(ctl, 10000));
 }
@@ -100,10 +100,10 @@ START_TEST(gc_function)
 	create_block("a-0", 0, "node1", true);
 	create_block("a-1", 1, "gone", true);
 	create_block("a-2", 2, "", false);
-	ck_assert_int_eq(ipamctl_gc_orphan_blocks(ipt_client, &removed, err, sizeof(err)), 0);
+	ck_assert_int_eq(ipamctl_gc_orphan_blocks(ipt_ctl_client, &removed, err, sizeof(err)), 0);
 	ck_assert_int_eq(removed, 2);
 	ck_assert(exists("a-0") && !exists("a-1") && !exists("a-2"));
-	ck_assert_int_eq(ipamctl_gc_orphan_blocks(ipt_client, &removed, err, sizeof(err)), 0);
+	ck_assert_int_eq(ipamctl_gc_orphan_blocks(ipt_ctl_client, &removed, err, sizeof(err)), 0);
 	ck_assert_int_eq(removed, 0);
 }
 END_TEST

@@ -22,7 +22,8 @@ static void setup(void)
 	json_decref(ipt_create_pool("default", 1, DEFAULT_SUBNETS, false));
 	json_decref(ipt_create_pool("v4", 2, V4_SUBNETS, false));
 	metrics = metrics_new();
-	ck_assert_int_eq(ipamctl_pool_manager_new(ipt_client, metrics, &pm, err, sizeof(err)), 0);
+	ck_assert_int_eq(ipamctl_pool_manager_new(ipt_ctl_client, metrics, &pm, err, sizeof(err)),
+			 0);
 }
 
 static void teardown(void)

@@ -18,7 +18,7 @@ static void start_controller(void)
 {
 	pools = mock_pools();
 	struct ipamctl_controller_config cfg = {
-	    .client = ipt_client, .pools = pools, .disable_gc = true};
+	    .client = ipt_ctl_client, .pools = pools, .disable_gc = true};
 	ck_assert_int_eq(ipamctl_controller_start(&cfg, &ctl, err, sizeof(err)), 0);
 	ck_assert(ipamctl_controller_wait_synced(ctl, 10000));
 }
@@ -100,11 +100,12 @@ END_TEST
 START_TEST(pool_reconciler_errors)
 {
 	pools = mock_pools();
-	ck_assert_int_eq(ipamctl_reconcile_pool(ipt_client, &pools, "nosuch", err, sizeof(err)), 0);
+	ck_assert_int_eq(ipamctl_reconcile_pool(ipt_ctl_client, &pools, "nosuch", err, sizeof(err)),
+			 0);
 	ck_assert_int_eq(mock_drops("nosuch"), 1);
 	json_decref(ipt_create_pool("default", 1, POOL_SUBNETS, true));
-	ck_assert_int_eq(ipamctl_reconcile_pool(ipt_client, &pools, "default", err, sizeof(err)),
-			 0);
+	ck_assert_int_eq(
+	    ipamctl_reconcile_pool(ipt_ctl_client, &pools, "default", err, sizeof(err)), 0);
 	ck_assert_int_eq(mock_syncs("default"), 1);
 	json_t *pool = ipt_get(&COILAPI_RES_ADDRESSPOOLS, "default");
 	ck_assert_int_eq(json_array_size(kube_json_path(pool, "metadata.finalizers")), 1);
@@ -120,8 +121,8 @@ START_TEST(pool_reconciler_errors)
 	ck_assert_int_eq(kube_delete(ipt_client, &COILAPI_RES_ADDRESSPOOLS, NULL, "default", NULL,
 				     err, sizeof(err)),
 			 0);
-	ck_assert_int_eq(ipamctl_reconcile_pool(ipt_client, &pools, "default", err, sizeof(err)),
-			 0);
+	ck_assert_int_eq(
+	    ipamctl_reconcile_pool(ipt_ctl_client, &pools, "default", err, sizeof(err)), 0);
 	pool = ipt_get(&COILAPI_RES_ADDRESSPOOLS, "default");
 	ck_assert_int_eq(json_array_size(kube_json_path(pool, "metadata.finalizers")), 1);
 	ck_assert_str_eq(

@@ -8,7 +8,6 @@ Tests never skip: a missing tool (openssl, python3-yaml) is a failure."""
 
 import base64
 import http.client
-import json
 import os
 import shutil
 import signal
@@ -23,6 +22,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 APISERVER = os.path.join(REPO, "test", "apiserver", "run")
 APPLY_CRDS = os.path.join(HERE, "apply_crds.py")
+sys.path.insert(0, os.path.join(REPO, "test", "apiserver"))
+import deploy_rbac  # noqa: E402
 COIL = None  # set from argv
 
 GROUP = "/apis/coil.cybozu.com/v2"
@@ -67,6 +68,9 @@ class Api:
         self.port = int(read_file(port_file))
         self.url = "http://127.0.0.1:%d" % self.port
         subprocess.run(["/usr/bin/python3", APPLY_CRDS, self.url], check=True)
+        # The controller runs as its ServiceAccount under deploy/'s RBAC; the test is admin.
+        deploy_rbac.apply(self.url)
+        self.token = deploy_rbac.token(self.url, "coil-ipam-controller")
 
     def stop(self):
         self.proc.kill()
@@ -74,15 +78,7 @@ class Api:
         self.log.close()
 
     def request(self, method, path, body=None, ctype="application/json"):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            headers = {"Content-Type": ctype} if body is not None else {}
-            conn.request(method, path, json.dumps(body) if body is not None else None, headers)
-            resp = conn.getresponse()
-            data = resp.read()
-            return resp.status, json.loads(data) if data else None
-        finally:
-            conn.close()
+        return deploy_rbac.request(self.url, method, path, body, ctype)
 
     def ok(self, method, path, body=None, ctype="application/json"):
         status, obj = self.request(method, path, body, ctype)
@@ -165,13 +161,8 @@ class Controller:
         self.name = name
         self.metrics_port, self.health_port = free_port(), free_port()
         self.webhook_port = webhook_port or free_port()
-        kubeconfig = os.path.join(tmp, "kubeconfig-" + name)
-        with open(kubeconfig, "w") as f:
-            json.dump({"apiVersion": "v1", "kind": "Config", "current-context": "t",
-                       "clusters": [{"name": "t", "cluster": {"server": api.url}}],
-                       "users": [{"name": "t", "user": {}}],
-                       "contexts": [{"name": "t", "context": {"cluster": "t", "user": "t"}}]},
-                      f)
+        kubeconfig = deploy_rbac.kubeconfig(os.path.join(tmp, "kubeconfig-" + name), api.url,
+                                            api.token)
         self.log_path = os.path.join(tmp, "controller-%s.log" % name)
         self.log = open(self.log_path, "w")
         environ = dict(os.environ, COIL_POD_NAME=name, **FAST_LEADER)
@@ -226,8 +217,11 @@ class Base(unittest.TestCase):
         os.mkdir(self.cert_dir)
         self.cleanups = []
         self.controllers = []
+        self.apis = []
 
     def tearDown(self):
+        for api in self.apis:  # deploy/rbac grants every call the controller made
+            self.assertEqual(api.ok("GET", "/_test/denials")["items"], [])
         for fn in reversed(self.cleanups):
             fn()
         for ctl in self.controllers:
@@ -238,6 +232,7 @@ class Base(unittest.TestCase):
     def start_api(self, *extra):
         api = Api(self.tmp, *extra)
         self.cleanups.append(api.stop)
+        self.apis.append(api)
         return api
 
     def start_controller(self, api, name, **kw):

@@ -121,15 +121,50 @@ void apiserver_stop(struct apiserver *srv)
 	run_command(rm);
 }
 
-struct kube_client *apiserver_client(const struct apiserver *srv)
+static struct kube_client *client_with_token(const struct apiserver *srv, char *token)
 {
-	struct kube_config cfg = {.server = (char *)srv->url, .namespace = "default"};
+	struct kube_config cfg = {
+	    .server = (char *)srv->url, .namespace = "default", .token = token};
 	struct kube_client_options opts = {
 	    .max_tries = 4, .backoff_base_ms = 20, .backoff_max_ms = 200, .timeout_ms = 10000};
 	struct kube_client *client = NULL;
 	char err[256];
 	ck_assert_int_eq(kube_client_new(&cfg, &opts, &client, err, sizeof(err)), 0);
 	return client;
+}
+
+struct kube_client *apiserver_client(const struct apiserver *srv)
+{
+	return client_with_token(srv, NULL);
+}
+
+void apiserver_apply_rbac(const struct apiserver *srv)
+{
+	/* deploy_rbac.py lives beside the server's `run`. */
+	char script[512];
+	const char *run = COIL_APISERVER_RUN;
+	snprintf(script, sizeof(script), "%.*sdeploy_rbac.py", (int)(strlen(run) - strlen("run")),
+		 run);
+	const char *const argv[] = {"/usr/bin/python3", script, srv->url, srv->dir, NULL};
+	ck_assert_msg(run_command(argv) == 0, "%s %s %s failed", script, srv->url, srv->dir);
+}
+
+const char *apiserver_sa_token(const struct apiserver *srv, const char *sa, char *buf, size_t len)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s.token", srv->dir, sa);
+	FILE *f = fopen(path, "r");
+	ck_assert_msg(f, "no token file %s (apiserver_apply_rbac first)", path);
+	ck_assert_msg(fgets(buf, (int)len, f), "empty token file %s", path);
+	fclose(f);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return buf;
+}
+
+struct kube_client *apiserver_sa_client(const struct apiserver *srv, const char *sa)
+{
+	char token[256];
+	return client_with_token(srv, (char *)apiserver_sa_token(srv, sa, token, sizeof(token)));
 }
 
 static void post_test(struct kube_client *client, const char *path, const char *json_text)
@@ -150,4 +185,21 @@ void apiserver_fault(struct kube_client *client, const char *rule_json)
 void apiserver_reset(struct kube_client *client, bool data)
 {
 	post_test(client, "/_test/reset", data ? "{\"data\":true}" : "{}");
+}
+
+void apiserver_assert_no_denials(const struct apiserver *srv, struct kube_client *admin)
+{
+	if (srv->pid <= 0)
+		return;
+	json_t *answer = NULL;
+	char err[512];
+	int ret = kube_request(admin, "GET", "/_test/denials", NULL, NULL, NULL, &answer, err,
+			       sizeof(err));
+	ck_assert_msg(ret == 0, "GET /_test/denials: %s", err);
+	json_t *items = json_object_get(answer, "items");
+	char *text = json_dumps(items, JSON_COMPACT);
+	bool none = json_array_size(items) == 0;
+	json_decref(answer);
+	ck_assert_msg(none, "RBAC denied requests of the code under test: %s", text);
+	free(text);
 }

@@ -23,6 +23,23 @@ void apiserver_stop(struct apiserver *srv);
 /* A client for the server: plain HTTP, fast retries. Caller frees. */
 struct kube_client *apiserver_client(const struct apiserver *srv);
 
+/* Puts deploy/rbac into the server (test/apiserver/deploy_rbac.py) and writes the token of each
+ * of its ServiceAccounts (coil-ipam-controller, coild, coil-router) to srv->dir/NAME.token.
+ * Aborts the test on failure. */
+void apiserver_apply_rbac(const struct apiserver *srv);
+
+/* The token of ServiceAccount sa (written by apiserver_apply_rbac) in buf. Read once: the
+ * token stays usable after apiserver_stop removed srv->dir (tests of a server gone away). */
+const char *apiserver_sa_token(const struct apiserver *srv, const char *sa, char *buf, size_t len);
+
+/* A client like apiserver_client() that carries the token of ServiceAccount sa, so the code
+ * under test runs with deploy/'s RBAC. Call apiserver_apply_rbac first. Caller frees. */
+struct kube_client *apiserver_sa_client(const struct apiserver *srv, const char *sa);
+
+/* Fails the test if RBAC denied any request since the server started (GET /_test/denials),
+ * naming them; nothing to check once the server was stopped. admin: an apiserver_client(). */
+void apiserver_assert_no_denials(const struct apiserver *srv, struct kube_client *admin);
+
 /* POSTs a /_test/faults rule given as JSON text; /_test/reset (with data=true: all objects). */
 void apiserver_fault(struct kube_client *client, const char *rule_json);
 void apiserver_reset(struct kube_client *client, bool data);

@@ -247,6 +247,41 @@ START_TEST(test_events)
 }
 END_TEST
 
+static int never_called(void *arg, enum kube_event_type type, json_t *obj)
+{
+	(void)arg, (void)type, (void)obj;
+	ck_abort_msg("a forbidden watch delivered an event");
+	return 0;
+}
+
+/* Under deploy/'s RBAC (coil-router may list nodes, nothing else on them), a missing verb is
+ * -EPERM and the error names the call, the user, the verb and the resource. */
+START_TEST(test_forbidden_is_clear)
+{
+	char err[512], rv[32] = "1";
+	apiserver_apply_rbac(&srv);
+	struct kube_client *router = apiserver_sa_client(&srv, "coil-router");
+	json_t *list = NULL, *obj = NULL;
+	ck_assert_int_eq(kube_list(router, &KUBE_RES_NODES, NULL, NULL, &list, err, sizeof(err)),
+			 0);
+	json_decref(list);
+	ck_assert_int_eq(kube_get(router, &KUBE_RES_NODES, NULL, "n1", &obj, err, sizeof(err)),
+			 -EPERM);
+	ck_assert_str_eq(err,
+			 "GET /api/v1/nodes/n1: HTTP 403 Forbidden: nodes \"n1\" is "
+			 "forbidden: User \"system:serviceaccount:kube-system:coil-router\" "
+			 "cannot get resource \"nodes\" in API group \"\" at the cluster scope");
+	struct kube_watch_opts opts = {.timeout_seconds = 5};
+	ck_assert_int_eq(kube_watch(router, &KUBE_RES_NODES, NULL, &opts, rv, sizeof(rv),
+				    never_called, NULL, NULL, err, sizeof(err)),
+			 -EPERM);
+	ck_assert_msg(strstr(err, "HTTP 403 Forbidden") &&
+			  strstr(err, "cannot watch resource \"nodes\" in API group \"\""),
+		      "%s", err);
+	kube_client_free(router);
+}
+END_TEST
+
 Suite *crud_suite(void)
 {
 	Suite *s = suite_create("crud");
@@ -259,6 +294,7 @@ Suite *crud_suite(void)
 	tcase_add_test(tc, test_paging_and_selectors);
 	tcase_add_test(tc, test_retries_against_faults);
 	tcase_add_test(tc, test_events);
+	tcase_add_test(tc, test_forbidden_is_clear);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -287,8 +287,8 @@ static void setup(void)
 	snprintf(text, sizeof(text),
 		 "apiVersion: v1\nkind: Config\ncurrent-context: t\nclusters:\n- name: c\n"
 		 "  cluster:\n    server: %s\ncontexts:\n- name: t\n  context:\n    cluster: c\n"
-		 "    user: u\nusers:\n- name: u\n  user: {}\n",
-		 fx_srv.url);
+		 "    user: u\nusers:\n- name: u\n  user:\n    token: %s\n",
+		 fx_srv.url, fx_coild_token);
 	write_file(e2e.kubeconfig, text);
 	const char *const add[] = {IP_TOOL, "netns", "add", e2e.podns, NULL};
 	ck_assert_msg(run_command(add) == 0, "ip netns add %s failed", e2e.podns);

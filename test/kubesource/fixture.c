@@ -8,6 +8,7 @@
 struct apiserver fx_srv;
 struct kube_client *fx_client;
 struct kube_config fx_kube;
+char fx_coild_token[128];
 
 static void create(const struct kube_resource *res, const char *ns, json_t *obj)
 {
@@ -70,7 +71,11 @@ void fx_start(void)
 	const char *const argv[] = {"/usr/bin/python3", KUBESOURCE_APPLY_CRDS, fx_srv.url, NULL};
 	ck_assert_msg(run_command(argv) == 0, "applying deploy/crd failed");
 	fx_client = apiserver_client(&fx_srv);
-	fx_kube = (struct kube_config){.server = fx_srv.url, .namespace = "default"};
+	/* The kubesources under test are coild: they carry its ServiceAccount's token. */
+	apiserver_apply_rbac(&fx_srv);
+	apiserver_sa_token(&fx_srv, "coild", fx_coild_token, sizeof(fx_coild_token));
+	fx_kube = (struct kube_config){
+	    .server = fx_srv.url, .namespace = "default", .token = fx_coild_token};
 	create_node("node1", "10.20.30.41", "fd10::41");
 	create_node("node2", "10.20.30.42", NULL);
 	create_node("node3", "fd10::43", NULL);
@@ -84,6 +89,7 @@ void fx_start(void)
 void fx_stop(void)
 {
 	fake_controller_stop_running(); /* left running by a failed test */
+	apiserver_assert_no_denials(&fx_srv, fx_client);
 	kube_client_free(fx_client);
 	fx_client = NULL;
 	apiserver_stop(&fx_srv);

@@ -16,7 +16,8 @@
 /* The running server of the current test (started by fx_start, stopped by fx_stop). */
 extern struct apiserver fx_srv;
 extern struct kube_client *fx_client; /* a plain client for test set-up and checks */
-extern struct kube_config fx_kube;    /* the config kubesources of the test use */
+extern struct kube_config fx_kube;    /* the config kubesources of the test use: coild's */
+extern char fx_coild_token[128];      /* token of the coild ServiceAccount */
 
 /* Starts the server, applies the CRDs, creates Nodes node1 (10.20.30.41, fd10::41), node2
  * (10.20.30.42), node3 (fd10::43), Namespaces ns1 (no annotation), ns2 (pool global), ns3

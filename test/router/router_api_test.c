@@ -13,7 +13,8 @@
 #include "router/router.h"
 
 static struct apiserver srv;
-static struct kube_client *client;
+static struct kube_client *client;	  /* the administrator: sets up and checks */
+static struct kube_client *router_client; /* coil-router's token: what the router gets */
 
 /* The fake syncer: keeps the last plan as "gw dst" lines, in the order given. */
 static struct {
@@ -70,6 +71,8 @@ static void setup(void)
 	apiserver_start(&srv, NULL, NULL);
 	client = apiserver_client(&srv);
 	create_crd();
+	apiserver_apply_rbac(&srv);
+	router_client = apiserver_sa_client(&srv, "coil-router");
 	pthread_mutex_lock(&fake.lock);
 	fake.last[0] = '\0';
 	fake.calls = 0;
@@ -79,8 +82,10 @@ static void setup(void)
 
 static void teardown(void)
 {
+	apiserver_assert_no_denials(&srv, client);
 	kube_client_free(client);
-	client = NULL;
+	kube_client_free(router_client);
+	client = router_client = NULL;
 	apiserver_stop(&srv);
 }
 
@@ -148,7 +153,8 @@ static void start_router(struct runner *run, long interval_ms)
 				    .sync = fake_sync,
 				    .metrics = run->metrics};
 	char err[512];
-	ck_assert_msg(router_new(client, &cfg, &run->router, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(router_new(router_client, &cfg, &run->router, err, sizeof(err)) == 0, "%s",
+		      err);
 	ck_assert_int_eq(pthread_create(&run->thread, NULL, run_thread, run), 0);
 }
 
@@ -291,9 +297,9 @@ START_TEST(test_config_checked)
 	char err[256];
 	struct router_config no_node = {
 	    .update_interval_ms = 1000, .sync = fake_sync, .metrics = m};
-	ck_assert_int_eq(router_new(client, &no_node, &r, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(router_new(router_client, &no_node, &r, err, sizeof(err)), -EINVAL);
 	struct router_config no_interval = {.node_name = "n", .sync = fake_sync, .metrics = m};
-	ck_assert_int_eq(router_new(client, &no_interval, &r, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(router_new(router_client, &no_interval, &r, err, sizeof(err)), -EINVAL);
 	ck_assert_ptr_null(r);
 	metrics_free(m);
 }

@@ -100,23 +100,9 @@ block default-1 node2 '"index":1,"ipv4":"10.30.2.0/24","ipv6":"fd02::200/120"'
 block default-2 node3 '"index":2,"ipv4":"10.30.3.0/24","ipv6":"fd02::300/120"'
 block default-3 gone '"index":3,"ipv4":"10.30.4.0/24"'
 
-cat >"$tmp/kubeconfig" <<YAML
-apiVersion: v1
-kind: Config
-clusters:
-- name: test
-  cluster:
-    server: $api
-contexts:
-- name: test
-  context:
-    cluster: test
-    user: test
-current-context: test
-users:
-- name: test
-  user: {}
-YAML
+# The router runs as the coil-router ServiceAccount under deploy/'s RBAC (this script is admin).
+in_ns /usr/bin/python3 "$repo/test/apiserver/deploy_rbac.py" "$api" "$tmp" || die "deploy/rbac"
+cp "$tmp/coil-router.kubeconfig" "$tmp/kubeconfig"
 
 log "missing COIL_NODE_NAME is an error"
 if in_ns env -u COIL_NODE_NAME "$COIL" router --kubeconfig "$tmp/kubeconfig" \
@@ -206,6 +192,9 @@ else
 		fail "log does not say why: $(tail -5 "$tmp/router.log")"
 fi
 router_pid=
+
+denials=$(req GET /_test/denials) || die "read denials"
+[ "$denials" = '{"items":[]}' ] || fail "RBAC denied the router: $denials"
 
 if [ "$failures" -ne 0 ]; then
 	log "router log:"

@@ -49,6 +49,9 @@ class Faults:
         self._rules = []
         self._log = collections.deque(maxlen=log_size)
         self._seq = 0
+        # Every 403 of RBAC since start (or /_test/reset): kept apart from the request log,
+        # which tests clear, so that "no coil program was ever denied" can be checked at the end.
+        self._denials = collections.deque(maxlen=log_size)
 
     def add(self, spec):
         rule = Rule(spec)
@@ -96,3 +99,15 @@ class Faults:
     def clear_log(self):
         with self._lock:
             self._log.clear()
+
+    def deny(self, entry):
+        with self._lock:
+            self._denials.append(entry)
+
+    def denials(self):
+        with self._lock:
+            return list(self._denials)
+
+    def clear_denials(self):
+        with self._lock:
+            self._denials.clear()

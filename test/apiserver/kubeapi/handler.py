@@ -10,7 +10,7 @@ import time
 import traceback
 import urllib.parse
 
-from . import errors, selectors
+from . import errors, rbac, selectors
 from .errors import ApiError
 from .storage import DROP, STOP, obj_key
 
@@ -118,6 +118,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.query = {k: v[-1] for k, v in urllib.parse.parse_qs(url.query,
                                                                   keep_blank_values=True).items()}
         self.status_code = 0
+        self.user = None
         self.is_watch = _truthy(self.query.get("watch", "")) or "/watch/" in self.url_path
         started = time.time()
         try:
@@ -125,7 +126,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if self.url_path.startswith("/_test/"):
                 self._test_endpoint(method)
                 return
-            self._authenticate()
+            self._authorize(method, url.path)
             failure = self.ctx.faults.check(method, self.path, self.is_watch)
             if failure:
                 raise self._injected(*failure)
@@ -142,6 +143,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.ctx.faults.log({
                     "method": method, "path": url.path, "query": url.query,
                     "status": self.status_code, "watch": self.is_watch,
+                    "user": self.user.name if self.user else "",
                     "user_agent": self.headers.get("User-Agent", ""),
                     "content_type": self.headers.get("Content-Type", ""),
                     "accept": self.headers.get("Accept", ""),
@@ -156,13 +158,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         details = {"retryAfterSeconds": int(retry_after)} if retry_after is not None else None
         return ApiError(code, msg, details=details, headers=headers)
 
-    def _authenticate(self):
-        if not self.ctx.tokens:
-            return
-        auth = self.headers.get("Authorization", "")
-        if auth.startswith("Bearer ") and auth[7:].strip() in self.ctx.tokens:
-            return
-        raise ApiError(401, "Unauthorized")
+    def _authorize(self, method, path):
+        """Authentication, then RBAC, as the real server's filters do before any routing."""
+        self.user = self.ctx.authn.authenticate(self.headers.get("Authorization", ""))
+        attrs = rbac.request_attributes(method, path, self.query)
+        allowed, reason = self.ctx.authz.authorize(self.user, attrs)
+        if not allowed:
+            err = rbac.forbidden(self.user, attrs, reason)
+            self.ctx.faults.deny({"method": method, "path": path, "user": self.user.name,
+                                  "message": err.status["message"]})
+            raise err
 
     # --- routing -----------------------------------------------------------------------------
 
@@ -228,7 +233,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if rt.namespaced and name is not None and ns is None:
             raise self._not_found()
         if sub and not ((sub == "status" and rt.has_status) or (sub == "scale" and rt.scale)
-                        or (sub == "finalize" and rt.key == "/namespaces")):
+                        or (sub == "finalize" and rt.key == "/namespaces")
+                        or (sub == "token" and rt.key == "/serviceaccounts")):
             raise self._not_found()
         self._resource(method, rt, ns or "", name, sub)
 
@@ -250,6 +256,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if sub == "scale":
                 return self._send(200, api.get_scale(rt, obj))
             return self._send(200, self._present(rt, obj))
+        if method == "POST" and sub == "token":
+            body = self._json_body() if self.body else {}
+            return self._send(201, self.ctx.authn.token_request(rt, ns, name, body))
         if method == "POST" and name is None:
             return self._send(201, self._present(rt, api.create(rt, ns, self._json_body(), dry)))
         if method == "PUT" and name is not None:
@@ -441,6 +450,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 ctx.faults.clear_log()
             since = int(self.query.get("since") or 0)
             return self._send(200, {"items": ctx.faults.requests(since)})
+        if p == "/_test/denials":
+            if method == "DELETE":
+                ctx.faults.clear_denials()
+            return self._send(200, {"items": ctx.faults.denials()})
         if p == "/_test/watches":
             return self._send(200, {"items": [{"resource": w.key, "path": w.path}
                                               for w in ctx.store.watchers()]})
@@ -448,7 +461,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             opts = self._json_body() if self.body else {}
             ctx.faults.clear()
             ctx.faults.clear_log()
-            if opts.get("data"):
+            if opts.get("data"):  # denials survive a plain reset: tests check them at the end
+                ctx.faults.clear_denials()
                 ctx.reset_data()
             return self._send(200, {"reset": True})
         raise self._not_found()

@@ -7,7 +7,7 @@ import socket
 import ssl
 import sys
 
-from . import admission, faults, gc, handler, ops, resources, storage
+from . import admission, authn, faults, gc, handler, ops, rbac, resources, storage
 
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
@@ -17,12 +17,13 @@ class Context:
 
     def __init__(self, args):
         self.verbose = args.verbose
-        self.tokens = set(args.token or [])
         self.watch_timeout = args.watch_timeout
         self.bookmark_interval = args.bookmark_interval
         self.address = "%s:%d" % (args.address, args.port)
         self.registry = resources.Registry()
         self.store = storage.Store(args.history)
+        self.authn = authn.Authenticator(self.store, args.token or [], args.token_auth_file)
+        self.authz = rbac.Authorizer(self.store)
         overrides = dict(o.split("=", 1) for o in args.service_host_override or [])
         self.admission = admission.Admission(self.store, overrides)
         self.api = ops.Api(self.store, self.registry, self.admission, args.graceful_pod_deletion)
@@ -76,7 +77,11 @@ def parse_args(argv):
     p.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
     p.add_argument("--tls-key", help="private key of --tls-cert (PEM)")
     p.add_argument("--token", action="append",
-                   help="accepted bearer token (repeatable); requests without one get 401")
+                   help="administrator bearer token (group system:masters, repeatable); "
+                   "requests without credentials get 401")
+    p.add_argument("--token-auth-file", metavar="CSV",
+                   help='static tokens as kube-apiserver reads them: token,user,uid[,"g1,g2"]; '
+                   "requests without credentials get 401")
     p.add_argument("--history", type=int, default=1000,
                    help="watch events kept per resource; older resourceVersions get 410 Gone")
     p.add_argument("--watch-timeout", type=float, default=1800,
