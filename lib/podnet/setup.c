@@ -11,13 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #define VETH_NAME_ATTEMPTS 10
-/* Normally found at once (see find_ll); when hundreds of veths come and go at once the
- * kernel's link watcher, which turns carrier on, lags by seconds. */
-#define LINK_LOCAL_WAIT_NS (10L * 1000 * 1000 * 1000)
 
 /* State of one setup; sockets and fds are owned and released by podnet_setup. */
 struct setup {
@@ -255,41 +251,30 @@ static int host_side(struct setup *st)
 	return rc;
 }
 
-/* The first scope-link IPv6 address of the host veth. With accept_dad=0 the kernel makes it
- * when the pair gets carrier and clears "tentative" from a work item moments later, so a
- * short poll (microseconds, normally none) covers the gap. */
-static int find_ll(struct setup *st, struct nl_ip *ll)
+/* The host veth's link-local address, the pods' IPv6 gateway: fe80::/64 with the EUI-64
+ * interface id of its MAC, which is the address the kernel itself generates (default
+ * addr_gen_mode) once the pair has carrier. coil adds it at once (without DAD) instead of
+ * waiting for the kernel: its link watcher, which turns carrier on, lags by seconds when
+ * hundreds of veths come and go. The kernel's own attempt then finds it present. */
+static int add_link_local(struct setup *st, struct nl_ip *ll)
 {
-	struct timespec start, now, pause = {0, 20 * 1000};
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		struct nl_addr *a;
-		size_t n;
-		bool tentative = false;
-		int rc =
-		    nl_addr_list(&st->hs, AF_INET6, st->host.index, &a, &n, st->err, st->errlen);
-		if (rc < 0)
-			return rc;
-		ll->family = 0;
-		for (size_t i = 0; i < n && !ll->family; i++)
-			if (a[i].scope == RT_SCOPE_LINK) {
-				*ll = a[i].local.ip;
-				tentative = a[i].flags & IFA_F_TENTATIVE;
-			}
-		free(a);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		long waited =
-		    (now.tv_sec - start.tv_sec) * 1000000000L + now.tv_nsec - start.tv_nsec;
-		if ((ll->family && !tentative) || waited > LINK_LOCAL_WAIT_NS)
-			break;
-		nanosleep(&pause, NULL);
-		if (pause.tv_nsec < 5 * 1000 * 1000)
-			pause.tv_nsec *= 2;
-	}
-	if (!ll->family)
+	const unsigned char *mac = st->host.mac;
+	if (st->host.mac_len != 6)
 		return errorf(st->err, st->errlen, -EADDRNOTAVAIL,
-			      "failed to find link-local address of %s", st->host.name);
-	return 0;
+			      "host veth %s has no Ethernet address for its link-local address",
+			      st->host.name);
+	memset(ll, 0, sizeof(*ll));
+	ll->family = AF_INET6;
+	ll->bytes[0] = 0xfe;
+	ll->bytes[1] = 0x80;
+	unsigned char id[8] = {mac[0] ^ 0x02, mac[1], mac[2], 0xff, 0xfe, mac[3], mac[4], mac[5]};
+	memcpy(ll->bytes + 8, id, sizeof(id));
+	struct nl_addr a = {.ifindex = st->host.index,
+			    .local = {.ip = *ll, .len = 64},
+			    .scope = RT_SCOPE_LINK,
+			    .flags = IFA_F_NODAD};
+	int rc = nl_addr_add(&st->hs, &a, st->err, st->errlen);
+	return rc == -EEXIST ? 0 : rc;
 }
 
 static int pod_routes(struct setup *st)
@@ -313,7 +298,7 @@ static int pod_routes(struct setup *st)
 					.gateway = st->res->ipv6_gateway,
 					.protocol = RTPROT_BOOT,
 					.oif = st->cont.index};
-		rc = find_ll(st, &def6.gateway);
+		rc = add_link_local(st, &def6.gateway);
 		st->res->ipv6_gateway = def6.gateway;
 		if (rc == 0)
 			rc = nl_route_add(&st->ps, &def6, st->err, st->errlen);
