@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages coil needs. Usage: scripts/deps.sh build|test|demo
-# test includes podman and jq for the container image (scripts/image.sh).
+# test includes podman and jq for the container image (scripts/image.sh), and etcd-server for
+# the real-cluster tier (test/realcluster) and the coil migrate tests (Coil v1 data in etcd).
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libmnl-dev libjansson-dev libyaml-dev check

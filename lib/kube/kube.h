@@ -99,7 +99,8 @@ const char *kube_client_namespace(const struct kube_client *client); /* config d
  * struct kube_resource instances (kube/resource.h). */
 extern const struct kube_resource KUBE_RES_NAMESPACES, KUBE_RES_NODES, KUBE_RES_PODS,
     KUBE_RES_SERVICES, KUBE_RES_CONFIGMAPS, KUBE_RES_SECRETS, KUBE_RES_LEASES, KUBE_RES_EVENTS,
-    KUBE_RES_DEPLOYMENTS;
+    KUBE_RES_DEPLOYMENTS, KUBE_RES_DAEMONSETS, KUBE_RES_SERVICEACCOUNTS, KUBE_RES_CLUSTERROLES,
+    KUBE_RES_CLUSTERROLEBINDINGS;
 
 /* The request path of a resource collection or object: ns is ignored for cluster-scoped
  * resources (and NULL means all namespaces for namespaced collections), name NULL for the

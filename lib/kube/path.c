@@ -15,6 +15,13 @@ const struct kube_resource KUBE_RES_SECRETS = {"", "v1", "secrets", "Secret", tr
 const struct kube_resource KUBE_RES_LEASES = {"coordination.k8s.io", "v1", "leases", "Lease", true};
 const struct kube_resource KUBE_RES_EVENTS = {"events.k8s.io", "v1", "events", "Event", true};
 const struct kube_resource KUBE_RES_DEPLOYMENTS = {"apps", "v1", "deployments", "Deployment", true};
+const struct kube_resource KUBE_RES_DAEMONSETS = {"apps", "v1", "daemonsets", "DaemonSet", true};
+const struct kube_resource KUBE_RES_SERVICEACCOUNTS = {"", "v1", "serviceaccounts",
+						       "ServiceAccount", true};
+const struct kube_resource KUBE_RES_CLUSTERROLES = {"rbac.authorization.k8s.io", "v1",
+						    "clusterroles", "ClusterRole", false};
+const struct kube_resource KUBE_RES_CLUSTERROLEBINDINGS = {
+    "rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", false};
 
 static bool is_unreserved(unsigned char ch)
 {

@@ -10,4 +10,8 @@
  * *why set when the text is not UTF-8 or does not match an explicit tag. New reference. */
 json_t *yamljson_scalar(const yaml_event_t *ev, bool typed, const char **why);
 
+/* Whether a plain (unquoted) scalar with this text reads back as a string (the writer
+ * quotes the others). */
+bool yamljson_plain_is_string(const char *text);
+
 #endif

@@ -206,3 +206,11 @@ json_t *yamljson_scalar(const yaml_event_t *ev, bool typed, const char **why)
 	}
 	return value;
 }
+
+bool yamljson_plain_is_string(const char *text)
+{
+	json_t *value = resolve_plain(text);
+	bool is_string = json_is_string(value);
+	json_decref(value);
+	return is_string;
+}

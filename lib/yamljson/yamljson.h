@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 
 enum yamljson_flags {
 	YAMLJSON_TYPED = 1 << 0,       /* resolve plain scalars (else all strings) */
@@ -45,5 +46,14 @@ typedef int (*yamljson_doc_fn)(const json_t *doc, size_t number, void *ctx, char
  * Returns 0 when every document was read. */
 int yamljson_parse_stream(const char *text, size_t len, unsigned flags, yamljson_doc_fn fn,
 			  void *ctx, char *err, size_t errlen);
+
+/* ---- writing ---------------------------------------------------------------------- */
+
+/* Writes each element of the array docs (borrowed) as one YAML document, each begun by a
+ * "---" line, in block style with mapping keys sorted, as `kubectl apply -f` reads a stream.
+ * Strings that a YAML 1.1 reader would take for something else ("true", "no", "10", "",
+ * "null", ...) are double-quoted. Returns 0, -EINVAL (docs is not an array) or -EIO with err
+ * set. */
+int yamljson_emit_stream(FILE *out, const json_t *docs, char *err, size_t errlen);
 
 #endif

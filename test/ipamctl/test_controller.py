@@ -11,7 +11,6 @@ import http.client
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,10 +19,11 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
-APISERVER = os.path.join(REPO, "test", "apiserver", "run")
-APPLY_CRDS = os.path.join(HERE, "apply_crds.py")
+sys.dont_write_bytecode = True  # keep the source tree free of __pycache__
 sys.path.insert(0, os.path.join(REPO, "test", "apiserver"))
 import deploy_rbac  # noqa: E402
+import harness  # noqa: E402
+from harness import free_port, read_file, wait_for  # noqa: E402
 COIL = None  # set from argv
 
 GROUP = "/apis/coil.cybozu.com/v2"
@@ -32,66 +32,15 @@ FAST_LEADER = {"COIL_LEADER_LEASE_DURATION": "2s", "COIL_LEADER_RENEW_DEADLINE":
                "COIL_LEADER_RETRY_PERIOD": "300ms"}
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def read_file(path):
-    with open(path) as f:
-        return f.read()
-
-
-def wait_for(cond, timeout, what):
-    deadline = time.time() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.time() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.05)
-
-
-class Api:
-    """The test API server process and a tiny JSON client for it."""
+class Api(harness.Api):
+    """The test API server with the CRDs and deploy/'s RBAC, plus the objects these tests
+    create. The controller runs as its ServiceAccount under deploy/'s RBAC; the test is
+    admin."""
 
     def __init__(self, tmp, *extra):
-        port_file = os.path.join(tmp, "apiserver.port")
-        self.log = open(os.path.join(tmp, "apiserver.log"), "w+")
-        self.proc = subprocess.Popen(["/usr/bin/python3", APISERVER, "--port", "0",
-                                      "--port-file", port_file] + list(extra),
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        wait_for(lambda: os.path.exists(port_file) and read_file(port_file).strip(), 15,
-                 "the API server")
-        self.port = int(read_file(port_file))
-        self.url = "http://127.0.0.1:%d" % self.port
-        subprocess.run(["/usr/bin/python3", APPLY_CRDS, self.url], check=True)
-        # The controller runs as its ServiceAccount under deploy/'s RBAC; the test is admin.
+        super().__init__(tmp, *extra)
         deploy_rbac.apply(self.url)
         self.token = deploy_rbac.token(self.url, "coil-ipam-controller")
-
-    def stop(self):
-        self.proc.kill()
-        self.proc.wait()
-        self.log.close()
-
-    def request(self, method, path, body=None, ctype="application/json"):
-        return deploy_rbac.request(self.url, method, path, body, ctype)
-
-    def ok(self, method, path, body=None, ctype="application/json"):
-        status, obj = self.request(method, path, body, ctype)
-        if status >= 300:
-            raise AssertionError("%s %s: %d %s" % (method, path, status, obj))
-        return obj
-
-    def get(self, path):
-        status, obj = self.request("GET", path)
-        return obj if status == 200 else None
-
-    def items(self, path):
-        return self.ok("GET", path)["items"]
 
     def create_node(self, name):
         self.ok("POST", "/api/v1/nodes", {"apiVersion": "v1", "kind": "Node",

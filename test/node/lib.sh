@@ -185,8 +185,13 @@ start_daemon() {
 		--metrics-addr "127.0.0.1:$METRICS_PORT" --health-addr "127.0.0.1:$HEALTH_PORT" \
 		"$@" >>"$WORK/coild.log" 2>&1 &
 	DAEMON_PID=$!
+	local now
 	for _ in $(seq 500); do
-		[ "$(grep -c '"coild started"' "$WORK/coild.log")" -le "${started:-0}" ] || return 0
+		# The log may not exist yet: the shell opens it in the child, which a loaded machine
+		# may not have run yet. Count that as no start (an empty count failed the test
+		# and, worse, returned as if the daemon were up).
+		now=$(grep -c '"coild started"' "$WORK/coild.log" 2>/dev/null)
+		[ "${now:-0}" -le "${started:-0}" ] || return 0
 		kill -0 "$DAEMON_PID" 2>/dev/null || break
 		sleep 0.02
 	done
