@@ -287,6 +287,7 @@ int daemon_main(int argc, char **argv)
 	struct coild_config cfg = {0};
 	if (build_config(&cfg, err, sizeof(err)) < 0)
 		return fail_startup("invalid configuration", err);
+	cfg.node_name = node_name ? node_name : getenv("COIL_NODE_NAME");
 	if (open_source(node_name, err, sizeof(err)) < 0)
 		return fail_startup(opts.standalone ? "failed to open the standalone block source"
 						    : "failed to open the Kubernetes block source",

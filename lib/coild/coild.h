@@ -17,6 +17,7 @@ struct coild_config {
 	struct podnet_config podnet; /* pod table, protocol, rule priority, node IPs, MTU */
 	uint32_t export_table;	     /* --export-table-id (119) */
 	const char *state_dir;	     /* allocation records; NULL = memory only */
+	const char *node_name;	     /* written into the records; NULL = not checked */
 	const char *default_pool;    /* the pool STATUS reports on ("default") */
 	bool register_from_main;     /* --register-from-main: accepted, unused (table 116 only) */
 	/* Kubernetes mode: looks the pod up on ADD; K8S_POD_NAME and K8S_POD_NAMESPACE are then
@@ -35,8 +36,9 @@ struct coild;
 
 /* Starts the node side: host init (forwarding, the pod-table rule, MTU), the node IPAM over
  * `source` (borrowed, must outlive the daemon), the rebuild of running pods from the kernel
- * (aliases and table 116: they keep their addresses), a GC of empty blocks and the export of
- * this node's blocks. Returns 0 or -errno with err filled. */
+ * (aliases and table 116: they keep their addresses), the release of allocation records
+ * that no kernel object holds, a GC of empty blocks (failures only logged) and the export
+ * of this node's blocks. Returns 0 or -errno with err filled. */
 int coild_new(const struct coild_config *cfg, const struct block_source *source,
 	      struct metrics *metrics, struct coild **out, char *err, size_t errlen);
 void coild_free(struct coild *d);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault/fault.h"
 #include "log/log.h"
 
 #define ERRLEN 512
@@ -49,10 +50,11 @@ static int choose_pool(struct coild *d, const struct cni_rpc_request *req, char 
 	return d->source->ops->pool_for_namespace(d->source->ctx, ns, pool, poollen, err, errlen);
 }
 
-/* -EAGAIN from the source means it cannot be reached now: the runtime should retry. */
+/* -EAGAIN from the source means it cannot be reached now, -EIO that the state directory
+ * cannot take the record (a full disk): either way the runtime should retry later. */
 static int allocation_error_code(int rc)
 {
-	return rc == -EAGAIN ? CNI_ERR_TRY_AGAIN_LATER : CNI_ERR_INTERNAL;
+	return rc == -EAGAIN || rc == -EIO ? CNI_ERR_TRY_AGAIN_LATER : CNI_ERR_INTERNAL;
 }
 
 static int parse_ip(const char *text, struct nl_ip *ip)
@@ -127,12 +129,14 @@ void coild_add(struct coild *d, const struct cni_rpc_request *req, struct cni_rp
 				sizeof(err));
 	if (rc < 0)
 		return fail(resp, allocation_error_code(rc), "failed to allocate address", err);
+	fault_point("add:allocated");
 	if (setup_network(d, req, pool, v4, v6, &res, err, sizeof(err)) < 0) {
 		char ferr[ERRLEN];
 		if (node_ipam_free(d->ipam, req->container_id, req->ifname, ferr, sizeof(ferr)) < 0)
 			log_warn("failed to free an address after a failed setup", "error", ferr);
 		return fail(resp, CNI_ERR_INTERNAL, "failed to setup pod network IPAM", err);
 	}
+	fault_point("add:set-up");
 	resp->result = result_json(&res);
 	if (!resp->result)
 		fail(resp, CNI_ERR_INTERNAL, "failed to marshal the result", "out of memory");
@@ -143,6 +147,7 @@ void coild_del(struct coild *d, const struct cni_rpc_request *req, struct cni_rp
 	char err[ERRLEN] = "";
 	if (podnet_destroy(d->podnet, req->container_id, req->ifname, err, sizeof(err)) < 0)
 		return fail(resp, CNI_ERR_INTERNAL, "failed to destroy pod network", err);
+	fault_point("del:veth-deleted");
 	if (node_ipam_free(d->ipam, req->container_id, req->ifname, err, sizeof(err)) < 0)
 		return fail(resp, CNI_ERR_INTERNAL, "failed to free addresses", err);
 }
@@ -198,22 +203,36 @@ static int gc_pod_networks(struct coild *d, const struct cni_rpc_request *req, c
 	return first;
 }
 
+struct gc_keep {
+	struct coild *d;
+	const struct cni_rpc_request *req;
+};
+
+/* Keeps the valid attachments; of the others, first deletes what a crash may have left in
+ * the kernel without alias (gc_pod_networks saw only aliased links), and keeps the record if
+ * that fails: an address is freed only when nothing in the kernel can hold it. */
+static bool gc_keep_record(const struct node_ipam_record *r, void *arg)
+{
+	struct gc_keep *k = arg;
+	char err[ERRLEN];
+	if (attachment_valid(k->req, r->container_id, r->ifname))
+		return true;
+	if (podnet_destroy_by_name(k->d->podnet, r->container_id, r->ifname, err, sizeof(err)) <
+	    0) {
+		log_warn("gc: keeping an address whose pod network cannot be deleted",
+			 "container_id", r->container_id, "ifname", r->ifname, "error", err);
+		return true;
+	}
+	return false;
+}
+
 void coild_gc_attachments(struct coild *d, const struct cni_rpc_request *req,
 			  struct cni_rpc_response *resp)
 {
 	char err[ERRLEN] = "";
 	if (gc_pod_networks(d, req, err, sizeof(err)) < 0)
 		return fail(resp, CNI_ERR_INTERNAL, "failed to destroy pod network", err);
-	struct node_ipam_key *keys = calloc(req->n_valid_attachments + 1, sizeof(*keys));
-	if (!keys)
-		return fail(resp, CNI_ERR_INTERNAL, "failed to free addresses", "out of memory");
-	for (size_t i = 0; i < req->n_valid_attachments; i++) {
-		keys[i].container_id = req->valid_attachments[i].container_id;
-		keys[i].ifname = req->valid_attachments[i].ifname;
-	}
-	int rc =
-	    node_ipam_gc_attachments(d->ipam, keys, req->n_valid_attachments, err, sizeof(err));
-	free(keys);
-	if (rc < 0)
+	struct gc_keep keep = {d, req};
+	if (node_ipam_gc(d->ipam, gc_keep_record, &keep, err, sizeof(err)) < 0)
 		fail(resp, CNI_ERR_INTERNAL, "failed to free addresses", err);
 }

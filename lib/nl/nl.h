@@ -27,9 +27,15 @@ struct nl_sock {
 	unsigned dump_restarts; /* statistics: dumps restarted after NLM_F_DUMP_INTR */
 };
 
-#define NL_RECV_BUF	     65536
-#define NL_DUMP_MAX_RESTARTS 5
-#define NL_DUMP_BACKOFF_US   200
+#define NL_RECV_BUF 65536
+/* An interrupted dump (NLM_F_DUMP_INTR: links or addresses changed while it ran) is
+ * restarted after a back-off that starts at NL_DUMP_BACKOFF_US, doubles up to
+ * NL_DUMP_BACKOFF_MAX_US and has random jitter, so that dumps racing the same churn spread
+ * out; it fails only when no consistent dump was had within NL_DUMP_RETRY_MS. A node with
+ * hundreds of pods being created and deleted at once interrupts most dumps. */
+#define NL_DUMP_BACKOFF_US     200
+#define NL_DUMP_BACKOFF_MAX_US 20000
+#define NL_DUMP_RETRY_MS       15000
 
 /* Opens a socket in the calling thread's current netns. */
 int nl_sock_open(struct nl_sock *s, char *err, size_t errlen);

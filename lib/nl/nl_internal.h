@@ -26,7 +26,8 @@ int nl_query(struct nl_sock *s, struct nlmsghdr *req, nl_msg_cb cb, void *arg, c
 
 /* Sends a dump request (NLM_F_DUMP is added) and calls cb for each message. If the kernel
  * flags the dump as interrupted (NLM_F_DUMP_INTR), reset(arg) is called and the dump is
- * restarted, up to NL_DUMP_MAX_RESTARTS times with a doubling back-off; then -EINTR. */
+ * restarted with a growing, jittered back-off until NL_DUMP_RETRY_MS have passed; then
+ * -EINTR (nl.h). */
 int nl_dump(struct nl_sock *s, struct nlmsghdr *req, nl_msg_cb cb, void *arg,
 	    void (*reset)(void *arg), const char *what, char *err, size_t errlen);
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -183,12 +184,33 @@ int nl_exec(struct nl_sock *s, struct nlmsghdr *req, const char *what, char *err
 	return nl_query(s, req, NULL, NULL, what, err, errlen);
 }
 
+static long elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+/* Sleeps backoff_us plus up to half of it again, at random, and returns the next back-off. */
+static long back_off(long backoff_us)
+{
+	unsigned r = 0;
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		r = 0;
+	long us = backoff_us + (long)(r % (unsigned)(backoff_us / 2 + 1));
+	struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
+	nanosleep(&ts, NULL);
+	return backoff_us * 2 < NL_DUMP_BACKOFF_MAX_US ? backoff_us * 2 : NL_DUMP_BACKOFF_MAX_US;
+}
+
 int nl_dump(struct nl_sock *s, struct nlmsghdr *req, nl_msg_cb cb, void *arg,
 	    void (*reset)(void *arg), const char *what, char *err, size_t errlen)
 {
 	long backoff_us = NL_DUMP_BACKOFF_US;
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	req->nlmsg_flags |= NLM_F_DUMP;
-	for (int restarts = 0;; restarts++) {
+	for (unsigned restarts = 0;; restarts++) {
 		char kmsg[256] = "";
 		bool intr = false;
 		if (reset)
@@ -198,12 +220,14 @@ int nl_dump(struct nl_sock *s, struct nlmsghdr *req, nl_msg_cb cb, void *arg,
 			return nl_fail(err, errlen, rc, what, kmsg);
 		if (!intr)
 			return 0;
-		if (restarts == NL_DUMP_MAX_RESTARTS)
-			return nl_fail(err, errlen, -EINTR, what, "dump interrupted repeatedly");
+		if (elapsed_ms(&start) >= NL_DUMP_RETRY_MS) {
+			snprintf(kmsg, sizeof(kmsg),
+				 "dump interrupted repeatedly (%u restarts in %ld ms)", restarts,
+				 elapsed_ms(&start));
+			return nl_fail(err, errlen, -EINTR, what, kmsg);
+		}
 		s->dump_restarts++;
-		struct timespec ts = {0, backoff_us * 1000};
-		nanosleep(&ts, NULL);
-		backoff_us *= 2;
+		backoff_us = back_off(backoff_us);
 	}
 }
 

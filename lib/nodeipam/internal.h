@@ -31,6 +31,7 @@ struct node_ipam {
 	struct block_source source;
 	char *state_dir; /* owned; NULL = memory only */
 	char *alloc_dir; /* owned; <state_dir>/allocations */
+	char *node_name; /* owned; NULL = records of any node are applied */
 	void (*blocks_changed)(void *arg);
 	void *blocks_changed_arg;
 

@@ -13,7 +13,9 @@
  * <state_dir>/allocations/<key> (temp file + rename) before allocate() returns
  * and removed only after free() succeeded, so a daemon killed at any point
  * and restarted never hands an address out twice. Records from before a
- * reboot (<state_dir>/boot_id differs) are discarded at load. */
+ * reboot (<state_dir>/boot_id differs, which is written only when it
+ * changed) and records of another node (their "node" field) are discarded at
+ * load. Frees and queries write nothing, so they work on a full disk. */
 #ifndef COIL_NODEIPAM_H
 #define COIL_NODEIPAM_H
 
@@ -36,6 +38,9 @@ struct node_ipam_config {
 	const char *state_dir;
 	/* NULL: /proc/sys/kernel/random/boot_id (tests point elsewhere). */
 	const char *boot_id_path;
+	/* This node's name, written into every record; a record naming another
+	 * node is discarded at load. NULL: not written, not checked. */
+	const char *node_name;
 	/* Called with no node IPAM lock held after this node gained or gave
 	 * back blocks (acquire, release on free, sync/gc), so the daemon can
 	 * re-export its block routes. May be NULL. */
@@ -76,8 +81,10 @@ int node_ipam_allocate(struct node_ipam *ipam, const char *pool, const char *con
 		       char ipv6[static IP_ADDR_STRLEN], char *err, size_t errlen);
 
 /* Frees the key's address; an unknown key is success. A block that became
- * empty is released through the source; if that fails the record is kept
- * (the address stays marked) and the error is returned. */
+ * empty is released through the source; if that fails (API server away,
+ * full disk) the address is freed all the same and the empty block stays
+ * owned until a GC releases it. Fault points: del:block-released,
+ * del:record-removed. Returns 0 or -EINVAL/-ENOMEM. */
 int node_ipam_free(struct node_ipam *ipam, const char *container_id, const char *ifname, char *err,
 		   size_t errlen);
 

@@ -66,16 +66,27 @@ int store_save(struct node_ipam *ipam, const struct node_ipam_record *r, char *e
 	    json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "container_id", r->container_id,
 		      "ifname", r->ifname, "pool", r->pool, "block", r->block, "offset",
 		      (json_int_t)r->offset, "ipv4", r->ipv4, "ipv6", r->ipv6);
+	/* Whose record it is: a state directory carried over to another node is not applied. */
+	if (obj && ipam->node_name &&
+	    json_object_set_new(obj, "node", json_string(ipam->node_name)) < 0) {
+		json_decref(obj);
+		obj = NULL;
+	}
 	char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
 	json_decref(obj);
 	if (!text)
 		return errorf(err, errlen, -ENOMEM, "cannot encode record %s:%s", r->container_id,
 			      r->ifname);
-	int ret = write_file_atomic(ipam->alloc_dir, name, text, err, errlen);
+	char why[512];
+	int ret = write_file_atomic(ipam->alloc_dir, name, text, why, sizeof(why));
 	free(text);
 	/* -EIO, not the raw errno: a full disk's -ENOSPC must not read as an
 	 * exhausted pool. The message has the detail. */
-	return ret < 0 ? -EIO : 0;
+	if (ret < 0)
+		return errorf(err, errlen, -EIO,
+			      "cannot persist the allocation record of %s:%s: %s", r->container_id,
+			      r->ifname, why);
+	return 0;
 }
 
 void store_remove(struct node_ipam *ipam, const struct node_ipam_record *r)
@@ -123,6 +134,16 @@ static void load_one(struct node_ipam *ipam, const char *path)
 		log_warn("ignoring unreadable allocation record", "path", path, "error",
 			 obj ? "bad fields" : jerr.text);
 		json_decref(obj);
+		return;
+	}
+	const char *node = json_string_value(json_object_get(obj, "node"));
+	if (node && ipam->node_name && strcmp(node, ipam->node_name) != 0) {
+		log_warn("discarding the allocation record of another node", "path", path, "node",
+			 node, "this_node", ipam->node_name);
+		json_decref(obj);
+		if (unlink(path) < 0)
+			log_warn("cannot remove allocation record", "path", path, "error",
+				 strerror(errno));
 		return;
 	}
 	json_decref(obj);
@@ -186,7 +207,10 @@ static int read_line_file(const char *path, char *buf, size_t len)
 	return empty ? -EIO : 0;
 }
 
-/* Records from before a reboot belong to pods that no longer exist. */
+/* Records from before a reboot belong to pods that no longer exist. The boot id is written
+ * only when it changed, so that a daemon with a full state directory still starts; failing
+ * to write it only means the next start compares with an older id (and discards records of
+ * pods that the kernel no longer has either). */
 static int check_boot_id(struct node_ipam *ipam, const char *boot_id_path, char *err, size_t errlen)
 {
 	char current[128], stored[128], path[PATH_MAX];
@@ -196,16 +220,21 @@ static int check_boot_id(struct node_ipam *ipam, const char *boot_id_path, char 
 		return 0;
 	}
 	snprintf(path, sizeof(path), "%s/boot_id", ipam->state_dir);
-	if (read_line_file(path, stored, sizeof(stored)) == 0 && strcmp(stored, current) != 0) {
+	bool known = read_line_file(path, stored, sizeof(stored)) == 0;
+	if (known && strcmp(stored, current) == 0)
+		return 0;
+	if (known) {
 		log_info("node rebooted; discarding allocation records", "previous_boot_id", stored,
 			 "boot_id", current);
 		int ret = for_each_file(ipam->alloc_dir, discard_one, ipam, err, errlen);
 		if (ret < 0)
 			return ret;
 	}
-	char line[sizeof(current) + 1];
+	char line[sizeof(current) + 1], why[512];
 	snprintf(line, sizeof(line), "%s\n", current);
-	return write_file_atomic(ipam->state_dir, "boot_id", line, err, errlen);
+	if (write_file_atomic(ipam->state_dir, "boot_id", line, why, sizeof(why)) < 0)
+		log_warn("cannot record the boot id", "error", why);
+	return 0;
 }
 
 static int make_dir(const char *path, char *err, size_t errlen)

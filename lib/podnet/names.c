@@ -59,14 +59,30 @@ int podnet_random_veth_name(char name[IF_NAMESIZE])
 	return 0;
 }
 
+/* "veth" + the first `digits` hex digits of SHA-1(key). */
+static void hashed_veth_name(const char *key, size_t len, int digits, char name[IF_NAMESIZE])
+{
+	char hex[41];
+	unsigned char d[20];
+	podnet_sha1(key, len, d);
+	for (int i = 0; i < 20; i++)
+		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	snprintf(name, IF_NAMESIZE, "veth%.*s", digits, hex);
+}
+
 void podnet_calico_veth_name(const char *pod_namespace, const char *pod_name,
 			     char name[IF_NAMESIZE])
 {
-	char key[600], hex[41];
-	unsigned char d[20];
+	char key[600];
 	int n = snprintf(key, sizeof(key), "%s.%s", pod_namespace, pod_name);
-	podnet_sha1(key, n < (int)sizeof(key) ? (size_t)n : sizeof(key) - 1, d);
-	for (int i = 0; i < 20; i++)
-		snprintf(hex + 2 * i, 3, "%02x", d[i]);
-	snprintf(name, IF_NAMESIZE, "veth%.11s", hex);
+	hashed_veth_name(key, n < (int)sizeof(key) ? (size_t)n : sizeof(key) - 1, 11, name);
+}
+
+void podnet_attachment_veth_name(const char *container_id, const char *ifname,
+				 char name[IF_NAMESIZE])
+{
+	char key[NL_ALIAS_MAX + IF_NAMESIZE + 2];
+	int n = snprintf(key, sizeof(key), "%s:%s", container_id, ifname);
+	/* Eight digits: the shape of upstream's random names. */
+	hashed_veth_name(key, n < (int)sizeof(key) ? (size_t)n : sizeof(key) - 1, 8, name);
 }

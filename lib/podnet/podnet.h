@@ -102,18 +102,39 @@ struct podnet_result {
 };
 
 /* Creates the pod's veth pair, addresses and routes. On failure nothing is left behind.
- * A leftover link of the same container and ifname (by alias) is deleted first. */
+ * A leftover link of the same container and ifname (by name or alias) is deleted first.
+ *
+ * Crash consistency: the host veth is named after the attachment
+ * (podnet_attachment_veth_name) and gets its alias right after the RTM_NEWLINK that creates
+ * it (the kernel ignores IFLA_IFALIAS on creation), before any address or route exists; so
+ * whatever step a crash interrupts, podnet_destroy finds the pair by its name, and a link
+ * that holds an address always has its alias. Steps are marked with fault points
+ * (fault.h): add:veth-created, add:aliased, add:pod-addresses, add:host-routes. */
 int podnet_setup(struct podnet *pn, const struct podnet_pod *pod, struct podnet_result *res,
 		 char *err, size_t errlen);
 
-/* Deletes the host veth whose alias names container_id and ifname (which removes the pair
- * and its routes). Not found is success; the pod netns need not exist any more. */
+/* Deletes the attachment's host veth (which removes the pair and its routes): the link named
+ * after the attachment if its alias is the attachment's or it has none (a setup killed
+ * before the alias), else the link whose alias names container_id and ifname (pods set up
+ * under other names: --compat-calico, older versions; this needs a dump of every link).
+ * Not found is success; the pod netns need not exist any more. */
 int podnet_destroy(struct podnet *pn, const char *container_id, const char *ifname, char *err,
 		   size_t errlen);
 
-/* 0 if a host link with that alias exists, -ENOENT ("not found") if not. */
+/* podnet_destroy by the attachment's name only (no dump): for the GC of crash leftovers
+ * that a podnet_list, which sees aliased links only, has already covered. */
+int podnet_destroy_by_name(struct podnet *pn, const char *container_id, const char *ifname,
+			   char *err, size_t errlen);
+
+/* 0 if a host link with the attachment's alias exists (looked up by name first, then by a
+ * dump), -ENOENT ("not found") if not. */
 int podnet_check(struct podnet *pn, const char *container_id, const char *ifname, char *err,
 		 size_t errlen);
+
+/* 0 if the link named after the attachment exists and is the attachment's (its alias or
+ * none), -ENOENT if not: a kernel object podnet_list may not show. */
+int podnet_find_by_name(struct podnet *pn, const char *container_id, const char *ifname, char *err,
+			size_t errlen);
 
 /* One pod found in kernel state (host veth alias and pod-table routes). */
 struct podnet_entry {
@@ -138,8 +159,12 @@ int podnet_alias_format(const char *pool, const char *container_id, const char *
 			size_t buflen);
 int podnet_alias_parse(const char *alias, struct podnet_entry *out);
 
-/* Host veth names (exposed for tests): "veth" + 8 random hex digits, or for calico
- * compatibility "veth" + the first 11 hex digits of SHA-1("<namespace>.<name>"). */
+/* Host veth names (exposed for tests): "veth" + the first 8 hex digits of
+ * SHA-1("<containerID>:<ifname>"), or for calico compatibility the first 11 of
+ * SHA-1("<namespace>.<name>"); "veth" + 8 random hex digits when the attachment's name is
+ * taken by another link. */
+void podnet_attachment_veth_name(const char *container_id, const char *ifname,
+				 char name[IF_NAMESIZE]);
 int podnet_random_veth_name(char name[IF_NAMESIZE]);
 void podnet_calico_veth_name(const char *pod_namespace, const char *pod_name,
 			     char name[IF_NAMESIZE]);

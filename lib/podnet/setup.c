@@ -2,6 +2,7 @@
  * IPv6 works at once. */
 #include "podnet_internal.h"
 #include "err/err.h"
+#include "fault/fault.h"
 
 #include <errno.h>
 #include <linux/if_addr.h>
@@ -10,11 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #define VETH_NAME_ATTEMPTS 10
-#define LINK_LOCAL_WAIT_NS (1000L * 1000 * 1000) /* normally found at once; see find_ll */
 
 /* State of one setup; sockets and fds are owned and released by podnet_setup. */
 struct setup {
@@ -71,24 +70,33 @@ static int validate(const struct podnet *pn, const struct podnet_pod *pod, char 
 	return 0;
 }
 
-/* Deletes a leftover link of this container and ifname (a retried ADD). Such a link's peer
- * is the ifname inside this pod netns, so the alias dump is only needed when that exists. */
+/* Deletes a leftover link of this container and ifname (a retried ADD, or one the daemon
+ * died in): the host link named after the attachment, then, if the pod netns still has the
+ * ifname, a host link aliased to the attachment under another name. */
 static int remove_garbage(struct setup *st)
 {
 	const struct podnet_pod *pod = st->pod;
 	struct nl_link in_pod, host;
-	int rc = nl_link_get_by_name(&st->ps, pod->ifname, &in_pod, st->err, st->errlen);
+	int rc =
+	    podnet_find_host(&st->hs, pod->container_id, pod->ifname,
+			     PODNET_FIND_NAME | PODNET_FIND_HALF_MADE, &host, st->err, st->errlen);
+	if (rc == 0)
+		rc = nl_link_delete(&st->hs, host.index, st->err, st->errlen);
+	if (rc == -ENOENT || rc == -ENODEV)
+		rc = 0;
+	if (rc == 0)
+		rc = nl_link_get_by_name(&st->ps, pod->ifname, &in_pod, st->err, st->errlen);
 	if (rc == 0) {
-		rc = podnet_find_by_alias(&st->hs, pod->container_id, pod->ifname, &host, st->err,
-					  st->errlen);
+		rc = podnet_find_host(&st->hs, pod->container_id, pod->ifname, PODNET_FIND_ALIAS,
+				      &host, st->err, st->errlen);
 		if (rc == 0)
 			rc = nl_link_delete(&st->hs, host.index, st->err, st->errlen);
 		else if (rc == -ENOENT && strcmp(in_pod.kind, "veth") == 0 &&
 			 in_pod.peer_in_other_netns)
 			/* A pair to another netns whose host end never got its alias: an ADD
-			 * of this container that died half-way (coild killed). coil must be the
-			 * first plugin, so the veth can only be ours; deleting it also removes
-			 * its peer. */
+			 * of this container by an older version that died half-way. coil must
+			 * be the first plugin, so the veth can only be ours; deleting it also
+			 * removes its peer. */
 			rc = nl_link_delete(&st->ps, in_pod.index, st->err, st->errlen);
 		else if (rc == -ENOENT) /* the name is taken by a link that is not ours */
 			rc = errorf(st->err, st->errlen, -EEXIST,
@@ -106,27 +114,40 @@ static int remove_garbage(struct setup *st)
 	return rc;
 }
 
-/* Creates the pair from the host side, the container end directly in the pod netns. A
- * random host name that clashes with a host link is replaced by a fresh one. */
+/* The host name of the first attempt: the calico name, else the attachment's; later
+ * attempts (the attachment's name is another link's) take random names. */
+static int veth_name(struct setup *st, int attempt, char name[IF_NAMESIZE])
+{
+	if (st->pn->cfg.compat_calico)
+		podnet_calico_veth_name(st->pod->pod_namespace, st->pod->pod_name, name);
+	else if (attempt == 0)
+		podnet_attachment_veth_name(st->pod->container_id, st->pod->ifname, name);
+	else {
+		int rc = podnet_random_veth_name(name);
+		if (rc < 0)
+			return errorf(st->err, st->errlen, rc,
+				      "failed to get random bytes for a veth name");
+	}
+	return 0;
+}
+
+/* Creates the pair from the host side, the container end directly in the pod netns, and
+ * gives the host end its alias at once, before anything can hold an address. */
 static int create_veth(struct setup *st)
 {
 	char name[IF_NAMESIZE];
 	struct nl_veth v = {name, st->pod->ifname, st->pod_ns, st->pn->mtu};
 	struct nl_link other;
 	for (int attempt = 0; attempt < VETH_NAME_ATTEMPTS; attempt++) {
-		int rc;
-		if (st->pn->cfg.compat_calico)
-			podnet_calico_veth_name(st->pod->pod_namespace, st->pod->pod_name, name);
-		else if ((rc = podnet_random_veth_name(name)) < 0)
-			return errorf(st->err, st->errlen, rc,
-				      "failed to get random bytes for a veth name");
-		rc = nl_veth_create(&st->hs, &v, st->err, st->errlen);
+		int rc = veth_name(st, attempt, name);
+		if (rc == 0)
+			rc = nl_veth_create(&st->hs, &v, st->err, st->errlen);
 		if (rc == 0) {
 			st->created = true;
 			snprintf(st->host.name, sizeof(st->host.name), "%s", name);
 			return 0;
 		}
-		/* Retry only if the clash is our random host-side name. */
+		/* Retry only if the clash is our host-side name. */
 		if (rc != -EEXIST || st->pn->cfg.compat_calico ||
 		    nl_link_get_by_name(&st->hs, name, &other, NULL, 0) != 0)
 			return rc;
@@ -134,6 +155,17 @@ static int create_veth(struct setup *st)
 	snprintf(st->err, st->errlen, "no free host veth name after %d attempts",
 		 VETH_NAME_ATTEMPTS);
 	return -EEXIST;
+}
+
+static int set_alias(struct setup *st)
+{
+	char alias[NL_ALIAS_MAX];
+	podnet_alias_format(st->pod->pool, st->pod->container_id, st->pod->ifname, alias,
+			    sizeof(alias));
+	int rc = nl_link_get_by_name(&st->hs, st->host.name, &st->host, st->err, st->errlen);
+	if (rc == 0)
+		rc = nl_link_set_alias(&st->hs, st->host.index, alias, st->err, st->errlen);
+	return rc;
 }
 
 static int disable_dad_here(void *arg)
@@ -162,9 +194,7 @@ static int host_and_pod_sysctls(struct setup *st)
 
 static int bring_up(struct setup *st)
 {
-	int rc = nl_link_get_by_name(&st->hs, st->host.name, &st->host, st->err, st->errlen);
-	if (rc == 0)
-		rc = nl_link_get_by_name(&st->ps, st->pod->ifname, &st->cont, st->err, st->errlen);
+	int rc = nl_link_get_by_name(&st->ps, st->pod->ifname, &st->cont, st->err, st->errlen);
 	if (rc == 0)
 		rc = host_and_pod_sysctls(st);
 	if (rc == 0)
@@ -210,11 +240,8 @@ static int add_pod_table_route(struct setup *st, const struct nl_ip *ip)
 static int host_side(struct setup *st)
 {
 	const struct podnet_config *cfg = &st->pn->cfg;
-	char alias[NL_ALIAS_MAX];
-	podnet_alias_format(st->pod->pool, st->pod->container_id, st->pod->ifname, alias,
-			    sizeof(alias));
-	int rc = nl_link_set_alias(&st->hs, st->host.index, alias, st->err, st->errlen);
-	if (rc == 0 && st->pod->ipv6.family)
+	int rc = 0;
+	if (st->pod->ipv6.family)
 		rc = podnet_add_host_addr(&st->hs, st->host.index, &cfg->node_ipv6, st->err,
 					  st->errlen);
 	if (rc == 0 && st->pod->ipv6.family)
@@ -227,41 +254,30 @@ static int host_side(struct setup *st)
 	return rc;
 }
 
-/* The first scope-link IPv6 address of the host veth. With accept_dad=0 the kernel makes it
- * when the pair gets carrier and clears "tentative" from a work item moments later, so a
- * short poll (microseconds, normally none) covers the gap. */
-static int find_ll(struct setup *st, struct nl_ip *ll)
+/* The host veth's link-local address, the pods' IPv6 gateway: fe80::/64 with the EUI-64
+ * interface id of its MAC, which is the address the kernel itself generates (default
+ * addr_gen_mode) once the pair has carrier. coil adds it at once (without DAD) instead of
+ * waiting for the kernel: its link watcher, which turns carrier on, lags by seconds when
+ * hundreds of veths come and go. The kernel's own attempt then finds it present. */
+static int add_link_local(struct setup *st, struct nl_ip *ll)
 {
-	struct timespec start, now, pause = {0, 20 * 1000};
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		struct nl_addr *a;
-		size_t n;
-		bool tentative = false;
-		int rc =
-		    nl_addr_list(&st->hs, AF_INET6, st->host.index, &a, &n, st->err, st->errlen);
-		if (rc < 0)
-			return rc;
-		ll->family = 0;
-		for (size_t i = 0; i < n && !ll->family; i++)
-			if (a[i].scope == RT_SCOPE_LINK) {
-				*ll = a[i].local.ip;
-				tentative = a[i].flags & IFA_F_TENTATIVE;
-			}
-		free(a);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		long waited =
-		    (now.tv_sec - start.tv_sec) * 1000000000L + now.tv_nsec - start.tv_nsec;
-		if ((ll->family && !tentative) || waited > LINK_LOCAL_WAIT_NS)
-			break;
-		nanosleep(&pause, NULL);
-		if (pause.tv_nsec < 1000 * 1000)
-			pause.tv_nsec *= 2;
-	}
-	if (!ll->family)
+	const unsigned char *mac = st->host.mac;
+	if (st->host.mac_len != 6)
 		return errorf(st->err, st->errlen, -EADDRNOTAVAIL,
-			      "failed to find link-local address of %s", st->host.name);
-	return 0;
+			      "host veth %s has no Ethernet address for its link-local address",
+			      st->host.name);
+	memset(ll, 0, sizeof(*ll));
+	ll->family = AF_INET6;
+	ll->bytes[0] = 0xfe;
+	ll->bytes[1] = 0x80;
+	unsigned char id[8] = {mac[0] ^ 0x02, mac[1], mac[2], 0xff, 0xfe, mac[3], mac[4], mac[5]};
+	memcpy(ll->bytes + 8, id, sizeof(id));
+	struct nl_addr a = {.ifindex = st->host.index,
+			    .local = {.ip = *ll, .len = 64},
+			    .scope = RT_SCOPE_LINK,
+			    .flags = IFA_F_NODAD};
+	int rc = nl_addr_add(&st->hs, &a, st->err, st->errlen);
+	return rc == -EEXIST ? 0 : rc;
 }
 
 static int pod_routes(struct setup *st)
@@ -285,7 +301,7 @@ static int pod_routes(struct setup *st)
 					.gateway = st->res->ipv6_gateway,
 					.protocol = RTPROT_BOOT,
 					.oif = st->cont.index};
-		rc = find_ll(st, &def6.gateway);
+		rc = add_link_local(st, &def6.gateway);
 		st->res->ipv6_gateway = def6.gateway;
 		if (rc == 0)
 			rc = nl_route_add(&st->ps, &def6, st->err, st->errlen);
@@ -321,14 +337,24 @@ static int run_setup(struct setup *st)
 		rc = remove_garbage(st);
 	if (rc == 0)
 		rc = create_veth(st);
-	if (rc == 0)
+	if (rc == 0) {
+		fault_point("add:veth-created");
+		rc = set_alias(st);
+	}
+	if (rc == 0) {
+		fault_point("add:aliased");
 		rc = bring_up(st);
+	}
 	if (rc == 0)
 		rc = pod_addresses(st);
-	if (rc == 0)
+	if (rc == 0) {
+		fault_point("add:pod-addresses");
 		rc = host_side(st);
-	if (rc == 0)
+	}
+	if (rc == 0) {
+		fault_point("add:host-routes");
 		rc = pod_routes(st);
+	}
 	if (rc == 0)
 		fill_result(st);
 	return rc;

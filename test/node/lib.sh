@@ -27,6 +27,7 @@ DAEMON_PID=
 DAEMON_STATUS= # exit status of the last daemon stopped with stop_daemon
 WATCHDOG_PID=
 NETNS_MADE=()
+MOUNTS_MADE=() # file systems mounted by the test, unmounted by the cleanup
 FAILURES=0
 PASSES=0
 FINISHED=
@@ -115,6 +116,8 @@ cleanup() {
 		grep -v '^{' "$WORK/coild.log" | head -n 60 >&2
 		tail -n 20 "$WORK/coild.log" | grep '^{' >&2
 	fi
+	local m
+	for m in "${MOUNTS_MADE[@]}"; do umount "$m" 2>/dev/null || umount -l "$m"; done
 	[ -z "$WORK" ] || rm -rf "$WORK"
 	if [ -z "$FINISHED" ]; then
 		# Aborted (die, a signal, the watchdog): still report, and never as a success.
@@ -197,21 +200,37 @@ start_daemon() {
 	return 1
 }
 
+# daemon_exited: whether the daemon exits within 5 s.
+daemon_exited() {
+	local _
+	for _ in $(seq 250); do
+		kill -0 "$DAEMON_PID" 2>/dev/null || return 0
+		sleep 0.02
+	done
+	return 1
+}
+
 # stop_daemon: SIGTERM (graceful), SIGKILL if it does not stop within 5 s.
 stop_daemon() {
 	[ -n "$DAEMON_PID" ] || return 0
 	kill "$DAEMON_PID" 2>/dev/null
-	local _
-	for _ in $(seq 250); do
-		kill -0 "$DAEMON_PID" 2>/dev/null || break
-		sleep 0.02
-	done
-	if kill -0 "$DAEMON_PID" 2>/dev/null; then
+	if ! daemon_exited; then
 		fail "daemon did not stop within 5 s of SIGTERM"
 		kill -9 "$DAEMON_PID" 2>/dev/null
 	fi
 	wait "$DAEMON_PID" 2>/dev/null
 	DAEMON_STATUS=$?
+	DAEMON_PID=
+}
+
+# expect_daemon_killed LABEL: the daemon died of SIGKILL (a fault point) within 5 s.
+expect_daemon_killed() {
+	if ! daemon_exited; then
+		fail "$1: the daemon is still running (fault point not compiled in or not reached)"
+		kill -9 "$DAEMON_PID"
+	fi
+	wait "$DAEMON_PID" 2>/dev/null
+	check_eq "$1: the daemon died of SIGKILL" 137 "$?"
 	DAEMON_PID=
 }
 
@@ -363,6 +382,21 @@ pod_addresses() {
 		ip -n "$ns" -j addr show dev eth0 2>/dev/null |
 			jq -r --arg ns "$ns" '.[].addr_info[] | select(.scope=="global") | "\(.local) \($ns)"'
 	done
+}
+
+# Addresses in use: on any pod's eth0, or routed to a pod in table 116.
+used_addresses() {
+	pod_addresses | awk '{print $1}'
+	table_routes 4 116 | awk '{print $1}'
+	table_routes 6 116 | awk '{print $1}'
+}
+check_no_double_use() { # LABEL [POD...]: among the given pods, default all
+	local what=$1
+	shift
+	check_eq "$what: no address on two pods" "" \
+		"$(pod_addresses "$@" | awk '{print $1}' | sort | uniq -d)"
+	check_eq "$what: no address routed to two veths in table 116" "" \
+		"$( (table_routes 4 116; table_routes 6 116) | awk '{print $1}' | sort | uniq -d)"
 }
 
 # check_node_empty: nothing of any pod is left on the node (state dir included).

@@ -45,20 +45,6 @@ done
 
 start_daemon || die "daemon did not restart after SIGKILL"
 
-# Addresses in use: on any pod's eth0, or routed to a pod in table 116.
-used_addresses() {
-	pod_addresses | awk '{print $1}'
-	table_routes 4 116 | awk '{print $1}'
-	table_routes 6 116 | awk '{print $1}'
-}
-check_no_double_use() { # LABEL [POD...]: among the given pods, default all
-	local what=$1
-	shift
-	check_eq "$what: no address on two pods" "" \
-		"$(pod_addresses "$@" | awk '{print $1}' | sort | uniq -d)"
-	check_eq "$what: no address routed to two veths in table 116" "" \
-		"$( (table_routes 4 116; table_routes 6 116) | awk '{print $1}' | sort | uniq -d)"
-}
 pod_works() { # pod_works LABEL NAME: its addresses as in its ADD result, pings, CHECK
 	local p=$2 r want got
 	r=$(spawned_out ADD "$p")

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static struct fake_source fake;
@@ -174,6 +175,56 @@ START_TEST(odd_keys_get_safe_file_names)
 }
 END_TEST
 
+static struct node_ipam *new_ipam_of_node(const char *node)
+{
+	struct node_ipam_config config = {
+	    .source = &fake.source,
+	    .state_dir = state_dir,
+	    .boot_id_path = boot_id,
+	    .node_name = node,
+	};
+	struct node_ipam *ipam = NULL;
+	char err[512] = "";
+	ck_assert_msg(node_ipam_new(&config, &ipam, err, sizeof(err)) == 0, "%s", err);
+	return ipam;
+}
+
+/* A state directory carried over to another node: its records are discarded, not applied,
+ * so the block's addresses are free; records without a node are applied. */
+START_TEST(records_of_another_node_are_discarded)
+{
+	struct node_ipam *first = new_ipam_of_node("node-a");
+	expect_allocate(first, "default", "c0", "eth0", "10.2.0.0", "fd02::200");
+	node_ipam_destroy(first);
+	struct node_ipam *other = new_ipam_of_node("node-b");
+	ck_assert_uint_eq(record_count(other), 0);
+	ck_assert_int_eq(count_files(alloc_dir), 0);
+	expect_allocate(other, "default", "c1", "eth0", "10.2.0.0", "fd02::200");
+	node_ipam_destroy(other);
+	struct node_ipam *any = new_ipam(&fake, state_dir, boot_id);
+	ck_assert_uint_eq(record_count(any), 1);
+	node_ipam_destroy(any);
+}
+END_TEST
+
+/* Nothing changed: the boot id file is left alone (a full disk must not stop a start). */
+START_TEST(unchanged_boot_id_is_not_rewritten)
+{
+	char path[300];
+	struct stat before, after;
+	snprintf(path, sizeof(path), "%s/boot_id", state_dir);
+	node_ipam_destroy(new_ipam(&fake, state_dir, boot_id));
+	ck_assert_int_eq(stat(path, &before), 0);
+	node_ipam_destroy(new_ipam(&fake, state_dir, boot_id));
+	ck_assert_int_eq(stat(path, &after), 0);
+	ck_assert_uint_eq(before.st_ino, after.st_ino);
+	write_text(boot_id, "boot-C\n"); /* a reboot: written anew */
+	node_ipam_destroy(new_ipam(&fake, state_dir, boot_id));
+	ck_assert_int_eq(stat(path, &after), 0);
+	ck_assert_uint_ne(before.st_ino, after.st_ino);
+}
+END_TEST
+
 Suite *persistence_suite(void)
 {
 	Suite *s = suite_create("persistence");
@@ -184,6 +235,8 @@ Suite *persistence_suite(void)
 	tcase_add_test(tc, record_of_unknown_block_is_kept);
 	tcase_add_test(tc, unreadable_boot_id_keeps_records);
 	tcase_add_test(tc, odd_keys_get_safe_file_names);
+	tcase_add_test(tc, records_of_another_node_are_discarded);
+	tcase_add_test(tc, unchanged_boot_id_is_not_rewritten);
 	suite_add_tcase(s, tc);
 	return s;
 }
