@@ -4,7 +4,7 @@
 #
 # The root holds what upstream's image carries next to coil: iptables (nf_tables flavour as
 # `iptables`), nftables, iproute2, conntrack, kmod, plus the libraries coil loads at run time
-# with dlopen (libcurl, libmicrohttpd, GnuTLS; ldd does not show them). It is unpacked with
+# with dlopen (libcurl's GnuTLS flavour, libmicrohttpd, GnuTLS; ldd does not show them). It is unpacked with
 # dpkg-deb from the machine's apt sources (no debootstrap: about 60 packages instead of 90, no
 # maintainer scripts) and cached by the exact package versions, so a warm build only copies.
 #
@@ -24,7 +24,7 @@ out=$repo/build/coil-image.tar
 # The programs upstream ships, each a link to the multi-call binary.
 programs=(coild coil-installer coil-ipam-controller coil-router coil-egress
 	coil-egress-controller coil-migrator)
-packages=(iptables nftables iproute2 conntrack kmod libcurl4 libmicrohttpd12 libgnutls30
+packages=(iptables nftables iproute2 conntrack kmod libcurl3-gnutls libmicrohttpd12 libgnutls30
 	netbase dash)
 # Bump when the way the root is assembled changes, so old caches are not reused.
 root_format=2

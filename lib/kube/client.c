@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define KUBE_RESPONSE_MAX ((size_t)1 << 30)
 
@@ -246,6 +247,13 @@ int kube_client_new(const struct kube_config *config, const struct kube_client_o
 		 opts && opts->user_agent ? opts->user_agent : "coil/" COIL_BUILD_VERSION);
 	pthread_mutex_init(&client->pool_lock, NULL);
 	pthread_mutex_init(&client->token.lock, NULL);
+	for (int i = 0; i < KUBE_PEM_FILES; i++)
+		client->pem_fds[i] = -1;
+	int rc = kube_pem_files(client->config, client->pem_fds, err, errlen);
+	if (rc < 0) {
+		kube_client_free(client);
+		return rc;
+	}
 	/* A token file wins over a fixed token: it is the one that gets rotated. */
 	if (config->token_file)
 		client->token.file = strdup(config->token_file);
@@ -273,6 +281,10 @@ void kube_client_free(struct kube_client *client)
 	free(client->token.value);
 	free(client->token.file);
 	kube_config_free(client->config);
+	for (int i = 0; i < KUBE_PEM_FILES; i++) {
+		if (client->pem_fds[i] >= 0)
+			close(client->pem_fds[i]);
+	}
 	free(client);
 }
 

@@ -21,12 +21,6 @@ void kube_curl_global_init(void)
 	pthread_once(&curl_once, curl_global);
 }
 
-static void set_blob(CURL *curl, CURLoption option, const char *pem)
-{
-	struct curl_blob blob = {(void *)pem, strlen(pem), CURL_BLOB_COPY};
-	curl_easy_setopt(curl, option, &blob);
-}
-
 /* Everything that stays the same across requests: TLS, client certificates, timeouts. */
 static void apply_settings(const struct kube_client *client, CURL *curl)
 {
@@ -39,22 +33,13 @@ static void apply_settings(const struct kube_client *client, CURL *curl)
 	curl_easy_setopt(curl, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, cfg->insecure_skip_tls_verify ? 0L : 1L);
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, cfg->insecure_skip_tls_verify ? 0L : 2L);
-	if (cfg->ca_pem)
-		set_blob(curl, CURLOPT_CAINFO_BLOB, cfg->ca_pem);
-	else if (cfg->ca_file)
+	/* Inline PEM data is a file by now (kube_pem_files). */
+	if (cfg->ca_file)
 		curl_easy_setopt(curl, CURLOPT_CAINFO, cfg->ca_file);
-	if (cfg->client_cert_pem) {
-		set_blob(curl, CURLOPT_SSLCERT_BLOB, cfg->client_cert_pem);
-		curl_easy_setopt(curl, CURLOPT_SSLCERTTYPE, "PEM");
-	} else if (cfg->client_cert_file) {
+	if (cfg->client_cert_file)
 		curl_easy_setopt(curl, CURLOPT_SSLCERT, cfg->client_cert_file);
-	}
-	if (cfg->client_key_pem) {
-		set_blob(curl, CURLOPT_SSLKEY_BLOB, cfg->client_key_pem);
-		curl_easy_setopt(curl, CURLOPT_SSLKEYTYPE, "PEM");
-	} else if (cfg->client_key_file) {
+	if (cfg->client_key_file)
 		curl_easy_setopt(curl, CURLOPT_SSLKEY, cfg->client_key_file);
-	}
 }
 
 CURL *kube_handle_get(struct kube_client *client)

@@ -29,6 +29,8 @@ struct kube_token {
 	long checked_ms;
 };
 
+#define KUBE_PEM_FILES 3
+
 struct kube_client {
 	struct kube_config *config; /* a private copy */
 	struct kube_client_options opts;
@@ -37,7 +39,14 @@ struct kube_client {
 	pthread_mutex_t pool_lock;
 	CURL *idle[KUBE_MAX_IDLE_HANDLES]; /* kept-alive handles, reused by any thread */
 	int nidle;
+	int pem_fds[KUBE_PEM_FILES]; /* memfds behind config's inline PEM data, or -1 */
 };
+
+/* Moves the inline PEM data of `config` (ca_pem, client_cert_pem, client_key_pem) into memory
+ * files and points the matching *_file at them ("/proc/self/fd/N"); the *_pem fields end up
+ * NULL. fds[i] gets each file's descriptor (owned by the caller; untouched when that field
+ * has no data). Returns 0 or a negative errno with err filled. */
+int kube_pem_files(struct kube_config *config, int fds[KUBE_PEM_FILES], char *err, size_t errlen);
 
 /* curl_global_init, once per process (thread-safe). */
 void kube_curl_global_init(void);

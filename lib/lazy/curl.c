@@ -1,13 +1,41 @@
-/* The libcurl functions lib/kube uses, loaded on first use (see lazy.h). */
+/* The libcurl functions lib/kube and lib/etcd use, loaded on first use (see lazy.h).
+ *
+ * The GnuTLS flavour of libcurl (Debian's libcurl3-gnutls), not the OpenSSL one: the
+ * webhook and metrics servers (libmicrohttpd) and the certificate code already load GnuTLS,
+ * and a second TLS stack (libssl + libcrypto) costs a daemon about 3.5 MiB of resident
+ * memory for nothing. Both flavours have the same API and ABI, so the headers of any
+ * libcurl development package fit. The GnuTLS flavour cannot take a CA bundle from memory
+ * (CURLOPT_CAINFO_BLOB): lib/kube hands inline PEM data over as files (see pemfile.c). */
 #define CURL_DISABLE_TYPECHECK /* the type-checking macros would rename our definitions */
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <stdarg.h>
 
 #include "lazy/lazy.h"
 
-#define SONAME "libcurl.so.4"
+#define SONAME "libcurl-gnutls.so.4"
 
-LAZY_FORWARD(SONAME, CURLcode, curl_global_init, (long flags), (flags))
+/* libcurl initialises libssh2 in curl_global_init, and Debian's libssh2 initialises OpenSSL
+ * (it links libcrypto even under the GnuTLS flavour): about 1.5 MiB of resident memory for
+ * the scp/sftp support coil never enables (its handles allow http and https only). libssh2
+ * initialises its crypto library only on its first libssh2_init() call, and only when that
+ * call lacks LIBSSH2_INIT_NO_CRYPTO; so that call is made here, first. A libcurl without
+ * libssh2 has no such symbol and nothing is done. */
+#define LIBSSH2_INIT_NO_CRYPTO 0x0001
+
+static void skip_libssh2_crypto(void)
+{
+	int (*ssh2_init)(int flags) = (int (*)(int))dlsym(RTLD_DEFAULT, "libssh2_init");
+	if (ssh2_init)
+		(void)ssh2_init(LIBSSH2_INIT_NO_CRYPTO);
+}
+
+CURLcode curl_global_init(long flags)
+{
+	LAZY_RESOLVE(SONAME, curl_global_init) /* loads libcurl and libssh2 with it */
+	skip_libssh2_crypto();
+	return fn(flags);
+}
 LAZY_FORWARD(SONAME, CURL *, curl_easy_init, (void), ())
 LAZY_FORWARD_VOID(SONAME, curl_easy_cleanup, (CURL * curl), (curl))
 LAZY_FORWARD_VOID(SONAME, curl_easy_reset, (CURL * curl), (curl))

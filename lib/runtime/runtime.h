@@ -5,6 +5,7 @@
  *   runtime_parse()   its own flags plus the common ones (--version, --zap-*, klog's), with
  *                     upstream's exit statuses; sets the log level; blocks the stop signals
  *                     in every thread to come (call it before starting any thread);
+ *                     bounds glibc's malloc arenas to 2 (unless MALLOC_ARENA_MAX is set);
  *   runtime_start()   the metrics server (with the process_* metrics) and the health server
  *                     (/healthz, /readyz), and the signal thread;
  *   runtime_lead()    leader election on a named Lease until stop or loss;
