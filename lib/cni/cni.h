@@ -286,6 +286,11 @@ struct cni_rpc_request {
 	struct cni_attachment *valid_attachments; /* owned array */
 	size_t n_valid_attachments;
 	json_t *doc; /* decode only: owns the strings */
+	/* Not encoded. The daemon's side: the pod netns as a descriptor the plugin sent with
+	 * the request (borrowed), valid when has_netns_fd. The plugin's side never sets it:
+	 * cni_rpc_call opens and sends netns itself. */
+	bool has_netns_fd;
+	int netns_fd;
 };
 
 struct cni_rpc_response {
@@ -323,10 +328,14 @@ int cni_rpc_write_all(int fd, const char *buf, size_t len, int64_t deadline_ms);
 int cni_rpc_read_all(int fd, size_t max, int64_t deadline_ms, char **buf, size_t *len);
 
 /* One call: connect, write the request, shutdown(SHUT_WR), read the response
- * until EOF. Returns 0 with *resp filled (resp->failed for daemon errors), or:
- * connect failed → its -errno (-ENOENT, -ECONNREFUSED, ...) and code 11
- * `failed to connect to <socket>` (details = strerror); timeout → -ETIMEDOUT,
- * code 999; other transport or decode failures → -errno, code 999. */
+ * until EOF. An ADD also carries the descriptor of req->netns, opened here, as SCM_RIGHTS
+ * with its first bytes: the daemon then never resolves the path in its own mount namespace
+ * (which may not see the runtime's netns mounts). A netns that cannot be opened is left to
+ * the daemon, which reports it by path as before; a daemon that reads with read(2) drops
+ * the descriptor unseen and opens the path. Returns 0 with *resp filled (resp->failed for daemon
+ * errors), or: connect failed → its -errno (-ENOENT, -ECONNREFUSED, ...) and code 11 `failed to
+ * connect to <socket>` (details = strerror); timeout → -ETIMEDOUT, code 999; other transport or
+ * decode failures → -errno, code 999. */
 int cni_rpc_call(const char *socket_path, const struct cni_rpc_request *req, int timeout_ms,
 		 struct cni_rpc_response *resp, struct cni_error *err);
 

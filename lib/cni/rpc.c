@@ -96,6 +96,47 @@ static int transport_error(struct cni_error *err, int rc, const char *socket_pat
 	return rc;
 }
 
+/* The pod netns to send with an ADD (O_CLOEXEC, owned by the caller), or -1: none to send,
+ * or it cannot be opened here (the daemon then tries the path and reports why not). */
+static int open_netns_to_pass(const struct cni_rpc_request *req)
+{
+	if (req->command != CNI_CMD_ADD || !req->netns || !*req->netns)
+		return -1;
+	return open(req->netns, O_RDONLY | O_CLOEXEC);
+}
+
+/* Writes the request; with pass_fd >= 0 its first bytes carry that descriptor (SCM_RIGHTS). */
+static int write_request(int fd, const char *text, size_t len, int pass_fd, int64_t deadline_ms)
+{
+	if (pass_fd < 0 || len == 0)
+		return cni_rpc_write_all(fd, text, len, deadline_ms);
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control = {0};
+	struct iovec iov = {.iov_base = (void *)text, .iov_len = len};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = control.buf,
+			     .msg_controllen = sizeof(control.buf)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
+	ssize_t n;
+	while ((n = sendmsg(fd, &msg, MSG_NOSIGNAL)) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -errno;
+		int rc = fileio_wait_fd(fd, POLLOUT, deadline_ms);
+		if (rc < 0)
+			return rc;
+	}
+	return cni_rpc_write_all(fd, text + n, len - (size_t)n, deadline_ms);
+}
+
 /* Sends the request and reads the whole answer on a connected socket. */
 static int exchange(int fd, const struct cni_rpc_request *req, int64_t deadline_ms, char **answer,
 		    size_t *answer_len, const char **stage, char *why, size_t whylen)
@@ -114,7 +155,10 @@ static int exchange(int fd, const struct cni_rpc_request *req, int64_t deadline_
 		return -EMSGSIZE;
 	}
 	*stage = "writing to";
-	rc = cni_rpc_write_all(fd, text, len, deadline_ms);
+	int netns_fd = open_netns_to_pass(req);
+	rc = write_request(fd, text, len, netns_fd, deadline_ms);
+	if (netns_fd >= 0)
+		close(netns_fd);
 	free(text);
 	if (rc == 0 && shutdown(fd, SHUT_WR) < 0)
 		rc = -errno;

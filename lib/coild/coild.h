@@ -45,7 +45,7 @@ void coild_free(struct coild *d);
 
 /* The socket server's callback (socket_request_fn): one JSON request in, one JSON response
  * out (malloc'd). `ctx` is the struct coild. */
-char *coild_handle_request(void *ctx, const char *request, size_t len);
+char *coild_handle_request(void *ctx, const char *request, size_t len, int passed_fd);
 
 /* Periodic GC: releases empty blocks and re-exports routes. Returns 0 or -errno. */
 int coild_gc(struct coild *d, char *err, size_t errlen);

@@ -88,6 +88,8 @@ static int setup_network(struct coild *d, const struct cni_rpc_request *req, con
 {
 	struct podnet_pod pod = {
 	    .netns_path = req->netns,
+	    .has_netns_fd = req->has_netns_fd,
+	    .netns_fd = req->netns_fd,
 	    .pod_namespace = req->pod_namespace ? req->pod_namespace : "",
 	    .pod_name = req->pod_name ? req->pod_name : "",
 	    .container_id = req->container_id,

@@ -49,7 +49,7 @@ static void dispatch(struct coild *d, const struct cni_rpc_request *req,
 	}
 }
 
-char *coild_handle_request(void *ctx, const char *text, size_t len)
+char *coild_handle_request(void *ctx, const char *text, size_t len, int passed_fd)
 {
 	struct coild *d = ctx;
 	struct cni_rpc_request req = {0};
@@ -62,6 +62,8 @@ char *coild_handle_request(void *ctx, const char *text, size_t len)
 		cni_rpc_response_set_error(&resp, "InvalidArgument", CNI_ERR_DECODING,
 					   "failed to decode request", err);
 	} else {
+		req.has_netns_fd = passed_fd >= 0;
+		req.netns_fd = passed_fd;
 		coild_observe_start(d, method_name(req.command));
 		dispatch(d, &req, &resp);
 		coild_observe_done(d, method_name(req.command), &req, &resp, now() - start);

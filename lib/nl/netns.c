@@ -47,6 +47,15 @@ int nl_netns_open(const char *path, int *fd, char *err, size_t errlen)
 	return 0;
 }
 
+int nl_netns_check(int fd, char *err, size_t errlen)
+{
+	int rc = check_netns_fd(fd);
+	if (rc < 0)
+		return nl_fail(err, errlen, rc, "check netns descriptor",
+			       rc == -EINVAL ? "not a network namespace" : NULL);
+	return 0;
+}
+
 int nl_netns_current(int *fd, char *err, size_t errlen)
 {
 	/* thread-self: each thread may sit in a different netns. */

@@ -224,6 +224,9 @@ int nl_rule_list(struct nl_sock *s, int family, struct nl_rule **out, size_t *co
  * namespace (fstatfs: nsfs or procfs; NS_GET_NSTYPE: net), else -EINVAL "not a network
  * namespace"; *fd is O_CLOEXEC and owned by the caller. */
 int nl_netns_open(const char *path, int *fd, char *err, size_t errlen);
+/* Whether fd (one received from another process, say) is a network namespace: 0, or -EINVAL
+ * ("not a network namespace") / -errno with err filled. */
+int nl_netns_check(int fd, char *err, size_t errlen);
 /* Opens the calling thread's current netns. */
 int nl_netns_current(int *fd, char *err, size_t errlen);
 /* Runs fn(arg) with the calling thread inside netns_fd and always switches it back before

@@ -73,7 +73,12 @@ int podnet_detect_mtu(unsigned *mtu, char *err, size_t errlen);
 
 /* What to set up. Strings are borrowed for the duration of the call. */
 struct podnet_pod {
-	const char *netns_path;	   /* CNI_NETNS */
+	const char *netns_path; /* CNI_NETNS */
+	/* The same netns as a descriptor (borrowed), when has_netns_fd: the plugin opened it
+	 * in the runtime's mount namespace, where the path surely resolves; netns_path then
+	 * only names it in the result and in errors. */
+	bool has_netns_fd;
+	int netns_fd;
 	const char *pod_namespace; /* for the calico name and lock (compat_calico) */
 	const char *pod_name;
 	const char *container_id;

@@ -374,7 +374,14 @@ static void roll_back(struct setup *st)
 static int setup_locked(struct setup *st)
 {
 	char inner[512];
-	int rc = nl_netns_open(st->pod->netns_path, &st->pod_ns, inner, sizeof(inner));
+	int rc = st->pod->has_netns_fd
+		     ? nl_netns_check(st->pod->netns_fd, inner, sizeof(inner))
+		     : nl_netns_open(st->pod->netns_path, &st->pod_ns, inner, sizeof(inner));
+	if (rc < 0 && st->pod->has_netns_fd) {
+		snprintf(st->err, st->errlen, "the descriptor sent for netns %s: %s",
+			 st->pod->netns_path, inner);
+		return rc;
+	}
 	if (rc < 0) {
 		/* inner is "open netns <path>: <reason>"; keep only the reason. */
 		const char *reason = strstr(inner, ": ");
@@ -382,10 +389,13 @@ static int setup_locked(struct setup *st)
 			 st->pod->netns_path, reason ? reason + 2 : inner);
 		return rc;
 	}
+	if (st->pod->has_netns_fd)
+		st->pod_ns = st->pod->netns_fd;
 	rc = run_setup(st);
 	if (rc < 0 && st->created)
 		roll_back(st);
-	close(st->pod_ns);
+	if (!st->pod->has_netns_fd)
+		close(st->pod_ns);
 	nl_sock_close(&st->ps);
 	nl_sock_close(&st->hs);
 	return rc;
