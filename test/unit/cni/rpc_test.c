@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -232,6 +233,79 @@ static void server_stop(struct server *srv)
 	free(srv->request);
 }
 
+/* Reads one request with recvmsg, keeping the first descriptor sent with it. */
+struct fd_server {
+	struct server srv;
+	int passed_fd; /* -1: none arrived */
+	size_t len;
+};
+
+static void *serve_one_keeping_fd(void *arg)
+{
+	struct fd_server *fs = arg;
+	int fd = accept(fs->srv.listen_fd, NULL, NULL);
+	char buf[65536];
+	fs->passed_fd = -1;
+	for (ssize_t n = 1; fd >= 0 && n > 0;) {
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} control;
+		struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+		struct msghdr msg = {.msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = control.buf,
+				     .msg_controllen = sizeof(control.buf)};
+		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+		struct cmsghdr *cm = n >= 0 ? CMSG_FIRSTHDR(&msg) : NULL;
+		if (cm && cm->cmsg_type == SCM_RIGHTS && fs->passed_fd < 0)
+			memcpy(&fs->passed_fd, CMSG_DATA(cm), sizeof(int));
+		if (n > 0)
+			fs->len += (size_t)n;
+	}
+	if (fd >= 0) {
+		cni_rpc_write_all(fd, "{}", 2, cni_monotonic_ms() + 5000);
+		close(fd);
+	}
+	return NULL;
+}
+
+/* call_passing COMMAND: the descriptor the server received for a call with netns
+ * /proc/self/ns/net (-1 if none); fails the test on a transport error. */
+static int call_passing(enum cni_command command)
+{
+	struct fd_server fs = {0};
+	server_start(&fs.srv, NULL, true);
+	ck_assert_int_eq(pthread_create(&fs.srv.thread, NULL, serve_one_keeping_fd, &fs), 0);
+	struct cni_rpc_request req;
+	fill_request(&req);
+	req.command = command;
+	req.netns = "/proc/self/ns/net";
+	struct cni_rpc_response resp;
+	struct cni_error err = {0};
+	ck_assert_int_eq(cni_rpc_call(fs.srv.path, &req, 5000, &resp, &err), 0);
+	pthread_join(fs.srv.thread, NULL);
+	ck_assert_uint_gt(fs.len, 0);
+	server_stop(&fs.srv);
+	cni_rpc_response_free(&resp);
+	cni_rpc_request_free(&req);
+	return fs.passed_fd;
+}
+
+START_TEST(test_call_add_passes_netns)
+{
+	int fd = call_passing(CNI_CMD_ADD);
+	ck_assert_int_ge(fd, 0);
+	struct stat sent, own;
+	ck_assert_int_eq(fstat(fd, &sent), 0);
+	ck_assert_int_eq(stat("/proc/self/ns/net", &own), 0);
+	ck_assert(sent.st_dev == own.st_dev && sent.st_ino == own.st_ino);
+	close(fd);
+	/* DEL needs no netns: nothing is sent. */
+	ck_assert_int_eq(call_passing(CNI_CMD_DEL), -1);
+}
+END_TEST
+
 START_TEST(test_call_success)
 {
 	struct server srv;
@@ -374,6 +448,7 @@ Suite *rpc_suite(void)
 	tc = tcase_create("client");
 	tcase_add_test(tc, test_call_success);
 	tcase_add_test(tc, test_call_server_sees_request);
+	tcase_add_test(tc, test_call_add_passes_netns);
 	tcase_add_test(tc, test_call_error_reply);
 	tcase_add_test(tc, test_call_garbage_reply);
 	tcase_add_test(tc, test_call_refused);
