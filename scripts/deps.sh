@@ -4,8 +4,10 @@
 # the real-cluster tier (test/realcluster) and the coil migrate tests (Coil v1 data in etcd).
 set -euo pipefail
 
+# coil is built against libcurl4-openssl-dev's headers but loads libcurl's GnuTLS flavour
+# (libcurl3-gnutls) at run time: one TLS stack with libmicrohttpd's.
 build_pkgs=(build-essential cmake pkg-config libmnl-dev libjansson-dev libyaml-dev check
-	libcurl4-openssl-dev libmicrohttpd-dev libgnutls28-dev)
+	libcurl4-openssl-dev libcurl3-gnutls libmicrohttpd-dev libgnutls28-dev)
 # The sanitizer and fuzz builds use clang and its runtime libraries.
 test_pkgs=(clang libclang-rt-14-dev iproute2 iputils-ping nftables iptables
 	containernetworking-plugins containerd runc busybox-static python3 python3-grpcio procps

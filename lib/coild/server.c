@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -185,8 +186,12 @@ static void *worker_main(void *arg)
 		free(response);
 		connection_free(c);
 		pthread_mutex_lock(&s->lock);
-		s->queued_or_served--;
+		bool idle = --s->queued_or_served == 0;
 		pthread_mutex_unlock(&s->lock);
+		/* The last request of a burst: give the heap pages its requests freed back to
+		 * the kernel (about 0.4 MiB after 100 ADDs), off any request's path. */
+		if (idle)
+			malloc_trim(0);
 	}
 	return NULL;
 }
