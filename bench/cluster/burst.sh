@@ -56,12 +56,6 @@ no_blocks_left() {
 	[[ $(node_blocks) == 0 ]]
 }
 
-build_driver() {
-	cc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -o "$WORK/burst-driver" \
-		"$BENCH_DIR/burst_driver.c" "$REPO/bench/cni_call.c" "$REPO/bench/latency.c" -lm ||
-		die "building the burst driver failed"
-}
-
 make_namespaces() {
 	local -a names=("$NODE_NS")
 	local i
@@ -69,29 +63,6 @@ make_namespaces() {
 		names+=("$POD_NS_PREFIX$i")
 	done
 	make_netns "${names[@]}"
-}
-
-setup_cluster() {
-	start_apiserver "$NODE_NS"
-	in_ns "$NODE_NS" "$PYTHON" "$BENCH_DIR/kubeobj.py" "$API_URL" burst --node "$NODE_NAME" \
-		--node-ipv4 10.20.30.41 --node-ipv6 fd10::41 --namespace "$POD_NAMESPACE" \
-		--pods "$PODS" --pod-prefix pod- --ipv4 10.100.0.0/16 --ipv6 fd00:100::/112 \
-		--block-bits "$BLOCK_BITS" || die "creating the objects failed"
-	start_controller "$NODE_NS"
-	wait_until 20 "coil ipam-controller to take the lease" controller_leads "$NODE_NS"
-	write_kubeconfig "$WORK/kubeconfig-daemon"
-	start_bg DAEMON_PID "$NODE_NS" coild COIL_NODE_NAME="$NODE_NAME" -- \
-		"$COIL" daemon --kubeconfig "$WORK/kubeconfig-daemon" --socket "$WORK/coild.sock" \
-		--state-dir "$WORK/state" --metrics-addr 127.0.0.1:9384 --health-addr 127.0.0.1:9385 \
-		--enable-egress=false
-	wait_until 20 "coil daemon to start" daemon_started
-	printf '{"cniVersion":"1.0.0","name":"k8s-pod-network","type":"coil","socket":"%s"}\n' \
-		"$WORK/coild.sock" >"$WORK/netconf.json"
-}
-
-daemon_started() {
-	alive "$DAEMON_PID" || die "coil daemon exited"
-	grep -qs '"coild started"' "$WORK/coild.log"
 }
 
 verdict() {
@@ -111,10 +82,10 @@ main() {
 	[[ $PODS =~ ^[1-9][0-9]*$ ]] || die "--pods takes a positive number"
 	init_bench
 	require_tools cc
-	build_driver
+	build_burst_driver
 	log "setting up: $PODS pod netns, API server, ipam-controller, coil daemon"
 	make_namespaces
-	setup_cluster
+	start_node_daemon "$NODE_NS" "$NODE_NAME" 10.20.30.41 fd10::41 "$POD_NAMESPACE" "$PODS"
 
 	log "burst of $PODS ADDs"
 	run_driver ADD

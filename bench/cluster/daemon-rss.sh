@@ -31,32 +31,11 @@ setup() {
 		names+=("$POD_NS_PREFIX$i")
 	done
 	make_netns "${names[@]}"
-	start_apiserver "$NODE_NS"
-	in_ns "$NODE_NS" "$PYTHON" "$BENCH_DIR/kubeobj.py" "$API_URL" burst --node "$NODE_NAME" \
-		--node-ipv4 10.20.30.42 --node-ipv6 fd10::42 --namespace "$POD_NAMESPACE" \
-		--pods "$PODS" --pod-prefix pod- --ipv4 10.100.0.0/16 --ipv6 fd00:100::/112 \
-		--block-bits 5 || die "creating the objects failed"
-	start_controller "$NODE_NS"
-	wait_until 20 "coil ipam-controller to take the lease" controller_leads "$NODE_NS"
-	write_kubeconfig "$WORK/kubeconfig-daemon"
-	start_bg DAEMON_PID "$NODE_NS" coild COIL_NODE_NAME="$NODE_NAME" -- \
-		"$COIL" daemon --kubeconfig "$WORK/kubeconfig-daemon" --socket "$WORK/coild.sock" \
-		--state-dir "$WORK/state" --metrics-addr 127.0.0.1:9384 --health-addr 127.0.0.1:9385 \
-		--enable-egress=false
-	wait_until 20 "coil daemon to start" daemon_started
-	printf '{"cniVersion":"1.0.0","name":"k8s-pod-network","type":"coil","socket":"%s"}\n' \
-		"$WORK/coild.sock" >"$WORK/netconf.json"
-}
-
-daemon_started() {
-	alive "$DAEMON_PID" || die "coil daemon exited"
-	grep -qs '"coild started"' "$WORK/coild.log"
+	start_node_daemon "$NODE_NS" "$NODE_NAME" 10.20.30.42 fd10::42 "$POD_NAMESPACE" "$PODS"
 }
 
 run_adds() {
-	cc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -o "$WORK/burst-driver" \
-		"$BENCH_DIR/burst_driver.c" "$REPO/bench/cni_call.c" "$REPO/bench/latency.c" -lm ||
-		die "building the burst driver failed"
+	build_burst_driver
 	in_ns "$NODE_NS" "$WORK/burst-driver" --plugin "$COIL" --command ADD \
 		--netconf "$WORK/netconf.json" --netns-prefix "/var/run/netns/$POD_NS_PREFIX" \
 		--pods "$PODS" --pod-namespace "$POD_NAMESPACE" --pod-prefix pod- \
@@ -125,7 +104,7 @@ main() {
 	log "$PODS ADDs at once"
 	run_adds
 	http_body "$NODE_NS" http://127.0.0.1:9384/metrics >/dev/null
-	sleep ${HOLD:-1} # let the informers settle after the burst
+	sleep 1 # let the informers settle after the burst
 	check_log_clean coild
 	report
 }

@@ -1,6 +1,6 @@
-# Shared helpers of the cluster benchmarks (burst.sh, controller-scale.sh): a throw-away
-# network namespace holding the test API server and coil's processes, their logs in a temp
-# dir, and a cleanup that removes all of it on any exit (success, failure, Ctrl-C).
+# Shared helpers of the cluster benchmarks (burst.sh, daemon-rss.sh, controller-scale.sh): a
+# throw-away network namespace holding the test API server and coil's processes, their logs in
+# a temp dir, and a cleanup that removes all of it on any exit (success, failure, Ctrl-C).
 # shellcheck shell=bash
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -201,6 +201,42 @@ start_controller() {
 		"$COIL" ipam-controller --kubeconfig "$WORK/kubeconfig-controller" \
 		--metrics-addr 127.0.0.1:9386 --health-addr 127.0.0.1:9387 \
 		--webhook-addr 127.0.0.1:9443 --cert-dir "$WORK/certs"
+}
+
+# start_node_daemon NS NODE NODE-IPV4 NODE-IPV6 NAMESPACE PODS: the objects of one node
+# (kubeobj.py burst: Node, Namespace, pool `default` with blockSizeBits 5, PODS Pods pod-<i>),
+# one ipam-controller and `coil daemon` for NODE in Kubernetes mode (socket
+# $WORK/coild.sock, metrics 127.0.0.1:9384), waited for; writes $WORK/netconf.json and sets
+# DAEMON_PID.
+start_node_daemon() {
+	local ns=$1 node=$2
+	start_apiserver "$ns"
+	in_ns "$ns" "$PYTHON" "$BENCH_DIR/kubeobj.py" "$API_URL" burst --node "$node" \
+		--node-ipv4 "$3" --node-ipv6 "$4" --namespace "$5" \
+		--pods "$6" --pod-prefix pod- --ipv4 10.100.0.0/16 --ipv6 fd00:100::/112 \
+		--block-bits 5 || die "creating the objects failed"
+	start_controller "$ns"
+	wait_until 20 "coil ipam-controller to take the lease" controller_leads "$ns"
+	write_kubeconfig "$WORK/kubeconfig-daemon"
+	start_bg DAEMON_PID "$ns" coild COIL_NODE_NAME="$node" -- \
+		"$COIL" daemon --kubeconfig "$WORK/kubeconfig-daemon" --socket "$WORK/coild.sock" \
+		--state-dir "$WORK/state" --metrics-addr 127.0.0.1:9384 --health-addr 127.0.0.1:9385 \
+		--enable-egress=false
+	wait_until 20 "coil daemon to start" daemon_started
+	printf '{"cniVersion":"1.0.0","name":"k8s-pod-network","type":"coil","socket":"%s"}\n' \
+		"$WORK/coild.sock" >"$WORK/netconf.json"
+}
+
+daemon_started() {
+	alive "$DAEMON_PID" || die "coil daemon exited"
+	grep -qs '"coild started"' "$WORK/coild.log"
+}
+
+# build_burst_driver: $WORK/burst-driver from burst_driver.c (with cc).
+build_burst_driver() {
+	cc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -o "$WORK/burst-driver" \
+		"$BENCH_DIR/burst_driver.c" "$REPO/bench/cni_call.c" "$REPO/bench/latency.c" -lm ||
+		die "building the burst driver failed"
 }
 
 # controller_leads NS: the lease names our controller (dies if the controller is gone).

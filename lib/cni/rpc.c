@@ -24,15 +24,13 @@ int64_t cni_monotonic_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int cni_rpc_write_all(int fd, const char *buf, size_t len, int64_t deadline_ms)
+/* One sendmsg, retried on EINTR and waited for on EAGAIN: the bytes sent, or -errno. */
+static ssize_t send_waiting(int fd, const struct msghdr *msg, int64_t deadline_ms)
 {
-	while (len > 0) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-		if (n >= 0) {
-			buf += n;
-			len -= (size_t)n;
-			continue;
-		}
+	for (;;) {
+		ssize_t n = sendmsg(fd, msg, MSG_NOSIGNAL);
+		if (n >= 0)
+			return n;
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN)
@@ -40,6 +38,19 @@ int cni_rpc_write_all(int fd, const char *buf, size_t len, int64_t deadline_ms)
 		int rc = fileio_wait_fd(fd, POLLOUT, deadline_ms);
 		if (rc < 0)
 			return rc;
+	}
+}
+
+int cni_rpc_write_all(int fd, const char *buf, size_t len, int64_t deadline_ms)
+{
+	while (len > 0) {
+		struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+		struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+		ssize_t n = send_waiting(fd, &msg, deadline_ms);
+		if (n < 0)
+			return (int)n;
+		buf += n;
+		len -= (size_t)n;
 	}
 	return 0;
 }
@@ -124,16 +135,9 @@ static int write_request(int fd, const char *text, size_t len, int pass_fd, int6
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
-	ssize_t n;
-	while ((n = sendmsg(fd, &msg, MSG_NOSIGNAL)) < 0) {
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return -errno;
-		int rc = fileio_wait_fd(fd, POLLOUT, deadline_ms);
-		if (rc < 0)
-			return rc;
-	}
+	ssize_t n = send_waiting(fd, &msg, deadline_ms);
+	if (n < 0)
+		return (int)n;
 	return cni_rpc_write_all(fd, text + n, len - (size_t)n, deadline_ms);
 }
 
