@@ -26,18 +26,6 @@ TAG=cb$$
 NODE_NS=$TAG-node
 POD_NS_PREFIX=$TAG-pod-
 
-# run_driver COMMAND: the burst of PODS calls from the node netns; key=value results in
-# $WORK/COMMAND.out.
-run_driver() {
-	in_ns "$NODE_NS" "$WORK/burst-driver" --plugin "$COIL" --command "$1" \
-		--netconf "$WORK/netconf.json" --netns-prefix "/var/run/netns/$POD_NS_PREFIX" \
-		--pods "$PODS" --pod-namespace "$POD_NAMESPACE" --pod-prefix pod- \
-		--container-prefix "burst-$TAG-" >"$WORK/$1.out" || {
-		cat "$WORK/$1.out" >&2
-		die "$1 burst: some calls failed (see above)"
-	}
-}
-
 # result COMMAND KEY: one figure of a burst.
 result() {
 	sed -n "s/^$2=//p" "$WORK/$1.out"
@@ -54,15 +42,6 @@ host_veths() {
 
 no_blocks_left() {
 	[[ $(node_blocks) == 0 ]]
-}
-
-make_namespaces() {
-	local -a names=("$NODE_NS")
-	local i
-	for ((i = 0; i < PODS; i++)); do
-		names+=("$POD_NS_PREFIX$i")
-	done
-	make_netns "${names[@]}"
 }
 
 verdict() {

@@ -24,27 +24,6 @@ TAG=dr$$
 NODE_NS=$TAG-node
 POD_NS_PREFIX=$TAG-pod-
 
-setup() {
-	local -a names=("$NODE_NS")
-	local i
-	for ((i = 0; i < PODS; i++)); do
-		names+=("$POD_NS_PREFIX$i")
-	done
-	make_netns "${names[@]}"
-	start_node_daemon "$NODE_NS" "$NODE_NAME" 10.20.30.42 fd10::42 "$POD_NAMESPACE" "$PODS"
-}
-
-run_adds() {
-	build_burst_driver
-	in_ns "$NODE_NS" "$WORK/burst-driver" --plugin "$COIL" --command ADD \
-		--netconf "$WORK/netconf.json" --netns-prefix "/var/run/netns/$POD_NS_PREFIX" \
-		--pods "$PODS" --pod-namespace "$POD_NAMESPACE" --pod-prefix pod- \
-		--container-prefix "rss-$TAG-" >"$WORK/ADD.out" || {
-		cat "$WORK/ADD.out" >&2
-		die "ADD burst: some calls failed (see above)"
-	}
-}
-
 # rollup FIELD: a line of smaps_rollup in KiB.
 rollup() {
 	awk -v f="$1:" '$1 == f {print $2}' "/proc/$DAEMON_PID/smaps_rollup"
@@ -100,9 +79,11 @@ main() {
 	init_bench
 	require_tools cc
 	log "setting up: $PODS pod netns, API server, ipam-controller, coil daemon"
-	setup
+	make_namespaces
+	start_node_daemon "$NODE_NS" "$NODE_NAME" 10.20.30.42 fd10::42 "$POD_NAMESPACE" "$PODS"
 	log "$PODS ADDs at once"
-	run_adds
+	build_burst_driver
+	run_driver ADD
 	http_body "$NODE_NS" http://127.0.0.1:9384/metrics >/dev/null
 	sleep 1 # let the informers settle after the burst
 	check_log_clean coild

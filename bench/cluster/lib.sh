@@ -239,6 +239,29 @@ build_burst_driver() {
 		die "building the burst driver failed"
 }
 
+# The burst of one node, for the scripts that set NODE_NS, POD_NS_PREFIX, PODS,
+# POD_NAMESPACE and TAG. make_namespaces: the node netns and PODS pod netns.
+make_namespaces() {
+	local -a names=("$NODE_NS")
+	local i
+	for ((i = 0; i < PODS; i++)); do
+		names+=("$POD_NS_PREFIX$i")
+	done
+	make_netns "${names[@]}"
+}
+
+# run_driver COMMAND: the burst of PODS calls from the node netns; key=value results in
+# $WORK/COMMAND.out.
+run_driver() {
+	in_ns "$NODE_NS" "$WORK/burst-driver" --plugin "$COIL" --command "$1" \
+		--netconf "$WORK/netconf.json" --netns-prefix "/var/run/netns/$POD_NS_PREFIX" \
+		--pods "$PODS" --pod-namespace "$POD_NAMESPACE" --pod-prefix pod- \
+		--container-prefix "burst-$TAG-" >"$WORK/$1.out" || {
+		cat "$WORK/$1.out" >&2
+		die "$1 burst: some calls failed (see above)"
+	}
+}
+
 # controller_leads NS: the lease names our controller (dies if the controller is gone).
 controller_leads() {
 	alive "$CONTROLLER_PID" || die "coil ipam-controller exited"
