@@ -54,7 +54,7 @@ report() {
 	printf '  %-30s %8s MiB\n' "VmRSS after the ADDs" "$(mib "$rss")" \
 		"VmHWM" "$(mib "$hwm")" "anonymous" "$(mib "$(rollup Anonymous)")" \
 		"file-backed (Rss - Anonymous)" "$(mib $(($(rollup Rss) - $(rollup Anonymous))))"
-	printf '  %-30s %8s      %s\n' "threads" "$(proc_kib "$DAEMON_PID" Threads)" ""
+	printf '  %-30s %8s\n' "threads" "$(proc_kib "$DAEMON_PID" Threads)"
 	printf '  %-30s %8s\n' "shared libraries mapped" "$nlibs"
 	printf '  %-30s %s\n' "TLS libraries mapped" "${tls:-none}"
 	echo "  largest mappings (Rss):"
