@@ -25,7 +25,7 @@ die() {
 # Loaded by /init at boot, in this order (crc32c_generic before libcrc32c: the soft
 # dependency that modules.dep does not record). fou, fou6, ipip and ip6_tunnel are shipped
 # but not loaded: the programs under test must load them themselves.
-BOOT_MODULES=(virtio_pci virtio_net 9pnet_virtio 9p crc32c_generic libcrc32c veth dummy
+BOOT_MODULES=(virtio_pci virtio_net 9pnet_virtio 9p crc32c_generic libcrc32c veth dummy bridge
 	nf_conntrack nf_conntrack_netlink nf_nat nf_tables nft_chain_nat nft_nat nft_masq nft_ct
 	nft_compat xt_MASQUERADE xt_connmark xt_conntrack xt_nat xt_tcpudp xt_mark xt_comment
 	xt_addrtype xt_multiport xt_CHECKSUM nft_reject_inet nft_fib_inet)

@@ -17,7 +17,8 @@ PASSES=0
 NETNS_MADE=()
 PIDS_STARTED=()
 
-log() { printf '%s: %s\n' "$SCENARIO" "$*" >&2; }
+# Each line carries the seconds since the scenario started: under TCG the slow steps show.
+log() { printf '%s [%ds]: %s\n' "$SCENARIO" "$SECONDS" "$*" >&2; }
 pass() {
 	PASSES=$((PASSES + 1))
 	log "ok: $*"
