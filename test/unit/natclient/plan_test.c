@@ -128,6 +128,11 @@ static void apply(struct fake_tables *t, const struct natclient_route_plan *p)
 		t->routes[t->n++] = p->add[a];
 }
 
+static int by_text(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static void tables_text(const struct fake_tables *t, uint32_t table, int oif, char *buf,
 			size_t len)
 {
@@ -139,7 +144,7 @@ static void tables_text(const struct fake_tables *t, uint32_t table, int oif, ch
 		if (t->routes[i].table == table && t->routes[i].oif == oif)
 			items[n] = nl_prefix_format(&t->routes[i].dst, texts[n], NL_PREFIX_STRLEN),
 			n++;
-	qsort(items, n, sizeof(items[0]), (int (*)(const void *, const void *))strcmp);
+	qsort(items, n, sizeof(items[0]), by_text);
 	buf[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
 		size_t used = strlen(buf);
@@ -162,7 +167,7 @@ static const struct {
 } sync_cases[] = {
     {true, true,
      {"10.1.2.0/24,fd02::/64", "10.1.3.0/24,fd03::/64,fd04::/64,fd05::/64"},
-     {"0.0.0.0/0,::/0", "::/0,0.0.0.0/0,9.9.9.9/32"}},
+     {"0.0.0.0/0,::/0", "0.0.0.0/0,9.9.9.9/32,::/0"}},
     {true, false, {"10.1.2.0/24", "10.1.3.0/24"}, {"0.0.0.0/0", "0.0.0.0/0,9.9.9.9/32"}},
     {false, true,
      {"fd02::/64", "fd03::/64,fd04::/64,fd05::/64"},
