@@ -137,6 +137,13 @@ static void use_kubernetes(struct coild_config *cfg)
 	cfg->pod_lookup_ctx = state.kube;
 	cfg->report_drift = kubesource_report_drift;
 	cfg->report_drift_ctx = state.kube;
+	if (!opts.enable_egress)
+		return;
+	cfg->nat_gateways = kubesource_nat_gateways;
+	cfg->nat_gateways_ctx = state.kube;
+	cfg->originating_only = opts.originating_only;
+	cfg->nat.port = (uint16_t)opts.egress_port;
+	cfg->nat.tunnel = &natclient_tunnel_unavailable;
 }
 
 static void log_node_addresses(const struct coild_config *cfg)
@@ -181,9 +188,11 @@ static int check_options(const char **node_name, char *err, size_t len)
 		snprintf(err, len, "egress-only mode (--enable-ipam=false) is not implemented yet");
 		return -ENOSYS;
 	}
-	if (opts.enable_egress)
-		log_warn("egress NAT is not implemented yet in this build; pods get no NAT "
-			 "gateways");
+	if (opts.egress_port < 1 || opts.egress_port > 65535) {
+		snprintf(err, len, "--egress-port must be a UDP port (1-65535): %d",
+			 opts.egress_port);
+		return -EINVAL;
+	}
 	if (!opts.standalone)
 		return 0;
 	if (!opts.config) {

@@ -77,7 +77,8 @@ int natclient_refs_parse(const json_t *annotations, struct natclient_refs *out, 
 			continue;
 		const char *ns = key + PREFIX_LEN, *names = json_string_value(value);
 		if (!*ns)
-			return errorf(err, errlen, -EINVAL, "annotation %s names no namespace", key);
+			return errorf(err, errlen, -EINVAL, "annotation %s names no namespace",
+				      key);
 		if (!names || strlen(names) != json_string_length(value))
 			return errorf(err, errlen, -EINVAL, "annotation %s is not a string", key);
 		if (append_names(out, ns, names) < 0)

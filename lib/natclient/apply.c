@@ -126,8 +126,8 @@ int natclient_routes_sync(struct nl_sock *s, int oif, const struct nl_prefix *ne
 	size_t n_existing = 0;
 	struct natclient_route_plan plan;
 	int ret = list_client_routes(s, &existing, &n_existing, err, errlen);
-	if (ret == 0 && natclient_route_plan(existing, n_existing, oif, networks, n, has_v4, has_v6,
-					     &plan) < 0)
+	if (ret == 0 &&
+	    natclient_route_plan(existing, n_existing, oif, networks, n, has_v4, has_v6, &plan) < 0)
 		ret = errorf(err, errlen, -ENOMEM, "route plan: out of memory");
 	free(existing);
 	if (ret < 0)

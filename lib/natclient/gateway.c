@@ -46,9 +46,8 @@ static int add_gateway(struct natclient_gateways *gws, const struct nl_ip *addre
 		       const struct nl_prefix *dests, size_t n_dests, bool sport_auto,
 		       bool originating_only)
 {
-	struct natclient_gateway g = {.address = *address,
-				      .sport_auto = sport_auto,
-				      .originating_only = originating_only};
+	struct natclient_gateway g = {
+	    .address = *address, .sport_auto = sport_auto, .originating_only = originating_only};
 	g.networks = calloc(n_dests, sizeof(*g.networks));
 	if (!g.networks)
 		return -ENOMEM;
@@ -86,8 +85,8 @@ static int add_cluster_ips(struct natclient_gateways *gws, const char *ns, const
 				      "invalid ClusterIP in Service %s/%s: %s", ns, name,
 				      text ? text : "(not a string)");
 		if (add_gateway(gws, &address, dests, n_dests, sport_auto, originating_only) < 0)
-			return errorf(err, errlen, -ENOMEM, "gateways of Egress %s/%s: out of memory",
-				      ns, name);
+			return errorf(err, errlen, -ENOMEM,
+				      "gateways of Egress %s/%s: out of memory", ns, name);
 	}
 	return 0;
 }

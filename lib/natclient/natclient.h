@@ -22,16 +22,16 @@
 
 #include "nl/nl.h"
 
-#define NATCLIENT_TABLE_NARROW	 117 /* destinations inside the in-cluster ranges */
-#define NATCLIENT_TABLE_WIDE	 118 /* all others, consulted after in-cluster traffic left */
-#define NATCLIENT_ROUTE_PROTOCOL 30
-#define NATCLIENT_PRIO_LINKLOCAL 1800
-#define NATCLIENT_PRIO_NARROW	 1900
-#define NATCLIENT_PRIO_CLUSTER	 2000 /* + i for the i-th in-cluster range */
-#define NATCLIENT_PRIO_WIDE	 2100
-#define NATCLIENT_PRIO_FWMARK	 1000 /* originating-only: fwmark <ifindex> lookup 1000+ifindex */
+#define NATCLIENT_TABLE_NARROW	      117 /* destinations inside the in-cluster ranges */
+#define NATCLIENT_TABLE_WIDE	      118 /* all others, consulted after in-cluster traffic left */
+#define NATCLIENT_ROUTE_PROTOCOL      30
+#define NATCLIENT_PRIO_LINKLOCAL      1800
+#define NATCLIENT_PRIO_NARROW	      1900
+#define NATCLIENT_PRIO_CLUSTER	      2000 /* + i for the i-th in-cluster range */
+#define NATCLIENT_PRIO_WIDE	      2100
+#define NATCLIENT_PRIO_FWMARK	      1000 /* originating-only: fwmark <ifindex> lookup 1000+ifindex */
 #define NATCLIENT_ORIGONLY_TABLE_BASE 1000
-#define NATCLIENT_MAX_RULES	 8 /* the most rules natclient_rules_plan gives one family */
+#define NATCLIENT_MAX_RULES	      8 /* the most rules natclient_rules_plan gives one family */
 
 /* ---- which Egresses a pod asks for (annotation.c) ---------------------------------------- */
 
@@ -59,7 +59,7 @@ bool natclient_refs_match(const json_t *annotations, const char *ns, const char 
 /* ---- gateways (gateway.c) ------------------------------------------------------------------ */
 
 struct natclient_gateway {
-	struct nl_ip address;	   /* the Service ClusterIP: the tunnel's remote end */
+	struct nl_ip address;	    /* the Service ClusterIP: the tunnel's remote end */
 	struct nl_prefix *networks; /* owned: destinations of the address's family, normalised */
 	size_t n_networks;
 	bool sport_auto; /* spec.fouSourcePortAuto: encap source port 0 (flow hash) */
@@ -143,23 +143,28 @@ void natclient_origonly_plan_free(struct natclient_origonly_plan *plan);
 /* Whether r is "fwmark <ifindex> lookup 1000+ifindex pref 1000". */
 bool natclient_is_fwmark_rule(const struct nl_rule *r, int ifindex);
 
-/* ---- the FoU side and the connmark rules, provided by lib/founat ------------------------------ */
+/* ---- the FoU side and the connmark rules, provided by lib/founat ------------------------------
+ */
 
 struct natclient_tunnel_ops {
-	/* In the calling thread's netns: the FoU listener(s) on port for each family given
-	 * (family 0 = none), rp_filter 0 and forwarding, and the fou-dummy marker; nothing when
-	 * the marker exists. */
-	int (*init)(void *ctx, uint16_t port, const struct nl_ip *v4, const struct nl_ip *v6,
-		    char *err, size_t errlen);
+	/* In the netns of s (the calling thread's): the FoU listener(s) on port for each family
+	 * the pod has (v4/v6 family 0 = none), rp_filter 0 and forwarding, and the fou-dummy
+	 * marker; nothing when the marker exists. */
+	int (*init)(void *ctx, struct nl_sock *s, uint16_t port, const struct nl_ip *v4,
+		    const struct nl_ip *v6, char *err, size_t errlen);
 	/* 1 when the marker exists, 0 when not, or -errno. */
-	int (*initialized)(void *ctx, char *err, size_t errlen);
+	int (*initialized)(void *ctx, struct nl_sock *s, char *err, size_t errlen);
 	/* The tunnel link towards peer (created or reused, recreated on an encap source port
 	 * change) and the flow-based fallback device; *ifindex of the peer link. -EAFNOSUPPORT
-	 * when the netns has no local address of peer's family (the caller skips it). */
-	int (*add_peer)(void *ctx, uint16_t port, const struct nl_ip *local, const struct nl_ip *peer,
-			bool sport_auto, int *ifindex, char *err, size_t errlen);
+	 * when the pod has no address of peer's family (the caller skips it). */
+	int (*add_peer)(void *ctx, struct nl_sock *s, uint16_t port, const struct nl_ip *v4,
+			const struct nl_ip *v6, const struct nl_ip *peer, bool sport_auto,
+			int *ifindex, char *err, size_t errlen);
 	void *ctx;
 };
+
+/* Operations that fail every call with "FoU tunnels are not available in this build". */
+extern const struct natclient_tunnel_ops natclient_tunnel_unavailable;
 
 struct natclient_connmark_ops {
 	/* The two connmark rules of link (name, ifindex) for family, added when missing. */
@@ -195,7 +200,8 @@ int natclient_origonly_remove(struct nl_sock *s, int family,
 			      const struct natclient_connmark_ops *connmark, char *err,
 			      size_t errlen);
 
-/* ---- one pod (setup.c) ------------------------------------------------------------------------ */
+/* ---- one pod (setup.c) ------------------------------------------------------------------------
+ */
 
 struct natclient_config {
 	uint16_t port; /* --egress-port: FoU listen port, encap dport and fixed sport */

@@ -7,8 +7,14 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#define P4(a, b, c, d, l) {.ip = {.family = AF_INET, .bytes = {a, b, c, d}}, .len = l}
-#define P6(a, b, l)	  {.ip = {.family = AF_INET6, .bytes = {a, b}}, .len = l}
+#define P4(a, b, c, d, l)                                                                          \
+	{                                                                                          \
+		.ip = {.family = AF_INET, .bytes = {a, b, c, d}}, .len = l                         \
+	}
+#define P6(a, b, l)                                                                                \
+	{                                                                                          \
+		.ip = {.family = AF_INET6, .bytes = {a, b}}, .len = l                              \
+	}
 
 /* Private and unique-local ranges: traffic to them stays on the pod network, whatever an
  * Egress says, unless a narrower destination inside them is in table 117. */
@@ -48,8 +54,8 @@ uint32_t natclient_table_for(const struct nl_prefix *net)
 
 static struct nl_rule rule(int family, uint32_t prio, uint32_t table, const struct nl_prefix *to)
 {
-	struct nl_rule r = {.family = family, .has_priority = true, .priority = prio,
-			    .table = table};
+	struct nl_rule r = {
+	    .family = family, .has_priority = true, .priority = prio, .table = table};
 	if (to)
 		r.dst = *to;
 	return r;
@@ -64,8 +70,8 @@ size_t natclient_rules_plan(int family, struct nl_rule out[NATCLIENT_MAX_RULES])
 	out[k++] = rule(family, NATCLIENT_PRIO_NARROW, NATCLIENT_TABLE_NARROW, NULL);
 	out[k++] = rule(family, NATCLIENT_PRIO_WIDE, NATCLIENT_TABLE_WIDE, NULL);
 	for (size_t i = 0; i < n; i++)
-		out[k++] = rule(family, NATCLIENT_PRIO_CLUSTER + (uint32_t)i, RT_TABLE_MAIN,
-				&ranges[i]);
+		out[k++] =
+		    rule(family, NATCLIENT_PRIO_CLUSTER + (uint32_t)i, RT_TABLE_MAIN, &ranges[i]);
 	return k;
 }
 
@@ -104,8 +110,7 @@ static bool wanted(const struct nl_prefix *want, size_t n, const struct nl_prefi
 	return false;
 }
 
-static bool present(const struct nl_route *existing, size_t n, int oif,
-		    const struct nl_prefix *net)
+static bool present(const struct nl_route *existing, size_t n, int oif, const struct nl_prefix *net)
 {
 	for (size_t i = 0; i < n; i++)
 		if (existing[i].oif == oif && nl_prefix_equal(&existing[i].dst, net))

@@ -32,8 +32,9 @@ static int gateway(struct nl_sock *s, const struct run *r, const struct natclien
 	const struct nl_ip *local = local_for(r->pod, &g->address);
 	char text[NL_IP_STRLEN];
 	int ifindex = 0;
-	int ret = local ? cfg->tunnel->add_peer(cfg->tunnel->ctx, cfg->port, local, &g->address,
-						g->sport_auto, &ifindex, r->err, r->errlen)
+	int ret = local ? cfg->tunnel->add_peer(cfg->tunnel->ctx, s, cfg->port, &r->pod->ipv4,
+						&r->pod->ipv6, &g->address, g->sport_auto, &ifindex,
+						r->err, r->errlen)
 			: -EAFNOSUPPORT;
 	if (ret == -EAFNOSUPPORT) { /* the pod has no address of this family */
 		log_info("ignored unsupported gateway", "gw",
@@ -52,11 +53,11 @@ static int prepare(struct nl_sock *s, const struct run *r)
 	const struct natclient_config *cfg = r->cfg;
 	bool v4 = r->pod->ipv4.family, v6 = r->pod->ipv6.family;
 	if (r->init) {
-		int ret = cfg->tunnel->init(cfg->tunnel->ctx, cfg->port, &r->pod->ipv4,
+		int ret = cfg->tunnel->init(cfg->tunnel->ctx, s, cfg->port, &r->pod->ipv4,
 					    &r->pod->ipv6, r->err, r->errlen);
 		return ret < 0 ? ret : natclient_rules_init(s, v4, v6, r->err, r->errlen);
 	}
-	int ret = cfg->tunnel->initialized(cfg->tunnel->ctx, r->err, r->errlen);
+	int ret = cfg->tunnel->initialized(cfg->tunnel->ctx, s, r->err, r->errlen);
 	if (ret == 0)
 		return errorf(r->err, r->errlen, -EAGAIN, "fouTunnel hasn't been initialized");
 	if (ret > 0)

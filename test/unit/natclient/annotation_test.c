@@ -28,8 +28,8 @@ static const struct {
 
 START_TEST(test_parse)
 {
-	json_t *ann = json_loads(parse_cases[_i].annotations, JSON_DECODE_ANY | JSON_ALLOW_NUL,
-				 NULL);
+	json_t *ann =
+	    json_loads(parse_cases[_i].annotations, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 	struct natclient_refs refs;
 	char err[256] = "", got[512] = "";
 	int ret = natclient_refs_parse(ann, &refs, err, sizeof(err));

@@ -87,8 +87,10 @@ START_TEST(test_gateways_append)
 	json_t *eg = egress("[\"0.0.0.0/0\"]", false), *svc = service("[\"10.0.0.5\"]");
 	struct natclient_gateways gws = {0};
 	char err[256];
-	ck_assert_int_eq(natclient_gateways_add(&gws, "a", "e", eg, svc, false, err, sizeof(err)), 0);
-	ck_assert_int_eq(natclient_gateways_add(&gws, "b", "e", eg, svc, false, err, sizeof(err)), 0);
+	ck_assert_int_eq(natclient_gateways_add(&gws, "a", "e", eg, svc, false, err, sizeof(err)),
+			 0);
+	ck_assert_int_eq(natclient_gateways_add(&gws, "b", "e", eg, svc, false, err, sizeof(err)),
+			 0);
 	ck_assert_uint_eq(gws.n, 2);
 	natclient_gateways_free(&gws);
 	json_decref(eg);

@@ -34,9 +34,10 @@ START_TEST(test_rules_plan)
 {
 	char text[1024];
 	plan_text(AF_INET, text, sizeof(text));
-	ck_assert_str_eq(text, "1800: to 169.254.0.0/16 lookup 254; 1900: to all lookup 117; "
-			       "2100: to all lookup 118; 2000: to 10.0.0.0/8 lookup 254; "
-			       "2001: to 172.16.0.0/12 lookup 254; 2002: to 192.168.0.0/16 lookup 254");
+	ck_assert_str_eq(text,
+			 "1800: to 169.254.0.0/16 lookup 254; 1900: to all lookup 117; "
+			 "2100: to all lookup 118; 2000: to 10.0.0.0/8 lookup 254; "
+			 "2001: to 172.16.0.0/12 lookup 254; 2002: to 192.168.0.0/16 lookup 254");
 	plan_text(AF_INET6, text, sizeof(text));
 	ck_assert_str_eq(text, "1800: to fe80::/10 lookup 254; 1900: to all lookup 117; "
 			       "2100: to all lookup 118; 2000: to fc00::/7 lookup 254");
@@ -48,11 +49,11 @@ static size_t kernel_rules(int family, bool with_client, struct nl_rule *out)
 {
 	size_t n = 0;
 	out[n++] = (struct nl_rule){.family = family, .has_priority = true, .table = 255};
-	out[n++] = (struct nl_rule){.family = family, .has_priority = true, .priority = 32766,
-				    .table = RT_TABLE_MAIN};
+	out[n++] = (struct nl_rule){
+	    .family = family, .has_priority = true, .priority = 32766, .table = RT_TABLE_MAIN};
 	if (family == AF_INET)
-		out[n++] = (struct nl_rule){.family = family, .has_priority = true,
-					    .priority = 32767, .table = 253};
+		out[n++] = (struct nl_rule){
+		    .family = family, .has_priority = true, .priority = 32767, .table = 253};
 	if (with_client)
 		n += natclient_rules_plan(family, out + n);
 	return n;
@@ -92,10 +93,12 @@ static const struct {
 	const char *net;
 	uint32_t table;
 } table_cases[] = {
-    {"10.1.2.0/24", 117},   {"10.0.0.0/8", 117},	   {"172.16.0.0/12", 117},
-    {"172.31.255.0/24", 117}, {"172.32.0.0/16", 118}, {"192.168.10.0/24", 117},
-    {"192.169.0.0/16", 118}, {"0.0.0.0/0", 118},	   {"9.9.9.9/32", 118},
-    {"fd02::/64", 117},	     {"fc00::/7", 117},	   {"fe80::/10", 118},
+    {"10.1.2.0/24", 117},    {"10.0.0.0/8", 117},
+    {"172.16.0.0/12", 117},  {"172.31.255.0/24", 117},
+    {"172.32.0.0/16", 118},  {"192.168.10.0/24", 117},
+    {"192.169.0.0/16", 118}, {"0.0.0.0/0", 118},
+    {"9.9.9.9/32", 118},     {"fd02::/64", 117},
+    {"fc00::/7", 117},	     {"fe80::/10", 118},
     {"::/0", 118},	     {"2606:4700:4700::9999/128", 118},
 };
 
@@ -133,8 +136,7 @@ static int by_text(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static void tables_text(const struct fake_tables *t, uint32_t table, int oif, char *buf,
-			size_t len)
+static void tables_text(const struct fake_tables *t, uint32_t table, int oif, char *buf, size_t len)
 {
 	/* sorted for a stable text */
 	const char *items[32];
@@ -165,20 +167,19 @@ static const struct {
 	bool v4, v6;
 	const char *t117[2], *t118[2];
 } sync_cases[] = {
-    {true, true,
+    {true,
+     true,
      {"10.1.2.0/24,fd02::/64", "10.1.3.0/24,fd03::/64,fd04::/64,fd05::/64"},
      {"0.0.0.0/0,::/0", "0.0.0.0/0,9.9.9.9/32,::/0"}},
     {true, false, {"10.1.2.0/24", "10.1.3.0/24"}, {"0.0.0.0/0", "0.0.0.0/0,9.9.9.9/32"}},
-    {false, true,
-     {"fd02::/64", "fd03::/64,fd04::/64,fd05::/64"},
-     {"::/0", "::/0"}},
+    {false, true, {"fd02::/64", "fd03::/64,fd04::/64,fd05::/64"}, {"::/0", "::/0"}},
 };
 
 START_TEST(test_route_sync)
 {
 	static const char *const first[] = {"10.1.2.0/24", "0.0.0.0/0", "fd02::/64", "::/0", NULL};
 	static const char *const second[] = {"10.1.3.0/24", "9.9.9.9/32", "0.0.0.0/0", "fd03::/64",
-					     "fd04::/64",   "fd05::/64",  "::/0",	    NULL};
+					     "fd04::/64",   "fd05::/64",  "::/0",      NULL};
 	const char *const *lists[2] = {first, second};
 	struct fake_tables t = {0};
 	/* another tunnel's route is never touched */
@@ -256,11 +257,10 @@ START_TEST(test_origonly_plan)
 {
 	/* lo (1): host scope; eth0 (2): global v4 and v6, main routes; fou-dummy (3): none;
 	 * eth1 (4): a global address but no routes of its own */
-	struct nl_addr addrs[] = {addr(1, "127.0.0.1/8", RT_SCOPE_HOST),
-				  addr(2, "10.1.2.4/32", RT_SCOPE_UNIVERSE),
-				  addr(2, "fd02::4/128", RT_SCOPE_UNIVERSE),
-				  addr(2, "fe80::1/64", RT_SCOPE_LINK),
-				  addr(4, "10.9.9.9/32", RT_SCOPE_UNIVERSE)};
+	struct nl_addr addrs[] = {
+	    addr(1, "127.0.0.1/8", RT_SCOPE_HOST), addr(2, "10.1.2.4/32", RT_SCOPE_UNIVERSE),
+	    addr(2, "fd02::4/128", RT_SCOPE_UNIVERSE), addr(2, "fe80::1/64", RT_SCOPE_LINK),
+	    addr(4, "10.9.9.9/32", RT_SCOPE_UNIVERSE)};
 	struct nl_route main[] = {route(2, "0.0.0.0/0"), route(2, "10.20.30.41/32"),
 				  route(1, "127.0.0.0/8"), route(2, "fd02::/64")};
 	struct natclient_origonly_plan plan;
