@@ -96,6 +96,13 @@ static struct {
 	struct socket_server *server;
 } state;
 
+/* The Egress watcher's updates go to the daemon (arg). */
+static int nat_update(void *arg, const struct nl_ip *ipv4, const struct nl_ip *ipv6,
+		      const struct natclient_gateways *gws, char *err, size_t errlen)
+{
+	return coild_nat_update(arg, ipv4, ipv6, gws, err, errlen);
+}
+
 static int fail_startup(const char *what, const char *err)
 {
 	log_error(what, "error", err);
@@ -244,12 +251,22 @@ static int run_daemon(void)
 		socket_server_close(state.server);
 		return fail_startup("failed to start", err);
 	}
+	struct kubesource_egress_watch *egress_watch = NULL;
+	if (state.kube && opts.enable_egress &&
+	    kubesource_egress_watch_start(state.kube, opts.originating_only, nat_update,
+					  state.coild, &egress_watch, err, sizeof(err)) < 0) {
+		runtime_stop(rt);
+		coild_gc_timer_stop(gc);
+		socket_server_close(state.server);
+		return fail_startup("failed to start the Egress watcher", err);
+	}
 	struct coild_route_monitor *monitor = NULL;
 	if (coild_route_monitor_start(state.coild, &monitor, err, sizeof(err)) < 0)
 		log_warn("routes removed by others will only be repaired by the periodic GC",
 			 "error", err);
 	log_info("coild started", "socket", opts.socket);
 	int rc = socket_server_run(state.server);
+	kubesource_egress_watch_stop(egress_watch);
 	coild_gc_timer_stop(gc);
 	coild_route_monitor_stop(monitor);
 	if (opts.clear_routes)

@@ -35,7 +35,7 @@ struct coild_config {
 	int (*nat_gateways)(void *ctx, const json_t *pod, bool originating_only,
 			    struct natclient_gateways *gws, char *err, size_t errlen);
 	void *nat_gateways_ctx;
-	bool originating_only;	    /* --enable-originating-only */
+	bool originating_only;	     /* --enable-originating-only */
 	struct natclient_config nat; /* port, tunnel and connmark operations (borrowed) */
 	/* Kubernetes mode: tells of a drift repair as a Warning Event about the Node (reason
 	 * e.g. "PodRouteRestored", note a sentence). NULL (standalone): the log line only.
@@ -92,6 +92,13 @@ void coild_route_monitor_stop(struct coild_route_monitor *m); /* joins and frees
  * route back, 0 when nothing was to do, or -errno. */
 int coild_repair_pod_route(struct coild *d, const struct nl_ip *dst, int oif, char *err,
 			   size_t errlen);
+
+/* The Egress watcher's update of one running NAT client pod, found by its IPv4 or IPv6 (family
+ * 0 = none): in its netns (a named netns under /var/run/netns paired with its host veth), under
+ * its container lock, natclient_update with gws. -EAGAIN "pod network configuration not
+ * ready" when the pod or its netns is not found (yet). */
+int coild_nat_update(struct coild *d, const struct nl_ip *ipv4, const struct nl_ip *ipv6,
+		     const struct natclient_gateways *gws, char *err, size_t errlen);
 
 /* For /readyz: true once coild_new succeeded. */
 bool coild_ready(const struct coild *d);

@@ -86,6 +86,22 @@ int kubesource_pod_lookup(void *ctx, const char *ns, const char *name, json_t **
 int kubesource_nat_gateways(void *ctx, const json_t *pod, bool originating_only,
 			    struct natclient_gateways *gws, char *err, size_t errlen);
 
+/* The Egress watcher: on every change of an Egress, each Running, non-host-network pod of this
+ * node that asks for it (its annotations) gets update(arg, its IPv4, its IPv6, the Egress's
+ * gateways) (family 0 = none), from the watcher's thread. A failure (update's included) is
+ * retried with back-off; two running pods with one address fail the whole pass ("multiple
+ * pods have the same address"). A deleted Egress changes nothing. Threads: two informers
+ * (this node's pods, all Egresses) and one worker, until kubesource_egress_watch_stop. */
+typedef int (*kubesource_nat_update_fn)(void *arg, const struct nl_ip *ipv4,
+					const struct nl_ip *ipv6,
+					const struct natclient_gateways *gws, char *err,
+					size_t errlen);
+struct kubesource_egress_watch;
+int kubesource_egress_watch_start(struct kubesource *ks, bool originating_only,
+				  kubesource_nat_update_fn update, void *arg,
+				  struct kubesource_egress_watch **out, char *err, size_t errlen);
+void kubesource_egress_watch_stop(struct kubesource_egress_watch *w); /* joins; NULL ok */
+
 /* coild_config.report_drift (ctx = ks): a Warning Event about this Node, from "coild". A
  * failure to post it is logged, never returned (the repair is done either way). */
 void kubesource_report_drift(void *ctx, const char *reason, const char *note);

@@ -142,6 +142,11 @@ int podnet_find_by_name(struct podnet *pn, const char *container_id, const char 
 int podnet_with_container_lock(struct podnet *pn, const char *container_id, int (*fn)(void *arg),
 			       void *arg);
 
+/* The path of the netns the host veth host_ifindex pairs with, among the named netns under
+ * /var/run/netns (containerd and CRI-O name every pod netns there). -ENOENT when none is. */
+int podnet_netns_path(struct podnet *pn, int host_ifindex, char *path, size_t len, char *err,
+		      size_t errlen);
+
 /* One pod found in kernel state (host veth alias and pod-table routes). */
 struct podnet_entry {
 	char pool[NL_ALIAS_MAX];
