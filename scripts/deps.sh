@@ -4,7 +4,7 @@
 # the real-cluster tier (test/realcluster) and the coil migrate tests (Coil v1 data in etcd).
 set -euo pipefail
 
-build_pkgs=(build-essential cmake pkg-config libmnl-dev libjansson-dev libyaml-dev check
+build_pkgs=(build-essential cmake pkg-config libmnl-dev libnftnl-dev libjansson-dev libyaml-dev check
 	libcurl4-openssl-dev libmicrohttpd-dev libgnutls28-dev)
 # The sanitizer and fuzz builds use clang and its runtime libraries.
 test_pkgs=(clang libclang-rt-14-dev iproute2 iputils-ping nftables iptables
