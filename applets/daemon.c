@@ -150,7 +150,15 @@ static void use_kubernetes(struct coild_config *cfg)
 	cfg->nat_gateways_ctx = state.kube;
 	cfg->originating_only = opts.originating_only;
 	cfg->nat.port = (uint16_t)opts.egress_port;
-	cfg->nat.tunnel = &natclient_tunnel_unavailable;
+	cfg->nat.tunnel = &natclient_founat_tunnel;
+	enum natrules_backend backend;
+	char err[256];
+	/* Upstream does not check --backend either: another value only means no connmark
+	 * rules (the fwmark rule and its table are still made); coil says so once. */
+	if (natrules_backend_parse(opts.backend, &backend, err, sizeof(err)) == 0)
+		cfg->nat.connmark = natclient_connmark_for(backend);
+	else if (opts.originating_only)
+		log_warn("originating-only client pods get no connmark rules", "error", err);
 }
 
 static void log_node_addresses(const struct coild_config *cfg)

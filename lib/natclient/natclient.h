@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "natrules/natrules.h"
 #include "nl/nl.h"
 
 #define NATCLIENT_TABLE_NARROW	      117 /* destinations inside the in-cluster ranges */
@@ -163,9 +164,6 @@ struct natclient_tunnel_ops {
 	void *ctx;
 };
 
-/* Operations that fail every call with "FoU tunnels are not available in this build". */
-extern const struct natclient_tunnel_ops natclient_tunnel_unavailable;
-
 struct natclient_connmark_ops {
 	/* The two connmark rules of link (name, ifindex) for family, added when missing. */
 	int (*ensure)(void *ctx, int family, const char *ifname, int ifindex, char *err,
@@ -175,6 +173,11 @@ struct natclient_connmark_ops {
 		      size_t errlen);
 	void *ctx;
 };
+
+/* The operations over lib/founat (FoU listeners and tunnels) and lib/natrules (connmark rules
+ * with the backend b): what the daemon uses. */
+extern const struct natclient_tunnel_ops natclient_founat_tunnel;
+const struct natclient_connmark_ops *natclient_connmark_for(enum natrules_backend b);
 
 /* ---- appliers, in the netns of socket s (apply.c, origonly.c) ------------------------------- */
 
