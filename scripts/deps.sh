@@ -5,7 +5,7 @@
 # and qemu-system-x86 for the guest-kernel tier (test/guest: FoU, IPIP, dummy links).
 set -euo pipefail
 
-build_pkgs=(build-essential cmake pkg-config libmnl-dev libjansson-dev libyaml-dev check
+build_pkgs=(build-essential cmake pkg-config libmnl-dev libnftnl-dev libjansson-dev libyaml-dev check
 	libcurl4-openssl-dev libmicrohttpd-dev libgnutls28-dev)
 # The sanitizer and fuzz builds use clang and its runtime libraries.
 test_pkgs=(clang libclang-rt-14-dev iproute2 iputils-ping nftables iptables
