@@ -94,6 +94,7 @@ struct nl_link {
 	unsigned char mac[NL_MAC_MAX];
 	size_t mac_len;
 	bool peer_in_other_netns; /* IFLA_LINK_NETNSID: a veth whose peer lives elsewhere */
+	int32_t peer_netnsid;	  /* its value (the peer's netns id as seen from here) */
 };
 
 /* Writes "aa:bb:cc:dd:ee:ff" (lowercase) into buf (>= 3 * NL_MAC_MAX bytes is always enough). */
@@ -262,6 +263,10 @@ int nl_netns_current(int *fd, char *err, size_t errlen);
  * returning. Only this thread moves, so other threads are unaffected. Returns fn's result,
  * or a negative errno if switching failed (fn not run, or run but return failed). */
 int nl_netns_run(int netns_fd, int (*fn)(void *arg), void *arg, char *err, size_t errlen);
+
+/* The id the netns of s gives the netns open as netns_fd (RTM_GETNSID); -ENOENT when it has
+ * given it none (the kernel assigns one once a link pairs the two, e.g. a veth). */
+int nl_netns_id(struct nl_sock *s, int netns_fd, int32_t *nsid, char *err, size_t errlen);
 
 /* ---- sysctl (sysctl.c) ---- */
 
