@@ -382,18 +382,12 @@ static int ns = -1, orig = -1;
 static void enter_fresh_ns(void)
 {
 	ck_assert_msg(testns_is_root(), "these tests need root");
-	orig = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	ns = testns_new();
-	ck_assert_int_ge(ns, 0);
-	ck_assert_int_eq(testns_enter(ns), 0);
+	ck_assert_int_eq(testns_switch_new(&ns, &orig), 0);
 }
 
 static void leave_ns(void)
 {
-	testns_enter(orig);
-	close(orig);
-	close(ns);
-	ns = orig = -1;
+	testns_leave(&ns, &orig);
 }
 
 static size_t count_rules(struct nl_sock *s, int family)
