@@ -56,7 +56,7 @@ int coild_new(const struct coild_config *cfg, const struct block_source *source,
 void coild_free(struct coild *d);
 
 /* The socket server's callback (socket_request_fn): one JSON request in, one JSON response
- * out (malloc'd). `ctx` is the struct coild. */
+ * out (malloc'd). `ctx` is the struct coild; passed_fd the pod netns an ADD carried, or -1. */
 char *coild_handle_request(void *ctx, const char *request, size_t len, int passed_fd);
 
 /* Periodic GC: releases empty blocks and re-exports routes. Returns 0 or -errno. */
