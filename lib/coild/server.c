@@ -30,10 +30,16 @@
 
 #include "log/log.h"
 
-#define MAX_IN_FLIGHT	 512
-#define MAX_REJECTING	 64
-#define MAX_READING	 (MAX_IN_FLIGHT + MAX_REJECTING)
-#define WORKERS		 16    /* requests served at once; the rest wait in the queue */
+#define MAX_IN_FLIGHT 512
+#define MAX_REJECTING 64
+#define MAX_READING   (MAX_IN_FLIGHT + MAX_REJECTING)
+#define WORKERS	      16 /* requests served at once; the rest wait in the queue */
+/* When every worker is busy and the oldest queued request has waited this long, the
+ * workers are stuck in waits (a block acquisition waits for the API server up to 27 s, and
+ * holds its pool's lock meanwhile), not busy computing: an extra worker is started for the
+ * queue, which exits once the queue is empty. A DEL never waits behind such ADDs for long. */
+#define EXTRA_AFTER_MS	 1000
+#define MAX_EXTRA	 (MAX_IN_FLIGHT - WORKERS)
 #define READ_TIMEOUT_MS	 5000  /* the plugin writes its request right after connecting */
 #define REJECT_READ_MS	 1000  /* a busy answer waits less for the request */
 #define WRITE_TIMEOUT_MS 70000 /* the plugin gives up after 60 s */
@@ -47,7 +53,8 @@ struct connection {
 	int passed_fd; /* a descriptor sent with the request (SCM_RIGHTS), or -1 */
 	bool reject;   /* answer "busy" instead of serving */
 	int64_t deadline_ms;
-	char *buf; /* the request so far, NUL-terminated when complete */
+	int64_t queued_ms; /* when it was handed to the workers */
+	char *buf;	   /* the request so far, NUL-terminated when complete */
 	size_t len, cap;
 	struct connection *next; /* in the work queue */
 };
@@ -62,10 +69,13 @@ struct socket_server {
 	int nworkers;
 	pthread_mutex_t lock;
 	pthread_cond_t work;		/* the queue got a request, or stopping was set */
+	pthread_cond_t drained;		/* an extra worker exited */
 	struct connection *head, *tail; /* FIFO of complete requests */
 	int queued_or_served;		/* requests handed to the workers, not yet closed */
 	bool stopping;			/* workers exit once the queue is empty */
 	int since_trim;			/* requests done since the last malloc_trim */
+	int busy;			/* requests being served (by any worker) */
+	int extra;			/* extra workers running (EXTRA_AFTER_MS) */
 };
 
 /* The reader's own state (only the thread in socket_server_run touches it). */
@@ -94,6 +104,7 @@ int socket_server_open(const char *path, socket_request_fn fn, void *ctx,
 	s->wake_pipe[0] = s->wake_pipe[1] = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->work, NULL);
+	pthread_cond_init(&s->drained, NULL);
 	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	int rc = 0;
 	if (s->listen_fd < 0 || pipe2(s->wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
@@ -161,16 +172,19 @@ static void answer_now(struct connection *c, bool oversized)
 
 /* ---- the workers ---------------------------------------------------------------------- */
 
-static struct connection *next_request(struct socket_server *s)
+/* The oldest queued request, now counted busy; NULL when stopping (or, for an extra
+ * worker, when the queue is empty: it does not wait). */
+static struct connection *next_request(struct socket_server *s, bool extra)
 {
 	pthread_mutex_lock(&s->lock);
-	while (!s->head && !s->stopping)
+	while (!s->head && !s->stopping && !extra)
 		pthread_cond_wait(&s->work, &s->lock);
 	struct connection *c = s->head;
 	if (c) {
 		s->head = c->next;
 		if (!s->head)
 			s->tail = NULL;
+		s->busy++;
 	}
 	pthread_mutex_unlock(&s->lock);
 	return c;
@@ -183,6 +197,7 @@ static struct connection *next_request(struct socket_server *s)
 static bool request_done(struct socket_server *s)
 {
 	pthread_mutex_lock(&s->lock);
+	s->busy--;
 	s->since_trim++;
 	bool trim = --s->queued_or_served == 0 && s->since_trim >= TRIM_AFTER;
 	if (trim)
@@ -191,11 +206,10 @@ static bool request_done(struct socket_server *s)
 	return trim;
 }
 
-static void *worker_main(void *arg)
+static void serve_queue(struct socket_server *s, bool extra)
 {
-	struct socket_server *s = arg;
 	struct connection *c;
-	while ((c = next_request(s))) {
+	while ((c = next_request(s, extra))) {
 		char *response = s->fn(s->ctx, c->buf, c->len, c->passed_fd);
 		if (response)
 			(void)cni_rpc_write_all(c->fd, response, strlen(response),
@@ -205,7 +219,60 @@ static void *worker_main(void *arg)
 		if (request_done(s))
 			malloc_trim(0);
 	}
+}
+
+static void *worker_main(void *arg)
+{
+	serve_queue(arg, false);
 	return NULL;
+}
+
+static void *extra_worker_main(void *arg)
+{
+	struct socket_server *s = arg;
+	serve_queue(s, true);
+	pthread_mutex_lock(&s->lock);
+	s->extra--;
+	pthread_cond_broadcast(&s->drained);
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+static void start_extra_worker(struct socket_server *s)
+{
+	pthread_attr_t attr;
+	pthread_t tid;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	int rc = pthread_create(&tid, &attr, extra_worker_main, s);
+	pthread_attr_destroy(&attr);
+	if (rc == 0) {
+		log_info("socket workers all busy for 1 s; started an extra one");
+		return;
+	}
+	pthread_mutex_lock(&s->lock);
+	s->extra--;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Starts an extra worker when every worker is busy and the oldest queued request waited
+ * EXTRA_AFTER_MS. Returns the ms until it is worth looking again (-1: the queue is empty). */
+static int maybe_start_extra(struct socket_server *s)
+{
+	int64_t now = cni_monotonic_ms();
+	pthread_mutex_lock(&s->lock);
+	int64_t waited = s->head ? now - s->head->queued_ms : -1;
+	bool start = waited >= EXTRA_AFTER_MS && s->busy >= s->nworkers + s->extra &&
+		     s->extra < MAX_EXTRA && !s->stopping;
+	if (start)
+		s->extra++;
+	pthread_mutex_unlock(&s->lock);
+	if (start)
+		start_extra_worker(s);
+	if (waited < 0)
+		return -1;
+	return waited >= EXTRA_AFTER_MS ? EXTRA_AFTER_MS / 4 : (int)(EXTRA_AFTER_MS - waited);
 }
 
 static void enqueue(struct socket_server *s, struct connection *c)
@@ -217,6 +284,7 @@ static void enqueue(struct socket_server *s, struct connection *c)
 	else
 		s->head = c;
 	s->tail = c;
+	c->queued_ms = cni_monotonic_ms();
 	s->queued_or_served++;
 	pthread_cond_signal(&s->work);
 	pthread_mutex_unlock(&s->lock);
@@ -385,6 +453,10 @@ static void stop_workers(struct socket_server *s)
 	pthread_mutex_unlock(&s->lock);
 	for (int i = 0; i < s->nworkers; i++)
 		pthread_join(s->workers[i], NULL);
+	pthread_mutex_lock(&s->lock);
+	while (s->extra > 0)
+		pthread_cond_wait(&s->drained, &s->lock);
+	pthread_mutex_unlock(&s->lock);
 	s->nworkers = 0;
 }
 
@@ -393,6 +465,9 @@ static void stop_workers(struct socket_server *s)
 static int reader_round(struct socket_server *s, struct reader *r, struct pollfd *fds)
 {
 	int timeout = expire(r);
+	int extra_check = maybe_start_extra(s);
+	if (extra_check >= 0 && (timeout < 0 || extra_check < timeout))
+		timeout = extra_check;
 	bool room = has_room(s, r);
 	fds[0] = (struct pollfd){.fd = room ? s->listen_fd : -1, .events = POLLIN};
 	fds[1] = (struct pollfd){.fd = s->wake_pipe[0], .events = POLLIN};
@@ -459,6 +534,7 @@ void socket_server_close(struct socket_server *s)
 	}
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->work);
+	pthread_cond_destroy(&s->drained);
 	free(s->path);
 	free(s);
 }
