@@ -3,7 +3,7 @@
  * send one file descriptor with its request (SCM_RIGHTS: the plugin sends the pod's netns).
  * One thread reads every connection (poll), a fixed pool of 16 workers serves the complete
  * requests in arrival order, so a slow request (a new block being acquired) holds up only
- * its worker. The number of requests at once is bounded: when every slot is taken, a new
+ * its worker; when all of them are stuck for 1 s, extra workers drain the queue. The number of requests at once is bounded: when every slot is taken, a new
  * connection is answered at once with CNI code 11 ("coild is busy"); a request larger than
  * CNI_RPC_MAX_REQUEST is answered "request too large"; a connection that sends no complete
  * request within 5 s is closed unanswered. */
