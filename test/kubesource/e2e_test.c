@@ -421,18 +421,25 @@ END_TEST
 
 #define PTP "/usr/lib/cni/ptp"
 
-/* ptp + host-local as the first plugin of the chain, then coil with its result as
- * prevResult. Returns coil's exit status; out gets coil's output. */
-static int chained_add(const char *id, const char *args, char *out, size_t len)
+/* ptp + host-local, the first plugin of the chain: runs cmd, its output into out. */
+static void ptp(const char *cmd, const char *id, const char *args, char *out, size_t len)
 {
-	char ptp_conf[512], *conf = malloc(16384), prev[8192];
-	snprintf(ptp_conf, sizeof(ptp_conf),
+	char conf[512];
+	snprintf(conf, sizeof(conf),
 		 "{\"cniVersion\":\"1.0.0\",\"name\":\"k8s-pod-network\",\"type\":\"ptp\","
 		 "\"ipam\":{\"type\":\"host-local\",\"ranges\":[[{\"subnet\":\"10.244.1.0/24\"}]],"
 		 "\"dataDir\":\"%s/ipam\"}}",
 		 e2e.work);
-	ck_assert_msg(run_plugin(PTP, ptp_conf, "ADD", id, args, prev, sizeof(prev)) == 0,
-		      "ptp ADD: %s", prev);
+	ck_assert_msg(run_plugin(PTP, conf, cmd, id, args, out, len) == 0, "ptp %s: %s", cmd, out);
+}
+
+/* ptp's ADD, then coil with its result as prevResult. Returns coil's exit status; out gets
+ * coil's output. */
+static int chained_add(const char *id, const char *args, char *out, size_t len)
+{
+	char *conf = malloc(16384), prev[8192];
+	ck_assert_ptr_nonnull(conf);
+	ptp("ADD", id, args, prev, sizeof(prev));
 	snprintf(conf, 16384,
 		 "{\"cniVersion\":\"1.0.0\",\"name\":\"k8s-pod-network\",\"type\":\"coil\","
 		 "\"socket\":\"%s\",\"prevResult\":%s}",
@@ -444,14 +451,8 @@ static int chained_add(const char *id, const char *args, char *out, size_t len)
 
 static void ptp_del(const char *id, const char *args)
 {
-	char ptp_conf[512], out[4096];
-	snprintf(ptp_conf, sizeof(ptp_conf),
-		 "{\"cniVersion\":\"1.0.0\",\"name\":\"k8s-pod-network\",\"type\":\"ptp\","
-		 "\"ipam\":{\"type\":\"host-local\",\"ranges\":[[{\"subnet\":\"10.244.1.0/24\"}]],"
-		 "\"dataDir\":\"%s/ipam\"}}",
-		 e2e.work);
-	ck_assert_msg(run_plugin(PTP, ptp_conf, "DEL", id, args, out, sizeof(out)) == 0,
-		      "ptp DEL: %s", out);
+	char out[4096];
+	ptp("DEL", id, args, out, sizeof(out));
 }
 
 /* The host link whose alias is alias, or false. */
