@@ -24,7 +24,9 @@ static const char usage[] =
     "kept in --state-dir; no Kubernetes is needed. Without it, blocks come from the\n"
     "Kubernetes API (--kubeconfig, else KUBECONFIG, else in-cluster) through\n"
     "BlockRequests. COIL_NODE_NAME names the node (required with Kubernetes; default:\n"
-    "the host name in standalone mode).\n";
+    "the host name in standalone mode). With Kubernetes it also sets up the egress NAT\n"
+    "client in pods annotated egress.coil.cybozu.com/<namespace>; --enable-ipam=false\n"
+    "runs only that, chained after another CNI.\n";
 
 struct daemon_opts {
 	const char *metrics_addr, *health_addr, *socket, *backend;
