@@ -148,7 +148,8 @@ int podnet_set_owner_alias(struct podnet *pn, const char *host_ifname, const cha
 			   const char *ifname, char *err, size_t errlen);
 
 /* The path of the netns the host veth host_ifindex pairs with, among the named netns under
- * /var/run/netns (containerd and CRI-O name every pod netns there). -ENOENT when none is. */
+ * /run/netns or /var/run/netns (containerd and CRI-O name every pod netns there). -ENOENT when
+ * none is. */
 int podnet_netns_path(struct podnet *pn, int host_ifindex, char *path, size_t len, char *err,
 		      size_t errlen);
 
