@@ -48,7 +48,7 @@ V1_ETCD=127.0.0.1:2479
 nodes=$(cat "$RC_DIR/nodes-count")
 start=$SECONDS
 
-log() { printf 'migrate: %s\n' "$*" >&2; }
+log() { printf 'migrate: [%3d s] %s\n' $((SECONDS - start)) "$*" >&2; }
 die() {
 	log "FAIL: $*"
 	exit 1
@@ -340,6 +340,7 @@ stage_replace() {
 	done
 	! coild_left "$old_coild" || die "coild pods not restarted: $(coild_left "$old_coild")"
 	kc -n kube-system rollout status daemonset/coild --timeout=300s >/dev/null
+	log "no reserved block left; coild restarted on every node"
 	# Pods of the Deployment that replace deleted may still be terminating: wait for exactly
 	# the recreated set.
 	for _ in $(seq 60); do
@@ -362,6 +363,7 @@ stage_replace() {
 	done < <(jq -r '.[] | "\(.name) \(.uid) \(.node) \(.ip)"' <<<"$pods")
 	(($(jq length <<<"$pods") == nodes + 1)) || die "want $((nodes + 1)) pods, have $pods"
 	ping_across "$pods"
+	log "removing namespace $NS and pool v1-apps"
 	kc delete namespace "$NS" --wait=true --timeout=120s >/dev/null
 	kc delete addresspool v1-apps --wait=false >/dev/null
 	log "stage replace done in $((SECONDS - start)) s"
