@@ -364,7 +364,7 @@ stage_replace() {
 	(($(jq length <<<"$pods") == nodes + 1)) || die "want $((nodes + 1)) pods, have $pods"
 	ping_across "$pods"
 	log "removing namespace $NS and pool v1-apps"
-	kc delete namespace "$NS" --wait=true --timeout=120s >/dev/null
+	kc delete namespace "$NS" --wait=false >/dev/null
 	kc delete addresspool v1-apps --wait=false >/dev/null
 	log "stage replace done in $((SECONDS - start)) s"
 }
