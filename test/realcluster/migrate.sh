@@ -6,9 +6,11 @@
 #   test/realcluster/migrate.sh replace [--coil PATH]  # then the e2e suite may run
 #
 # v1: the cluster plays a Coil v1 cluster. v1's etcd (Debian's etcd-server on the control-plane
-# netns' loopback, port 2479) holds two pools, `default` (the same as the e2e runs' default
-# AddressPool, kind/pools/ipv4.yaml) and the namespace pool `v1-apps`, one block of each on
-# every node and a block of a pool v1 deleted. On every node the stand-in for v1's data path,
+# netns' loopback, port 2479) holds the pools `v1-apps` (two subnets) and `v1-batch` (no
+# namespace of that name: nothing to annotate), one block of each on every node, and a block
+# of a pool v1 deleted. v1 had no `default` pool here: v1 is IPv4 only, and an IPv4 `default`
+# AddressPool would block the dual-stack one deploy-coil.sh applies for the e2e suite (a
+# pool's subnets cannot change). On every node the stand-in for v1's data path,
 # ptp + host-local, hands out the addresses of the node's v1-apps block: the pods of a
 # Deployment spread over the nodes and of a StatefulSet start with v1 addresses. v1's own
 # objects (migrate-v1.yaml) run beside them. Then `coil migrate dump`: v1's objects must be
@@ -63,8 +65,8 @@ migrate() { "$coil" migrate --kubeconfig "$KUBECONFIG" "$@"; }
 # the index counts across subnets (2 blocks in the first one).
 app_block() { (($1 == 1)) && echo 10.248.0.0/29 || echo "10.248.1.$((8 * ($1 - 1)))/29"; }
 app_index() { (($1 == 1)) && echo 0 || echo $((1 + $1)); }
-# Node N's v1 block of pool default (one-address blocks, as the e2e runs' default pool).
-default_block() { echo "10.244.0.$((250 + $1))/32"; }
+# Node N's v1 block of pool v1-batch (10.248.2.0/24, 4-address blocks).
+batch_block() { echo "10.248.2.$((4 * ($1 - 1)))/30"; }
 
 # nodes_json FUNCTION NODES...: {"node-N": [FUNCTION N]} for the given node numbers.
 nodes_json() {
@@ -104,11 +106,11 @@ start_v1_etcd() {
 	done
 	curl -sf "http://$V1_ETCD/health" >/dev/null || die "v1's etcd did not start: $(tail -5 "$STATE/etcd.log")"
 	rest=$(seq 2 "$nodes")
-	etcd_put pool/default '{"subnets":["10.244.0.0/24"],"block_size":0}'
 	etcd_put pool/v1-apps '{"subnets":["10.248.0.0/28","10.248.1.0/24"],"block_size":3}'
-	for n in 10.244.0.0 10.248.0.0 10.248.1.0; do etcd_put "subnet/$n" ""; done
-	etcd_put block/default/10.244.0.0 "$(jq -nc --argjson n "$(nodes_json default_block $(seq "$nodes"))" \
-		'{free: ["10.244.0.0/32", "10.244.0.1/32"], nodes: $n}')"
+	etcd_put pool/v1-batch '{"subnets":["10.248.2.0/24"],"block_size":2}'
+	for n in 10.248.0.0 10.248.1.0 10.248.2.0; do etcd_put "subnet/$n" ""; done
+	etcd_put block/v1-batch/10.248.2.0 "$(jq -nc --argjson n "$(nodes_json batch_block $(seq "$nodes"))" \
+		'{free: ["10.248.2.252/30"], nodes: $n}')"
 	etcd_put block/v1-apps/10.248.0.0 "$(jq -nc --argjson n "$(nodes_json app_block 1)" \
 		'{free: ["10.248.0.8/29"], nodes: $n}')"
 	etcd_put block/v1-apps/10.248.1.0 "$(jq -nc --argjson n "$(nodes_json app_block $rest)" \
@@ -227,7 +229,7 @@ v1_objects=(daemonset/coil-node deployment/coil-controllers configmap/coil-confi
 expected_blocks() {
 	local n
 	for n in $(seq "$nodes"); do
-		echo "default-$((250 + n))-v1 node-$n default $(default_block "$n")"
+		echo "v1-batch-$((n - 1))-v1 node-$n v1-batch $(batch_block "$n")"
 		echo "v1-apps-$(app_index "$n")-v1 node-$n v1-apps $(app_block "$n")"
 	done | sort
 }
@@ -281,6 +283,7 @@ stage_v1() {
 		die "pods of v1 still there after dump"
 	[[ $(kc get namespace "$NS" -o jsonpath='{.metadata.annotations.coil\.cybozu\.com/pool}') == "$NS" ]] ||
 		die "namespace $NS not annotated with its pool"
+	! grep -q 'annotated namespace v1-batch' "$STATE/dump.log" || die "dump annotated a namespace that does not exist"
 	stop_etcd
 	log "v1 uninstalled, namespace $NS annotated; applying the CRDs and the dump"
 	(cd "$REPO" && kc apply -k deploy/crd >/dev/null)
@@ -363,9 +366,9 @@ stage_replace() {
 	done < <(jq -r '.[] | "\(.name) \(.uid) \(.node) \(.ip)"' <<<"$pods")
 	(($(jq length <<<"$pods") == nodes + 1)) || die "want $((nodes + 1)) pods, have $pods"
 	ping_across "$pods"
-	log "removing namespace $NS and pool v1-apps"
+	log "removing namespace $NS and pools v1-apps, v1-batch"
 	kc delete namespace "$NS" --wait=false >/dev/null
-	kc delete addresspool v1-apps --wait=false >/dev/null
+	kc delete addresspool v1-apps v1-batch --wait=false >/dev/null
 	log "stage replace done in $((SECONDS - start)) s"
 }
 
