@@ -66,7 +66,9 @@ void coild_add_chained(struct coild *d, const struct cni_rpc_request *req,
 		snprintf(msg, sizeof(msg), "failed to set interface alias: %s", err);
 		cni_rpc_response_set_error(resp, "Unknown", CNI_ERR_INTERNAL, msg, msg);
 	} else if (gws.n > 0) {
-		struct natclient_pod np = {.netns_path = req->netns};
+		struct natclient_pod np = {.netns_path = req->netns,
+					   .has_netns_fd = req->has_netns_fd,
+					   .netns_fd = req->netns_fd};
 		chained_addresses(req, &np);
 		if (coild_setup_nat(d, uid, &np, &gws, err, sizeof(err)) < 0)
 			coild_fail(resp, CNI_ERR_INTERNAL, "failed to setup pod network egress",

@@ -163,7 +163,8 @@ static int setup_nat(struct coild *d, const struct cni_rpc_request *req,
 		     const struct podnet_result *res, const struct natclient_gateways *gws,
 		     char *err, size_t errlen)
 {
-	struct natclient_pod pod = {.netns_path = req->netns};
+	struct natclient_pod pod = {
+	    .netns_path = req->netns, .has_netns_fd = req->has_netns_fd, .netns_fd = req->netns_fd};
 	for (size_t i = 0; i < res->n_ips; i++) {
 		struct nl_ip *slot = res->ips[i].ip.family == AF_INET ? &pod.ipv4 : &pod.ipv6;
 		*slot = res->ips[i].ip;

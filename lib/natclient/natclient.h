@@ -214,6 +214,10 @@ struct natclient_config {
 
 struct natclient_pod {
 	const char *netns_path;
+	/* The same netns as a descriptor (borrowed), when has_netns_fd: the one the plugin sent
+	 * with the ADD; then the path is not opened (it may be another mount namespace's). */
+	bool has_netns_fd;
+	int netns_fd;
 	struct nl_ip ipv4, ipv6; /* family 0 = none */
 };
 

@@ -82,13 +82,15 @@ static int in_netns(void *arg)
 
 static int run_in_pod(struct run *r)
 {
-	int fd = -1;
+	int fd = r->pod->has_netns_fd ? r->pod->netns_fd : -1;
 	char why[256];
-	int ret = nl_netns_open(r->pod->netns_path, &fd, r->err, r->errlen);
+	int ret =
+	    r->pod->has_netns_fd ? 0 : nl_netns_open(r->pod->netns_path, &fd, r->err, r->errlen);
 	if (ret < 0)
 		return ret;
 	ret = nl_netns_run(fd, in_netns, r, why, sizeof(why));
-	close(fd);
+	if (!r->pod->has_netns_fd)
+		close(fd);
 	if (ret < 0 && !r->err[0])
 		errorf(r->err, r->errlen, ret, "%s", why);
 	return ret;
