@@ -54,7 +54,7 @@ class ControlPlane:
     def up(self):
         ca_bundle = ipam.make_certificate(self.cert_dir, EGRESS_SERVICE)
         webhook_port = ipam.free_port()
-        self.api = ipam.Api(self.work, "--service-host-override",
+        self.api = ipam.Api(self.work, "--dual-stack", "--service-host-override",
                             "%s.kube-system=127.0.0.1:%d" % (EGRESS_SERVICE, webhook_port))
         for config in ipam.webhook_configurations(ca_bundle, "egress", "egresses", "egress",
                                                   EGRESS_SERVICE):

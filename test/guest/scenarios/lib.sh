@@ -12,6 +12,10 @@ RESULTS=${RESULTS:-/tmp/results}
 HOST_ADDR=10.0.2.2
 SCENARIO=${SCENARIO:-$(basename "$0" .sh)}
 mkdir -p "$RESULTS"
+# Arguments KEY=VALUE set variables of the scenario (guest.sh run STATE NAME UPLOADS=3).
+for arg in "$@"; do
+	[[ $arg != [A-Z]*=* ]] || export "${arg?}"
+done
 FAILURES=0
 PASSES=0
 NETNS_MADE=()
