@@ -28,7 +28,7 @@ import deploy_rbac  # noqa: E402  (on the path through test_controller)
 
 GUEST_HOST = "10.0.2.2"  # this host as the guest sees it (QEMU user networking)
 EGRESS_SERVICE = "coilv2-egress-webhook-service"
-NODES = {"node1": ("10.99.0.1", "fd99::1"), "node2": ("10.99.0.2", "fd99::2")}
+NODES = {"node%d" % i: ("10.99.0.%d" % i, "fd99::%d" % i) for i in (1, 2, 3)}
 POOL = {"blockSizeBits": 3, "subnets": [{"ipv4": "10.100.0.0/16", "ipv6": "fd00:100::/112"}]}
 CONTROLLER_IMAGE = "coil:guest"
 
