@@ -36,7 +36,7 @@ run build-asan -LE 'e2e|bench|apiserver|deploy|real-cluster|egress-guest'
 # test_webhook is left out here: GnuTLS handshakes run ~10x slower under TSan and overrun
 # its 2 s TLS probes on 2 cores; the ASan build runs it.
 run build-tsan -L 'unit|root|node|kube' -E test_webhook
-run build-fuzz -L fuzz
+run build-fuzz -L fuzz -j2
 if [ "$status" -ne 0 ]; then
 	echo "scripts/test.sh: FAILED" >&2
 fi

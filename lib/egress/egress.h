@@ -59,7 +59,12 @@ size_t egress_natserver_plan_rules(const struct egress_natserver *n, struct nl_r
 /* The host route of a client through its tunnel. */
 struct nl_route egress_natserver_plan_route(const struct nl_ip *client, int ifindex);
 
-/* Idempotent through the marker: NAT rules and rules per family, then the marker. */
+/* NAT rules and the return-routing rule of each configured family (an existing rule is
+ * accepted). */
+int egress_natserver_apply(struct nl_sock *s, const struct egress_natserver *n, char *err,
+			   size_t errlen);
+/* Idempotent through the marker: nothing when it exists, else egress_natserver_apply and
+ * the marker (a dummy link). */
 int egress_natserver_init(struct nl_sock *s, const struct egress_natserver *n, char *err,
 			  size_t errlen);
 /* Routes client (a /32 or /128 in table 118) through link, bringing link up; nothing when

@@ -52,6 +52,22 @@ static int apply_family(struct nl_sock *s, const struct egress_natserver *n,
 	return rc == -EEXIST ? 0 : rc;
 }
 
+int egress_natserver_apply(struct nl_sock *s, const struct egress_natserver *n, char *err,
+			   size_t errlen)
+{
+	struct nl_rule rules[2];
+	size_t nrules = egress_natserver_plan_rules(n, rules);
+	if (nrules == 0)
+		return errorf(err, errlen, -EINVAL,
+			      "the NAT server needs an own IPv4 or IPv6 address");
+	const struct nl_ip *locals[2] = {&n->local4, &n->local6};
+	int rc = 0;
+	for (size_t i = 0, r = 0; rc == 0 && i < 2; i++)
+		if (locals[i]->family)
+			rc = apply_family(s, n, locals[i], &rules[r++], err, errlen);
+	return rc;
+}
+
 int egress_natserver_init(struct nl_sock *s, const struct egress_natserver *n, char *err,
 			  size_t errlen)
 {
@@ -59,16 +75,7 @@ int egress_natserver_init(struct nl_sock *s, const struct egress_natserver *n, c
 	int rc = nl_link_get_by_name(s, EGRESS_MARKER, &marker, err, errlen);
 	if (rc != -ENODEV)
 		return rc; /* 0: initialised before this process (re)started */
-	struct nl_rule rules[2];
-	size_t nrules = egress_natserver_plan_rules(n, rules);
-	const struct nl_ip *locals[2] = {&n->local4, &n->local6};
-	rc = 0;
-	for (size_t i = 0, r = 0; rc == 0 && i < 2; i++)
-		if (locals[i]->family)
-			rc = apply_family(s, n, locals[i], &rules[r++], err, errlen);
-	if (rc == 0 && nrules == 0)
-		rc = errorf(err, errlen, -EINVAL,
-			    "the NAT server needs an own IPv4 or IPv6 address");
+	rc = egress_natserver_apply(s, n, err, errlen);
 	if (rc == 0)
 		rc = nl_dummy_create(s, EGRESS_MARKER, err, errlen);
 	return rc;

@@ -50,29 +50,33 @@ static int delete_all(const struct natrules_iptables_rule *r, char *err, size_t 
 	return 0;
 }
 
+/* Runs op_fn on both rules of a plan; plan_rc is the plan's result. */
+static int each_rule(int plan_rc, struct natrules_iptables_rule rules[2],
+		     int (*op_fn)(const struct natrules_iptables_rule *, char *, size_t), char *err,
+		     size_t errlen)
+{
+	for (size_t i = 0; plan_rc == 0 && i < 2; i++)
+		plan_rc = op_fn(&rules[i], err, errlen);
+	return plan_rc;
+}
+
 int natrules_iptables_masq_apply(const struct natrules_masq *m, char *err, size_t errlen)
 {
 	struct natrules_iptables_rule rules[2];
 	int rc = natrules_iptables_masq_plan(m, rules, err, errlen);
-	for (size_t i = 0; rc == 0 && i < 2; i++)
-		rc = append_unique(&rules[i], err, errlen);
-	return rc;
+	return each_rule(rc, rules, append_unique, err, errlen);
 }
 
 int natrules_iptables_connmark_apply(const struct natrules_connmark *c, char *err, size_t errlen)
 {
 	struct natrules_iptables_rule rules[2];
 	int rc = natrules_iptables_connmark_plan(c, rules, err, errlen);
-	for (size_t i = 0; rc == 0 && i < 2; i++)
-		rc = append_unique(&rules[i], err, errlen);
-	return rc;
+	return each_rule(rc, rules, append_unique, err, errlen);
 }
 
 int natrules_iptables_connmark_remove(const struct natrules_connmark *c, char *err, size_t errlen)
 {
 	struct natrules_iptables_rule rules[2];
 	int rc = natrules_iptables_connmark_plan(c, rules, err, errlen);
-	for (size_t i = 0; rc == 0 && i < 2; i++)
-		rc = delete_all(&rules[i], err, errlen);
-	return rc;
+	return each_rule(rc, rules, delete_all, err, errlen);
 }

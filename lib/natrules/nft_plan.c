@@ -91,44 +91,36 @@ static bool add(struct nftnl_rule *r, struct nftnl_expr *e)
 	return true;
 }
 
-static bool meta_load(struct nftnl_rule *r, uint32_t key)
+/* A meta or ct expression: load key into reg 1 (dreg_attr) or store reg 1 into it (sreg). */
+static bool keyed(struct nftnl_rule *r, const char *name, uint16_t key_attr, uint16_t reg_attr,
+		  uint32_t key)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+	struct nftnl_expr *e = nftnl_expr_alloc(name);
 	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, key_attr, key);
+		nftnl_expr_set_u32(e, reg_attr, NFT_REG_1);
 	}
 	return add(r, e);
+}
+
+static bool meta_load(struct nftnl_rule *r, uint32_t key)
+{
+	return keyed(r, "meta", NFTNL_EXPR_META_KEY, NFTNL_EXPR_META_DREG, key);
 }
 
 static bool meta_store(struct nftnl_rule *r, uint32_t key)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("meta");
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, NFT_REG_1);
-	}
-	return add(r, e);
+	return keyed(r, "meta", NFTNL_EXPR_META_KEY, NFTNL_EXPR_META_SREG, key);
 }
 
 static bool ct_load(struct nftnl_rule *r, uint32_t key)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("ct");
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	}
-	return add(r, e);
+	return keyed(r, "ct", NFTNL_EXPR_CT_KEY, NFTNL_EXPR_CT_DREG, key);
 }
 
 static bool ct_store(struct nftnl_rule *r, uint32_t key)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("ct");
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, NFT_REG_1);
-	}
-	return add(r, e);
+	return keyed(r, "ct", NFTNL_EXPR_CT_KEY, NFTNL_EXPR_CT_SREG, key);
 }
 
 static bool cmp(struct nftnl_rule *r, uint32_t op, const void *data, size_t len)

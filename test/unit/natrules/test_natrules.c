@@ -205,22 +205,13 @@ static int ns = -1, orig = -1;
 
 static void enter_fresh_ns(void)
 {
-	ck_assert_msg(testns_is_root(), "the natrules kernel tests need root");
-	orig = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	ns = testns_new();
-	ck_assert_int_ge(ns, 0);
-	ck_assert_int_eq(testns_enter(ns), 0);
+	ck_assert_msg(testns_is_root(), "these tests need root");
+	ck_assert_int_eq(testns_switch_new(&ns, &orig), 0);
 }
 
 static void leave_ns(void)
 {
-	if (orig >= 0) {
-		testns_enter(orig);
-		close(orig);
-	}
-	if (ns >= 0)
-		close(ns);
-	ns = orig = -1;
+	testns_leave(&ns, &orig);
 }
 
 static int iptables_check(const struct natrules_iptables_rule *r)
