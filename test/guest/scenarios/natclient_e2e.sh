@@ -29,7 +29,10 @@ add_ms() {
 		jq -r --arg p "$1" 'select(."grpc.request.pod.name" == $p) | ."grpc.time_ms"' | tail -1
 }
 median3() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
-tunnel_has() { in_pod client1 ip -d link show "$tunnel" | grep -q -- "$1"; }
+# iproute2's ip by path: nsenter would run busybox's, which knows neither -d nor fou.
+IPROUTE=/usr/sbin/ip
+[ -x "$IPROUTE" ] || die "needs iproute2 at $IPROUTE in the guest"
+tunnel_has() { in_pod client1 "$IPROUTE" -d link show "$tunnel" | grep -q -- "$1"; }
 link_is_up() { in_pod client1 ip link show "$1" | grep -q ',UP'; }
 table118() { in_pod client1 ip route show table 118 | sed 's/ proto [a-z0-9]*//; s/ *$//'; }
 
@@ -47,8 +50,9 @@ echo "CNI ADD in the guest (TCG), coild's time, median of 3: plain $(median3 "${
 
 check "the client pod has its addresses" test -n "$POD_V4"
 check "fou-dummy marks the client's FoU init" in_pod client1 ip link show fou-dummy
-check_eq "a FoU listener on 5555 for IPv4" "port 5555 ipproto 4" \
-	"$(in_pod client1 ip fou show | grep 'ipproto 4')"
+check_eq "FoU listeners on 5555 for IPv4 and IPv6 (the pod is dual-stack)" \
+	"port 5555 ipproto 4,port 5555 ipproto 41 -6" \
+	"$(in_pod client1 "$IPROUTE" fou show | sed 's/ *$//' | sort | paste -sd,)"
 check "the tunnel $tunnel towards the ClusterIP, fixed source port" \
 	tunnel_has 'encap fou encap-sport 5555 encap-dport 5555'
 check "coil_ipip4 is up" link_is_up coil_ipip4
