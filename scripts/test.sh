@@ -24,7 +24,8 @@ run() {
 run build -LE 'real-cluster|egress-guest'
 # The guest-kernel tier (test/guest): the egress data path needs fou, ipip, ip6_tunnel and
 # dummy, which this host kernel lacks, so its scenarios run in one QEMU guest booted once
-# for all of them (Debian's kernel, cached under /var/cache/coil-test/guest).
+# for all of them (Debian's kernel, cached under /var/cache/coil-test/guest). About 3.7 min
+# warm on 2 cores (test/guest/README.md).
 run build -L egress-guest
 # The real-cluster tier (test/realcluster: upstream Kubernetes on this machine, coil deployed
 # from its image and deploy/, the end-to-end suite) verbosely, so the log shows the API

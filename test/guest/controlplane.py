@@ -2,9 +2,10 @@
 """The host half of an end-to-end guest scenario: the Kubernetes control plane on this host,
 the nodes in the guest.
 
-    controlplane.py STATE SCENARIO [ARG...]     (COIL: the coil binary; a guest up in STATE)
+    controlplane.py [--dual-stack] STATE SCENARIO [ARG...]
+                                        (COIL: the coil binary; a guest up in STATE)
 
-starts the test API server (deploy/crd, deploy/rbac, the Egress webhooks over TLS), Node
+starts the test API server (--dual-stack: Services asking for it get an IPv6 ClusterIP too; deploy/crd, deploy/rbac, the Egress webhooks over TLS), Node
 objects node1 and node2, the AddressPool "default", `coil ipam-controller` and `coil
 egress-controller` (each as its own ServiceAccount), all on 127.0.0.1 of this host, where the
 guest reaches them at 10.0.2.2 through QEMU's user networking. It writes what the guest needs
@@ -28,7 +29,7 @@ import deploy_rbac  # noqa: E402  (on the path through test_controller)
 
 GUEST_HOST = "10.0.2.2"  # this host as the guest sees it (QEMU user networking)
 EGRESS_SERVICE = "coilv2-egress-webhook-service"
-NODES = {"node1": ("10.99.0.1", "fd99::1"), "node2": ("10.99.0.2", "fd99::2")}
+NODES = {"node%d" % i: ("10.99.0.%d" % i, "fd99::%d" % i) for i in (1, 2, 3)}
 POOL = {"blockSizeBits": 3, "subnets": [{"ipv4": "10.100.0.0/16", "ipv6": "fd00:100::/112"}]}
 CONTROLLER_IMAGE = "coil:guest"
 
@@ -38,8 +39,9 @@ def log(msg):
 
 
 class ControlPlane:
-    def __init__(self, state):
+    def __init__(self, state, dual_stack):
         self.state = state
+        self.dual_stack = dual_stack
         self.work = os.path.join(state, "cp")
         shutil.rmtree(self.work, ignore_errors=True)
         os.makedirs(self.work)
@@ -54,7 +56,8 @@ class ControlPlane:
     def up(self):
         ca_bundle = ipam.make_certificate(self.cert_dir, EGRESS_SERVICE)
         webhook_port = ipam.free_port()
-        self.api = ipam.Api(self.work, "--service-host-override",
+        extra = ["--dual-stack"] if self.dual_stack else []
+        self.api = ipam.Api(self.work, *extra, "--service-host-override",
                             "%s.kube-system=127.0.0.1:%d" % (EGRESS_SERVICE, webhook_port))
         for config in ipam.webhook_configurations(ca_bundle, "egress", "egresses", "egress",
                                                   EGRESS_SERVICE):
@@ -125,6 +128,9 @@ class ControlPlane:
 
 
 def main(argv):
+    dual_stack = len(argv) > 1 and argv[1] == "--dual-stack"
+    if dual_stack:
+        argv = argv[:1] + argv[2:]
     if len(argv) < 3:
         print(__doc__, file=sys.stderr)
         return 2
@@ -133,7 +139,7 @@ def main(argv):
     if not ipam.COIL:
         log("set COIL to the coil binary")
         return 2
-    cp = ControlPlane(state)
+    cp = ControlPlane(state, dual_stack)
     rc = 1
     try:
         cp.up()

@@ -46,6 +46,7 @@ stage() {
 		done
 	done
 	cp -a "$HERE/scenarios/." "$share/scenarios/"
+	cp "$HERE/../shell/checks.sh" "$share/scenarios/"
 }
 
 send() { # send LINE: one command to the guest over the command channel

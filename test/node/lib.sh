@@ -34,32 +34,9 @@ FINISHED=
 
 log() { printf '%s: %s\n' "$TEST_NAME" "$*" >&2; }
 
-pass() {
-	PASSES=$((PASSES + 1))
-	[ -z "${VERBOSE:-}" ] || log "ok: $*"
-}
-fail() {
-	FAILURES=$((FAILURES + 1))
-	log "FAIL: $*"
-}
-# die MESSAGE: a failure after which the test cannot go on.
-die() {
-	fail "$*"
-	exit 1
-}
-check() { # check DESCRIPTION CMD...: passes if CMD succeeds
-	local what=$1
-	shift
-	if "$@"; then pass "$what"; else fail "$what"; fi
-}
-check_not() { # check_not DESCRIPTION CMD...: passes if CMD fails
-	local what=$1
-	shift
-	if "$@"; then fail "$what"; else pass "$what"; fi
-}
-check_eq() { # check_eq DESCRIPTION EXPECTED ACTUAL
-	if [ "$2" == "$3" ]; then pass "$1"; else fail "$1: expected [$2], got [$3]"; fi
-}
+# shellcheck source=../shell/checks.sh
+source "$TEST_DIR/../shell/checks.sh"
+
 # check_daemon_log: no sanitizer report or crash in the daemon's log (all its runs).
 check_daemon_log() {
 	local reports

@@ -11,6 +11,10 @@ from .errors import now_rfc3339
 _service_ips = itertools.count(10)
 _service_ip_lock = threading.Lock()
 _SERVICE_NET = ipaddress.ip_network("10.96.0.0/12")
+_SERVICE_NET6 = ipaddress.ip_network("fd00:96::/108")
+# A dual-stack cluster (--dual-stack): Services asking for PreferDualStack or
+# RequireDualStack get an IPv6 ClusterIP too, as kube-apiserver with two service CIDRs does.
+DUAL_STACK = False
 
 
 def _pod_spec(spec):
@@ -92,7 +96,11 @@ def _service(obj, creating):
     spec.setdefault("sessionAffinity", "None")
     if spec["type"] != "ExternalName" and creating and not spec.get("clusterIP"):
         with _service_ip_lock:
-            spec["clusterIP"] = str(_SERVICE_NET[next(_service_ips)])
+            index = next(_service_ips)
+        spec["clusterIP"] = str(_SERVICE_NET[index])
+        if DUAL_STACK and spec.get("ipFamilyPolicy") in ("PreferDualStack", "RequireDualStack"):
+            spec["clusterIPs"] = [spec["clusterIP"], str(_SERVICE_NET6[index])]
+            spec["ipFamilies"] = ["IPv4", "IPv6"]
     if spec.get("clusterIP") and spec["clusterIP"] != "None":
         spec.setdefault("clusterIPs", [spec["clusterIP"]])
         spec.setdefault("ipFamilies", ["IPv4"])

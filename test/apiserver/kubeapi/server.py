@@ -7,7 +7,7 @@ import socket
 import ssl
 import sys
 
-from . import admission, authn, faults, gc, handler, ops, rbac, resources, storage
+from . import admission, authn, defaults, faults, gc, handler, ops, rbac, resources, storage
 
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
@@ -92,6 +92,8 @@ def parse_args(argv):
                    help="dial webhook service NAME in namespace NS at HOST:PORT")
     p.add_argument("--graceful-pod-deletion", action="store_true",
                    help="pods bound to a node only get a deletionTimestamp (as with a kubelet)")
+    p.add_argument("--dual-stack", action="store_true",
+                   help="PreferDualStack/RequireDualStack Services get an IPv6 ClusterIP too")
     p.add_argument("--port-file", help="write the bound port to this file once listening")
     p.add_argument("--verbose", action="store_true", help="log every request to stderr")
     args = p.parse_args(argv)
@@ -102,6 +104,7 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    defaults.DUAL_STACK = args.dual_stack
     ctx = Context(args)
     srv = Server(args, ctx)
     args.port = srv.server_address[1]

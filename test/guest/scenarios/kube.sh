@@ -32,19 +32,31 @@ kget() { curl -sS -g -f "$API$1" 2>/dev/null; }
 
 node_ns() { echo "e2e-node$1"; }
 pod_ns() { echo "e2e-pod-$1"; }
+# in_node N CMD... / in_pod NAME CMD...: CMD in that namespace. The program is resolved to
+# its path first: busybox's nsenter would run its own applet of the same name (its `ip`).
 in_node() {
-	local n=$1
+	local n=$1 prog
 	shift
-	nsenter --net="/run/netns/$(node_ns "$n")" "$@"
+	prog=$(type -P "$1") || { log "no program $1"; return 127; }
+	nsenter --net="/run/netns/$(node_ns "$n")" "$prog" "${@:2}"
 }
 in_pod() {
-	local p=$1
+	local p=$1 prog
 	shift
-	nsenter --net="/run/netns/$(pod_ns "$p")" "$@"
+	prog=$(type -P "$1") || { log "no program $1"; return 127; }
+	nsenter --net="/run/netns/$(pod_ns "$p")" "$prog" "${@:2}"
 }
 
 # net_up: the bridge, the outside host and masquerade towards the host.
 net_up() {
+	# What an earlier run stopped in its cleanup may have left in the root namespace.
+	local l
+	for l in $(ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | grep '^e2e-'); do
+		ip link delete "$l" 2>/dev/null
+	done
+	net_down
+	rm -rf /run/e2e # state of an earlier run (kubeconfigs with another API server port)
+	mkdir -p /run/e2e
 	ip link add e2e-br type bridge && ip link set e2e-br up || die "bridge e2e-br"
 	ip addr add 10.99.0.254/24 dev e2e-br
 	ip addr add fd99::fe/64 dev e2e-br nodad
@@ -95,8 +107,14 @@ daemon_start() {
 		--health-addr 127.0.0.1:9385 "$@" </dev/null >>"$logf" 2>&1 &
 	NODE_PIDS[n]=$!
 	PIDS_STARTED+=($!)
-	wait_for 60 bash -c "[ \"\$(grep -c '\"coild started\"' '$logf')\" -gt '${before:-0}' ]" ||
+	wait_for 60 more_lines_than "${before:-0}" '"coild started"' "$logf" ||
 		{ tail -n 20 "$logf" >&2; die "coild on node$n did not start"; }
+}
+# more_lines_than N PATTERN FILE: FILE has more than N lines with PATTERN.
+more_lines_than() {
+	local c
+	c=$(grep -c -- "$2" "$3" 2>/dev/null)
+	[ "${c:-0}" -gt "$1" ]
 }
 # daemon_stop N: SIGTERM to node N's coild; its exit status in DAEMON_RC.
 DAEMON_RC=
@@ -173,3 +191,93 @@ cleanup_kube() {
 	net_down
 }
 trap 'cleanup_kube; cleanup' EXIT
+
+# egress_create NAME SPEC_JSON: an Egress in namespace default; waits for its Deployment and
+# Service (made by the host's egress-controller).
+egress_create() {
+	local body
+	body=$(jq -cn --arg name "$1" --argjson spec "$2" '{apiVersion: "coil.cybozu.com/v2",
+		kind: "Egress", metadata: {name: $name, namespace: "default"}, spec: $spec}')
+	kapi POST /apis/coil.cybozu.com/v2/namespaces/default/egresses "$body" >/dev/null ||
+		die "Egress $1"
+	wait_for 30 kget "/apis/apps/v1/namespaces/default/deployments/$1" >/dev/null ||
+		die "no Deployment for Egress $1"
+	wait_for 30 kget "/api/v1/namespaces/default/services/$1" >/dev/null ||
+		die "no Service for Egress $1"
+}
+# egress_update NAME SPEC_PATCH_JSON: merge-patches the Egress's spec.
+egress_update() {
+	kapi PATCH "/apis/coil.cybozu.com/v2/namespaces/default/egresses/$1" \
+		"$(jq -cn --argjson s "$2" '{spec: $s}')" >/dev/null
+}
+
+# sa_kubeconfig NAMESPACE SA FILE: a kubeconfig with a token of that ServiceAccount.
+sa_kubeconfig() {
+	local token
+	token=$(kapi POST "/api/v1/namespaces/$1/serviceaccounts/$2/token" \
+		'{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{}}' |
+		jq -r .status.token) || return 1
+	jq -n --arg s "$API" --arg t "$token" '{apiVersion: "v1", kind: "Config",
+		"current-context": "t", clusters: [{name: "t", cluster: {server: $s}}],
+		users: [{name: "t", user: {token: $t}}],
+		contexts: [{name: "t", context: {cluster: "t", user: "t"}}]}' >"$3"
+}
+
+# gateway_start EGRESS POD: runs the egress container of the Egress's Deployment in the pod's
+# netns as kubelet would: its command and args, its env (COIL_POD_ADDRESSES from the pod's
+# addresses, HOSTNAME the pod name), the ServiceAccount's token. Waits for /readyz.
+# GW_PID[POD] is its pid.
+declare -A GW_PID
+gateway_start() {
+	local egress=$1 pod=$2 deploy container kc=/run/e2e/$2.kubeconfig addrs
+	deploy=$(kget "/apis/apps/v1/namespaces/default/deployments/$egress") || die "Deployment $egress"
+	container=$(jq -c '.spec.template.spec.containers[] | select(.name == "egress")' <<<"$deploy")
+	[ -e "$kc" ] || sa_kubeconfig default "$(jq -r .spec.template.spec.serviceAccountName <<<"$deploy")" "$kc" ||
+		die "token of the gateway's ServiceAccount"
+	addrs=$(kget "/api/v1/namespaces/default/pods/$pod" | jq -r '[.status.podIPs[].ip] | join(",")')
+	local -a cmd env_args
+	mapfile -t cmd < <(jq -r '.command[], .args[]' <<<"$container")
+	mapfile -t env_args < <(jq -r '.env[] | select(.value != null) | "\(.name)=\(.value)"' <<<"$container")
+	[ "${#cmd[@]}" -gt 0 ] || die "no command in the egress container of $egress: $container"
+	ln -sf coil /opt/bin/coil-egress
+	env "${env_args[@]}" COIL_POD_ADDRESSES="$addrs" HOSTNAME="$pod" KUBECONFIG="$kc" \
+		nsenter --net="/run/netns/$(pod_ns "$pod")" "${cmd[@]}" \
+		</dev/null >>"$RESULTS/egress-$pod.log" 2>&1 &
+	GW_PID[$pod]=$!
+	PIDS_STARTED+=($!)
+	wait_for 60 in_pod "$pod" curl -sf -o /dev/null -m 2 http://127.0.0.1:8081/readyz ||
+		{ tail -n 20 "$RESULTS/egress-$pod.log" >&2; die "coil egress in $pod is not ready"; }
+}
+# gateway_stop POD: SIGTERM; the exit status in GW_RC.
+GW_RC=
+gateway_stop() {
+	kill "${GW_PID[$1]}" 2>/dev/null
+	wait "${GW_PID[$1]}" 2>/dev/null
+	GW_RC=$?
+}
+
+# outside_httpd: an HTTP server on the outside host (port 8000, IPv4 and IPv6) whose
+# /cgi-bin/addr answers "REMOTE_ADDR BYTES-RECEIVED".
+outside_httpd() {
+	mkdir -p /run/e2e/www/cgi-bin
+	cat >/run/e2e/www/cgi-bin/addr <<'CGI'
+#!/bin/sh
+# busybox sh: it starts much faster than bash under TCG, once per request
+printf 'Content-Type: text/plain\r\n\r\n'
+n=$(head -c "${CONTENT_LENGTH:-0}" | wc -c)
+addr=${REMOTE_ADDR#[}
+addr=${addr%]}
+echo "${addr#::ffff:} $n"
+CGI
+	chmod +x /run/e2e/www/cgi-bin/addr
+	start_bg "$RESULTS/httpd.log" ip netns exec e2e-out busybox httpd -f -p 8000 -h /run/e2e/www
+	wait_for 10 curl -sf -o /dev/null -m 2 http://192.0.2.1:8000/cgi-bin/addr ||
+		die "the outside HTTP server does not answer"
+}
+
+# hex4 IPV4: the 8 hex digits of an IPv4 address (the tunnel names fou4_<hex>).
+hex4() {
+	local IFS=.
+	# shellcheck disable=SC2086
+	printf '%02x%02x%02x%02x' $1
+}

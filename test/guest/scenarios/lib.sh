@@ -12,6 +12,10 @@ RESULTS=${RESULTS:-/tmp/results}
 HOST_ADDR=10.0.2.2
 SCENARIO=${SCENARIO:-$(basename "$0" .sh)}
 mkdir -p "$RESULTS"
+# Arguments KEY=VALUE set variables of the scenario (guest.sh run STATE NAME UPLOADS=3).
+for arg in "$@"; do
+	[[ $arg != [A-Z]*=* ]] || export "${arg?}"
+done
 FAILURES=0
 PASSES=0
 NETNS_MADE=()
@@ -19,31 +23,11 @@ PIDS_STARTED=()
 
 # Each line carries the seconds since the scenario started: under TCG the slow steps show.
 log() { printf '%s [%ds]: %s\n' "$SCENARIO" "$SECONDS" "$*" >&2; }
-pass() {
-	PASSES=$((PASSES + 1))
-	log "ok: $*"
-}
-fail() {
-	FAILURES=$((FAILURES + 1))
-	log "FAIL: $*"
-}
-die() { # a failure after which the scenario cannot go on
-	fail "$*"
-	exit 1
-}
-check() { # check DESCRIPTION CMD...: passes if CMD succeeds
-	local what=$1
-	shift
-	if "$@"; then pass "$what"; else fail "$what"; fi
-}
-check_not() { # check_not DESCRIPTION CMD...: passes if CMD fails
-	local what=$1
-	shift
-	if "$@"; then fail "$what"; else pass "$what"; fi
-}
-check_eq() { # check_eq DESCRIPTION EXPECTED ACTUAL
-	if [ "$2" == "$3" ]; then pass "$1"; else fail "$1: expected [$2], got [$3]"; fi
-}
+# The assertions (pass, fail, die, check, check_not, check_eq), shared with test/node:
+# guest.sh stages test/shell/checks.sh next to this file. Passing checks are logged too.
+VERBOSE=1
+# shellcheck source=../../shell/checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 # need CMD...: the scenario cannot run without these programs: fail loudly.
 need() {
 	local c
