@@ -425,7 +425,7 @@ json_t *kube_informer_by_index(struct kube_informer *inf, const char *index, con
 
 void kube_informer_stop(struct kube_informer *inf)
 {
-	if (!inf->started || inf->stopped)
+	if (!inf || !inf->started || inf->stopped)
 		return;
 	kube_stop_signal(inf->stop);
 	pthread_join(inf->thread, NULL);

@@ -299,8 +299,8 @@ json_t *kube_informer_list(struct kube_informer *inf); /* an array of every obje
 json_t *kube_informer_by_index(struct kube_informer *inf, const char *index,
 			       const char *value); /* an array; NULL for an unknown index */
 
-/* Stops the thread and joins it; idempotent. Free afterwards with kube_informer_free (which
- * also stops). */
+/* Stops the thread and joins it; idempotent, and NULL is accepted. Free afterwards with
+ * kube_informer_free (which also stops). */
 void kube_informer_stop(struct kube_informer *inf);
 void kube_informer_free(struct kube_informer *inf);
 /* Stops and frees the n informers of a controller (NULL entries skipped) in parallel: an idle

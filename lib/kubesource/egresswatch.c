@@ -215,8 +215,12 @@ void kubesource_egress_watch_stop(struct kubesource_egress_watch *w)
 {
 	if (!w)
 		return;
-	kube_informer_free(w->egresses); /* no more enqueues */
+	/* Stop the watches first (no more enqueues), then the worker, whose reconcile reads both
+	 * caches; only then free them. */
+	kube_informer_stop(w->egresses);
+	kube_informer_stop(w->pods);
 	workqueue_worker_stop(&w->worker);
+	kube_informer_free(w->egresses);
 	kube_informer_free(w->pods);
 	free(w);
 }
