@@ -101,6 +101,7 @@ static int reap_batch_locked(struct coild_reaper *r)
 			batch[n++] = r->entries[i];
 		}
 	wake_unlock(&r->wake);
+	fault_point("reap:deleting");
 	int rc = reap_links(r, batch, n);
 	if (rc == 0) {
 		fault_point("reap:links-deleted");

@@ -137,8 +137,7 @@ int podnet_destroy(struct podnet *pn, const char *container_id, const char *ifna
 int podnet_retire(struct podnet *pn, const char *container_id, const char *ifname, int *ifindex,
 		  char *err, size_t errlen);
 
-/* Deletes every retired link in one request; none is success. Fault point: reap:deleting
- * (before the request). */
+/* Deletes every retired link in one request; none is success. */
 int podnet_reap(struct podnet *pn, char *err, size_t errlen);
 
 /* Deletes link ifindex at once if it still is the attachment's retired link (an ADD of the
