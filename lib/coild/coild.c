@@ -114,6 +114,7 @@ int coild_new(const struct coild_config *cfg, const struct block_source *source,
 	    .node_name = cfg->node_name,
 	    .blocks_changed = coild_blocks_changed,
 	    .blocks_changed_arg = d,
+	    .empty_grace_ms = cfg->empty_block_grace_ms,
 	};
 	if (rc == 0)
 		rc = node_ipam_new(&icfg, &d->ipam, err, errlen);

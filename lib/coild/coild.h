@@ -19,6 +19,7 @@ struct coild_config {
 	const char *state_dir;	     /* allocation records; NULL = memory only */
 	const char *node_name;	     /* written into the records; NULL = not checked */
 	const char *default_pool;    /* the pool STATUS reports on ("default") */
+	long empty_block_grace_ms;   /* --empty-block-grace: node_ipam_config.empty_grace_ms */
 	bool register_from_main;     /* --register-from-main: accepted, unused (table 116 only) */
 	/* Kubernetes mode: looks the pod up on ADD; K8S_POD_NAME and K8S_POD_NAMESPACE are then
 	 * required and a failure is "failed to get pod" (-EAGAIN: CNI code 11). NULL

@@ -190,6 +190,8 @@ void coild_status(struct coild *d, const struct cni_rpc_request *req, struct cni
 {
 	const char *pool = d->cfg.default_pool;
 	int ready = node_ipam_pool_ready(d->ipam, pool);
+	if (ready == 0 && coild_reaper_flush(d->reaper)) /* as an ADD would wait for them */
+		ready = node_ipam_pool_ready(d->ipam, pool);
 	if (ready == 1)
 		return;
 	char details[NODE_NAME_MAX + 64];

@@ -179,8 +179,10 @@ start_daemon() {
 	started=$(grep -c '"coild started"' "$WORK/coild.log" 2>/dev/null)
 	# nsenter itself, not in_node: a backgrounded function runs in a subshell, and $! would
 	# be that subshell's PID instead of the daemon's (exec'd by nsenter).
+	# --empty-block-grace 0: these tests check that the DEL that empties a block releases
+	# it (test_reap checks the grace period).
 	nsenter --net="/var/run/netns/$NODE" "$COIL" daemon --standalone --config "$POOLS" \
-		--state-dir "$STATE" \
+		--state-dir "$STATE" --empty-block-grace "${EMPTY_BLOCK_GRACE:-0}" \
 		--socket "$SOCKET" --node-ipv4 "$NODE_IPV4" --node-ipv6 "$NODE_IPV6" \
 		--metrics-addr "127.0.0.1:$METRICS_PORT" --health-addr "127.0.0.1:$HEALTH_PORT" \
 		"$@" >>"$WORK/coild.log" 2>&1 &
