@@ -17,9 +17,11 @@
 #include "log/log.h"
 #include "wake/wake.h"
 
-/* How long the first retirement of a burst waits for the others: a burst of DELs then
- * shares one kernel delete instead of competing with it for the kernel's netlink lock. */
-#define REAP_GATHER_MS 10
+/* A batch starts once no retirement came for REAP_QUIET_MS, or REAP_GATHER_MAX_MS after its
+ * first: a burst of DELs then shares one kernel delete instead of competing with it for the
+ * kernel's netlink lock (the delete holds it while it takes the links down). */
+#define REAP_QUIET_MS	   10
+#define REAP_GATHER_MAX_MS 100
 /* After a failed reap the entries stay; the next try waits this long. */
 #define REAP_RETRY_MS 1000
 /* The longest an ADD waits for pending reaps to give their addresses back. */
@@ -37,7 +39,8 @@ struct coild_reaper {
 	struct wake wake;	    /* its lock guards everything below */
 	struct reap_entry *entries; /* owned; pending and in-flight retirements */
 	size_t n, cap;
-	bool hurry; /* coild_reaper_flush waits: skip the gather window */
+	bool hurry;	     /* coild_reaper_flush waits: skip the gather window */
+	unsigned long added; /* retirements ever handed over, to see a burst go on */
 	pthread_t thread;
 };
 
@@ -125,6 +128,22 @@ static int reap_batch_locked(struct coild_reaper *r)
 	return rc;
 }
 
+/* With the lock held: waits until the retirements stop coming (see REAP_QUIET_MS). */
+static void gather_locked(struct coild_reaper *r)
+{
+	long cap = wake_deadline_after(REAP_GATHER_MAX_MS);
+	unsigned long seen = r->added;
+	for (;;) {
+		long quiet = wake_deadline_after(REAP_QUIET_MS);
+		long until = quiet < cap ? quiet : cap;
+		while (!r->wake.stopped && !r->hurry && wake_wait_until_locked(&r->wake, until))
+			;
+		if (r->wake.stopped || r->hurry || r->added == seen || wake_now_ms() >= cap)
+			return;
+		seen = r->added;
+	}
+}
+
 static void *reaper_thread(void *arg)
 {
 	struct coild_reaper *r = arg;
@@ -134,9 +153,7 @@ static void *reaper_thread(void *arg)
 			wake_wait_until_locked(&r->wake, WAKE_NEVER);
 			continue;
 		}
-		long gather = wake_deadline_after(REAP_GATHER_MS);
-		while (!r->wake.stopped && !r->hurry && wake_wait_until_locked(&r->wake, gather))
-			;
+		gather_locked(r);
 		r->hurry = false;
 		if (reap_batch_locked(r) < 0 && !r->wake.stopped) {
 			long retry = wake_deadline_after(REAP_RETRY_MS);
@@ -215,6 +232,7 @@ int coild_reaper_add(struct coild_reaper *r, const char *container_id, const cha
 	snprintf(e->container_id, sizeof(e->container_id), "%s", container_id);
 	snprintf(e->ifname, sizeof(e->ifname), "%s", ifname);
 	e->ifindex = ifindex;
+	r->added++;
 	wake_notify_locked(&r->wake);
 	wake_unlock(&r->wake);
 	return 0;
