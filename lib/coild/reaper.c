@@ -20,8 +20,8 @@
 /* A batch starts once no retirement came for REAP_QUIET_MS, or REAP_GATHER_MAX_MS after its
  * first: a burst of DELs then shares one kernel delete instead of competing with it for the
  * kernel's netlink lock (the delete holds it while it takes the links down). */
-#define REAP_QUIET_MS	   10
-#define REAP_GATHER_MAX_MS 100
+#define REAP_QUIET_MS	   50
+#define REAP_GATHER_MAX_MS 1000
 /* After a failed reap the entries stay; the next try waits this long. */
 #define REAP_RETRY_MS 1000
 /* The longest an ADD waits for pending reaps to give their addresses back. */
