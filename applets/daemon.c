@@ -99,6 +99,13 @@ static struct {
 	struct socket_server *server;
 } state;
 
+/* The Egress watcher's updates go to the daemon (arg). */
+static int nat_update(void *arg, const struct nl_ip *ipv4, const struct nl_ip *ipv6,
+		      const struct natclient_gateways *gws, char *err, size_t errlen)
+{
+	return coild_nat_update(arg, ipv4, ipv6, gws, err, errlen);
+}
+
 static int fail_startup(const char *what, const char *err)
 {
 	log_error(what, "error", err);
@@ -141,6 +148,21 @@ static void use_kubernetes(struct coild_config *cfg)
 	cfg->pod_lookup_ctx = state.kube;
 	cfg->report_drift = kubesource_report_drift;
 	cfg->report_drift_ctx = state.kube;
+	if (!opts.enable_egress)
+		return;
+	cfg->nat_gateways = kubesource_nat_gateways;
+	cfg->nat_gateways_ctx = state.kube;
+	cfg->originating_only = opts.originating_only;
+	cfg->nat.port = (uint16_t)opts.egress_port;
+	cfg->nat.tunnel = &natclient_founat_tunnel;
+	enum natrules_backend backend;
+	char err[256];
+	/* Upstream does not check --backend either: another value only means no connmark
+	 * rules (the fwmark rule and its table are still made); coil says so once. */
+	if (natrules_backend_parse(opts.backend, &backend, err, sizeof(err)) == 0)
+		cfg->nat.connmark = natclient_connmark_for(backend);
+	else if (opts.originating_only)
+		log_warn("originating-only client pods get no connmark rules", "error", err);
 }
 
 static void log_node_addresses(const struct coild_config *cfg)
@@ -185,9 +207,11 @@ static int check_options(const char **node_name, char *err, size_t len)
 		snprintf(err, len, "egress-only mode (--enable-ipam=false) is not implemented yet");
 		return -ENOSYS;
 	}
-	if (opts.enable_egress)
-		log_warn("egress NAT is not implemented yet in this build; pods get no NAT "
-			 "gateways");
+	if (opts.egress_port < 1 || opts.egress_port > 65535) {
+		snprintf(err, len, "--egress-port must be a UDP port (1-65535): %d",
+			 opts.egress_port);
+		return -EINVAL;
+	}
 	if (!opts.standalone)
 		return 0;
 	if (!opts.config) {
@@ -239,12 +263,22 @@ static int run_daemon(void)
 		socket_server_close(state.server);
 		return fail_startup("failed to start", err);
 	}
+	struct kubesource_egress_watch *egress_watch = NULL;
+	if (state.kube && opts.enable_egress &&
+	    kubesource_egress_watch_start(state.kube, opts.originating_only, nat_update,
+					  state.coild, &egress_watch, err, sizeof(err)) < 0) {
+		runtime_stop(rt);
+		coild_gc_timer_stop(gc);
+		socket_server_close(state.server);
+		return fail_startup("failed to start the Egress watcher", err);
+	}
 	struct coild_route_monitor *monitor = NULL;
 	if (coild_route_monitor_start(state.coild, &monitor, err, sizeof(err)) < 0)
 		log_warn("routes removed by others will only be repaired by the periodic GC",
 			 "error", err);
 	log_info("coild started", "socket", opts.socket);
 	int rc = socket_server_run(state.server);
+	kubesource_egress_watch_stop(egress_watch);
 	coild_gc_timer_stop(gc);
 	coild_route_monitor_stop(monitor);
 	if (opts.clear_routes)

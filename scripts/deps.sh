@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Installs the Debian packages coil needs. Usage: scripts/deps.sh build|test|demo
 # test includes podman and jq for the container image (scripts/image.sh), and etcd-server for
-# the real-cluster tier (test/realcluster) and the coil migrate tests (Coil v1 data in etcd).
+# the real-cluster tier (test/realcluster) and the coil migrate tests (Coil v1 data in etcd),
+# and qemu-system-x86 for the guest-kernel tier (test/guest: FoU, IPIP, dummy links).
 set -euo pipefail
 
-build_pkgs=(build-essential cmake pkg-config libmnl-dev libjansson-dev libyaml-dev check
+build_pkgs=(build-essential cmake pkg-config libmnl-dev libnftnl-dev libjansson-dev libyaml-dev check
 	libcurl4-openssl-dev libmicrohttpd-dev libgnutls28-dev)
 # The sanitizer and fuzz builds use clang and its runtime libraries.
 test_pkgs=(clang libclang-rt-14-dev iproute2 iputils-ping nftables iptables
 	containernetworking-plugins containerd runc busybox-static python3 python3-grpcio procps
-	util-linux openssl python3-kubernetes python3-yaml podman jq etcd-server)
+	util-linux openssl python3-kubernetes python3-yaml podman jq etcd-server curl zstd
+	qemu-system-x86)
 demo_pkgs=(iproute2 iputils-ping procps)
 
 case "${1:-build}" in

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "metrics/metrics.h"
+#include "natclient/natclient.h"
 #include "nodeipam/blocksource.h"
 #include "podnet/podnet.h"
 
@@ -22,10 +23,21 @@ struct coild_config {
 	long empty_block_grace_ms;   /* --empty-block-grace: node_ipam_config.empty_grace_ms */
 	bool register_from_main;     /* --register-from-main: accepted, unused (table 116 only) */
 	/* Kubernetes mode: looks the pod up on ADD; K8S_POD_NAME and K8S_POD_NAMESPACE are then
-	 * required and a failure is "failed to get pod" (-EAGAIN: CNI code 11). NULL
-	 * (standalone): no lookup, lenient about missing pod arguments. */
-	int (*pod_lookup)(void *ctx, const char *ns, const char *name, char *err, size_t errlen);
+	 * required and a failure is "failed to get pod" (-EAGAIN: CNI code 11). *pod (may be
+	 * NULL) gets the Pod object (caller json_decref()s). NULL (standalone): no lookup,
+	 * lenient about missing pod arguments. */
+	int (*pod_lookup)(void *ctx, const char *ns, const char *name, json_t **pod, char *err,
+			  size_t errlen);
 	void *pod_lookup_ctx;
+	/* Egress NAT clients (--enable-egress with Kubernetes); NULL: no NAT. On ADD it appends
+	 * the gateways the looked-up pod asks for to gws (a failure is "failed to setup NAT
+	 * hook"); with any, the client is set up in the pod's netns through `nat` (a failure is
+	 * "failed to setup pod network egress", and the pod network is undone). */
+	int (*nat_gateways)(void *ctx, const json_t *pod, bool originating_only,
+			    struct natclient_gateways *gws, char *err, size_t errlen);
+	void *nat_gateways_ctx;
+	bool originating_only;	     /* --enable-originating-only */
+	struct natclient_config nat; /* port, tunnel and connmark operations (borrowed) */
 	/* Kubernetes mode: tells of a drift repair as a Warning Event about the Node (reason
 	 * e.g. "PodRouteRestored", note a sentence). NULL (standalone): the log line only.
 	 * Called from the drift monitor's thread after each batch of repairs. */
@@ -81,6 +93,13 @@ void coild_route_monitor_stop(struct coild_route_monitor *m); /* joins and frees
  * route back, 0 when nothing was to do, or -errno. */
 int coild_repair_pod_route(struct coild *d, const struct nl_ip *dst, int oif, char *err,
 			   size_t errlen);
+
+/* The Egress watcher's update of one running NAT client pod, found by its IPv4 or IPv6 (family
+ * 0 = none): in its netns (a named netns under /var/run/netns paired with its host veth), under
+ * its container lock, natclient_update with gws. -EAGAIN "pod network configuration not
+ * ready" when the pod or its netns is not found (yet). */
+int coild_nat_update(struct coild *d, const struct nl_ip *ipv4, const struct nl_ip *ipv6,
+		     const struct natclient_gateways *gws, char *err, size_t errlen);
 
 /* For /readyz: true once coild_new succeeded. */
 bool coild_ready(const struct coild *d);

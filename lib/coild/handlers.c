@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "fault/fault.h"
 #include "log/log.h"
@@ -101,28 +102,82 @@ static int setup_network(struct coild *d, const struct cni_rpc_request *req, con
 	return podnet_setup(d->podnet, &pod, res, err, errlen);
 }
 
-void coild_add(struct coild *d, const struct cni_rpc_request *req, struct cni_rpc_response *resp)
+/* The pod (Kubernetes mode) and the NAT gateways it asks for. An unreachable API server lets
+ * an ADD go on without the pod only when no NAT client can be asked for: with egress, a pod
+ * whose Egress cannot be read must not start with its traffic going out natively. */
+static bool lookup_pod(struct coild *d, const struct cni_rpc_request *req,
+		       struct natclient_gateways *gws, struct cni_rpc_response *resp)
 {
-	char err[ERRLEN] = "", pool[NODE_NAME_MAX], v4[IP_ADDR_STRLEN], v6[IP_ADDR_STRLEN];
-	bool chained;
-	struct podnet_result res;
-
-	if (parse_chained(req->is_chained, &chained) < 0)
-		return fail(resp, CNI_ERR_INTERNAL, "failed to get CNI arguments", "runtime error");
-	if (chained)
-		return fail(resp, CNI_ERR_INTERNAL,
-			    "coil must be called as the first plugin when IPAM related features "
-			    "are enabled",
-			    "configuration error");
-	int rc = d->cfg.pod_lookup ? d->cfg.pod_lookup(d->cfg.pod_lookup_ctx, req->pod_namespace,
-						       req->pod_name, err, sizeof(err))
-				   : 0;
-	if (rc == -EAGAIN) /* only unreachable: a block the node has serves the ADD anyway */
+	char err[ERRLEN] = "";
+	json_t *pod = NULL;
+	if (!d->cfg.pod_lookup)
+		return true;
+	int rc = d->cfg.pod_lookup(d->cfg.pod_lookup_ctx, req->pod_namespace, req->pod_name, &pod,
+				   err, sizeof(err));
+	if (rc == -EAGAIN && !d->cfg.nat_gateways) {
 		log_warn("API server unreachable; adding the pod without checking it", "pod",
 			 req->pod_name, "namespace", req->pod_namespace, "error", err);
-	else if (rc < 0)
-		return fail(resp, allocation_error_code(rc), "failed to get pod", err);
-	rc = choose_pool(d, req, pool, sizeof(pool), err, sizeof(err));
+		return true;
+	}
+	if (rc < 0) {
+		fail(resp, allocation_error_code(rc), "failed to get pod", err);
+		return false;
+	}
+	rc = d->cfg.nat_gateways
+		 ? d->cfg.nat_gateways(d->cfg.nat_gateways_ctx, pod, d->cfg.originating_only, gws,
+				       err, sizeof(err))
+		 : 0;
+	json_decref(pod);
+	if (rc < 0)
+		fail(resp, allocation_error_code(rc), "failed to setup NAT hook", err);
+	return rc == 0;
+}
+
+struct nat_setup {
+	struct coild *d;
+	const struct natclient_pod *pod;
+	const struct natclient_gateways *gws;
+	char *err;
+	size_t errlen;
+};
+
+static int nat_setup_locked(void *arg)
+{
+	struct nat_setup *n = arg;
+	return natclient_setup(&n->d->cfg.nat, n->pod, n->gws, n->err, n->errlen);
+}
+
+/* The NAT client in the pod's netns, under the container lock. */
+static int setup_nat(struct coild *d, const struct cni_rpc_request *req,
+		     const struct podnet_result *res, const struct natclient_gateways *gws,
+		     char *err, size_t errlen)
+{
+	struct natclient_pod pod = {.netns_path = req->netns};
+	for (size_t i = 0; i < res->n_ips; i++) {
+		struct nl_ip *slot = res->ips[i].ip.family == AF_INET ? &pod.ipv4 : &pod.ipv6;
+		*slot = res->ips[i].ip;
+	}
+	struct nat_setup n = {d, &pod, gws, err, errlen};
+	return podnet_with_container_lock(d->podnet, req->container_id, nat_setup_locked, &n);
+}
+
+/* Undoes a pod network whose NAT client failed: upstream leaves it for the runtime's DEL, but
+ * a pod that never started must not hold a veth and an address meanwhile. */
+static void undo_pod_network(struct coild *d, const struct cni_rpc_request *req)
+{
+	char err[ERRLEN];
+	if (podnet_destroy(d->podnet, req->container_id, req->ifname, err, sizeof(err)) < 0)
+		log_warn("failed to delete the pod network after a failed NAT setup", "error", err);
+	else if (node_ipam_free(d->ipam, req->container_id, req->ifname, err, sizeof(err)) < 0)
+		log_warn("failed to free an address after a failed NAT setup", "error", err);
+}
+
+static void add_pod(struct coild *d, const struct cni_rpc_request *req,
+		    const struct natclient_gateways *gws, struct cni_rpc_response *resp)
+{
+	char err[ERRLEN] = "", pool[NODE_NAME_MAX], v4[IP_ADDR_STRLEN], v6[IP_ADDR_STRLEN];
+	struct podnet_result res;
+	int rc = choose_pool(d, req, pool, sizeof(pool), err, sizeof(err));
 	if (rc < 0)
 		return fail(resp, allocation_error_code(rc), "failed to get namespace", err);
 	rc = coild_reaper_settle(d->reaper, req->container_id, req->ifname, err, sizeof(err));
@@ -146,9 +201,31 @@ void coild_add(struct coild *d, const struct cni_rpc_request *req, struct cni_rp
 		return fail(resp, CNI_ERR_INTERNAL, "failed to setup pod network IPAM", err);
 	}
 	fault_point("add:set-up");
+	if (gws->n > 0 && setup_nat(d, req, &res, gws, err, sizeof(err)) < 0) {
+		undo_pod_network(d, req);
+		return fail(resp, CNI_ERR_INTERNAL, "failed to setup pod network egress", err);
+	}
 	resp->result = result_json(&res);
 	if (!resp->result)
 		fail(resp, CNI_ERR_INTERNAL, "failed to marshal the result", "out of memory");
+}
+
+void coild_add(struct coild *d, const struct cni_rpc_request *req, struct cni_rpc_response *resp)
+{
+	bool chained;
+	struct natclient_gateways gws = {0};
+	if (parse_chained(req->is_chained, &chained) < 0)
+		return fail(resp, CNI_ERR_INTERNAL, "failed to get CNI arguments", "runtime error");
+	if (chained)
+		return fail(resp, CNI_ERR_INTERNAL,
+			    "coil must be called as the first plugin when IPAM related features "
+			    "are enabled",
+			    "configuration error");
+	/* The NAT hook is computed before anything is allocated, so that a missing Egress or
+	 * Service leaves nothing behind (upstream computes it after the pod network). */
+	if (lookup_pod(d, req, &gws, resp))
+		add_pod(d, req, &gws, resp);
+	natclient_gateways_free(&gws);
 }
 
 /* Takes the attachment's pod network out of service: its host veth is retired (down, its

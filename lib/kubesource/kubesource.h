@@ -18,6 +18,7 @@
 
 #include "ipam/ipam.h"
 #include "kube/kube.h"
+#include "natclient/natclient.h"
 #include "nodeipam/blocksource.h"
 
 #define KUBESOURCE_NODE_ENV "COIL_NODE_NAME"
@@ -71,9 +72,35 @@ const char *kubesource_node_name(const struct kubesource *ks);
 void kubesource_node_ips(const struct kubesource *ks, char ipv4[static IP_ADDR_STRLEN],
 			 char ipv6[static IP_ADDR_STRLEN]);
 
-/* coild's pod lookup on ADD (ctx = ks): GETs the Pod directly. -EINVAL ("missing pod
- * name/namespace"), -ENOENT ("pod not found"), or -EAGAIN / another errno for API errors. */
-int kubesource_pod_lookup(void *ctx, const char *ns, const char *name, char *err, size_t errlen);
+/* coild's pod lookup on ADD (ctx = ks): GETs the Pod directly; *pod (may be NULL) gets it
+ * (caller json_decref()s). -EINVAL ("missing pod name/namespace"), -ENOENT ("pod not
+ * found"), or -EAGAIN / another errno for API errors. */
+int kubesource_pod_lookup(void *ctx, const char *ns, const char *name, json_t **pod, char *err,
+			  size_t errlen);
+
+/* coild's NAT hook on ADD (ctx = ks): appends to gws the gateways of every Egress that pod
+ * (borrowed) asks for in its annotations (none for a host-network pod), reading each Egress
+ * and its Service directly. Errors: "failed to get Egress <ns>/<name>: ...", "failed to get
+ * Service <ns>/<name>: ..." (-ENOENT, or -EAGAIN when the API server is unreachable), and
+ * natclient_gateways_add's (-EINVAL). */
+int kubesource_nat_gateways(void *ctx, const json_t *pod, bool originating_only,
+			    struct natclient_gateways *gws, char *err, size_t errlen);
+
+/* The Egress watcher: on every change of an Egress, each Running, non-host-network pod of this
+ * node that asks for it (its annotations) gets update(arg, its IPv4, its IPv6, the Egress's
+ * gateways) (family 0 = none), from the watcher's thread. A failure (update's included) is
+ * retried with back-off; two running pods with one address fail the whole pass ("multiple
+ * pods have the same address"). A deleted Egress changes nothing. Threads: two informers
+ * (this node's pods, all Egresses) and one worker, until kubesource_egress_watch_stop. */
+typedef int (*kubesource_nat_update_fn)(void *arg, const struct nl_ip *ipv4,
+					const struct nl_ip *ipv6,
+					const struct natclient_gateways *gws, char *err,
+					size_t errlen);
+struct kubesource_egress_watch;
+int kubesource_egress_watch_start(struct kubesource *ks, bool originating_only,
+				  kubesource_nat_update_fn update, void *arg,
+				  struct kubesource_egress_watch **out, char *err, size_t errlen);
+void kubesource_egress_watch_stop(struct kubesource_egress_watch *w); /* joins; NULL ok */
 
 /* coild_config.report_drift (ctx = ks): a Warning Event about this Node, from "coild". A
  * failure to post it is logged, never returned (the repair is done either way). */

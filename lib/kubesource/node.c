@@ -7,7 +7,8 @@
 
 #include "log/log.h"
 
-int kubesource_pod_lookup(void *ctx, const char *ns, const char *name, char *err, size_t errlen)
+int kubesource_pod_lookup(void *ctx, const char *ns, const char *name, json_t **out, char *err,
+			  size_t errlen)
 {
 	struct kubesource *ks = ctx;
 	if (!ns || !*ns || !name || !*name) {
@@ -17,7 +18,10 @@ int kubesource_pod_lookup(void *ctx, const char *ns, const char *name, char *err
 	json_t *pod = NULL;
 	char why[512];
 	int ret = kube_get(ks->fast, &KUBE_RES_PODS, ns, name, &pod, why, sizeof(why));
-	json_decref(pod);
+	if (out && ret == 0)
+		*out = pod;
+	else
+		json_decref(pod);
 	if (ret == -ENOENT)
 		snprintf(err, errlen, "pod not found: %s/%s", ns, name);
 	else if (ret < 0)

@@ -94,6 +94,7 @@ struct nl_link {
 	unsigned char mac[NL_MAC_MAX];
 	size_t mac_len;
 	bool peer_in_other_netns; /* IFLA_LINK_NETNSID: a veth whose peer lives elsewhere */
+	int32_t peer_netnsid;	  /* its value (the peer's netns id as seen from here) */
 };
 
 /* Writes "aa:bb:cc:dd:ee:ff" (lowercase) into buf (>= 3 * NL_MAC_MAX bytes is always enough). */
@@ -225,6 +226,38 @@ int nl_rule_del(struct nl_sock *s, const struct nl_rule *r, char *err, size_t er
 int nl_rule_list(struct nl_sock *s, int family, struct nl_rule **out, size_t *count, char *err,
 		 size_t errlen);
 
+/* ---- IP tunnels and dummy links (iptun.c) ---- */
+
+/* An ipip (IPv4) or ip6tnl (IPv6) link. Per-peer tunnels carry local/remote and UDP encap
+ * options; a collect_metadata ("external", flow-based) device carries nothing else. Links
+ * are created down. */
+struct nl_iptun {
+	const char *name;
+	const char *kind; /* "ipip" or "ip6tnl" */
+	bool collect_metadata;
+	struct nl_ip local, remote;
+	uint8_t ttl;
+	uint16_t encap_type;		   /* TUNNEL_ENCAP_* (1 = FOU) */
+	uint16_t encap_sport, encap_dport; /* host order; sport 0 = per-flow */
+};
+
+/* A tunnel link as the kernel reports it. */
+struct nl_iptun_info {
+	struct nl_link link;
+	struct nl_ip local, remote;
+	uint8_t ttl;
+	uint16_t encap_type, encap_sport, encap_dport; /* host order */
+	bool collect_metadata;
+};
+
+int nl_iptun_create(struct nl_sock *s, const struct nl_iptun *t, char *err, size_t errlen);
+/* -ENODEV if no link of that name. Other kinds are read too (tunnel fields stay zero). */
+int nl_iptun_get(struct nl_sock *s, const char *name, struct nl_iptun_info *out, char *err,
+		 size_t errlen);
+int nl_parse_iptun(const struct nlmsghdr *nlh, struct nl_iptun_info *out);
+/* A dummy link (down). */
+int nl_dummy_create(struct nl_sock *s, const char *name, char *err, size_t errlen);
+
 /* ---- network namespaces (netns.c) ---- */
 
 /* Opens path (e.g. /var/run/netns/cni-..., /proc/PID/ns/net) and checks that it is a network
@@ -238,6 +271,10 @@ int nl_netns_current(int *fd, char *err, size_t errlen);
  * or a negative errno if switching failed (fn not run, or run but return failed). */
 int nl_netns_run(int netns_fd, int (*fn)(void *arg), void *arg, char *err, size_t errlen);
 
+/* The id the netns of s gives the netns open as netns_fd (RTM_GETNSID); -ENOENT when it has
+ * given it none (the kernel assigns one once a link pairs the two, e.g. a veth). */
+int nl_netns_id(struct nl_sock *s, int netns_fd, int32_t *nsid, char *err, size_t errlen);
+
 /* ---- sysctl (sysctl.c) ---- */
 
 /* Writes value to /proc/sys/<parts[0]>/<parts[1]>/... of the calling thread's netns.
@@ -247,6 +284,40 @@ int nl_sysctl_write(const char *const *parts, size_t nparts, const char *value, 
 /* Reads the value (trailing newline removed) into buf. */
 int nl_sysctl_read(const char *const *parts, size_t nparts, char *buf, size_t buflen, char *err,
 		   size_t errlen);
+
+/* ---- raw requests (socket.c, genl.c): for netlink families lib/nl has no API for, such as
+ * generic netlink families (fou) and nfnetlink (conntrack statistics) ---- */
+
+/* Size of request buffers; every request we build is far smaller. */
+#define NL_SEND_BUF 4096
+
+/* Opens a socket of another netlink protocol (NETLINK_GENERIC, NETLINK_NETFILTER) in the
+ * calling thread's netns; used with the raw requests below. */
+int nl_sock_open_proto(struct nl_sock *s, int protocol, char *err, size_t errlen);
+
+typedef int (*nl_msg_cb)(const struct nlmsghdr *nlh, void *arg);
+
+/* Starts a request of type in buf (NL_SEND_BUF bytes, zeroed here) with NLM_F_REQUEST|flags.
+ * The sequence number is assigned when the request is sent. */
+struct nlmsghdr *nl_msg_start(void *buf, uint16_t type, uint16_t flags);
+
+/* Sends a request that expects only an acknowledgement (NLM_F_ACK is added). */
+int nl_exec(struct nl_sock *s, struct nlmsghdr *req, const char *what, char *err, size_t errlen);
+
+/* Sends a non-dump request and calls cb for each reply before the acknowledgement. */
+int nl_query(struct nl_sock *s, struct nlmsghdr *req, nl_msg_cb cb, void *arg, const char *what,
+	     char *err, size_t errlen);
+
+/* Sends a dump request (NLM_F_DUMP is added) and calls cb for each message. If the kernel
+ * flags the dump as interrupted (NLM_F_DUMP_INTR), reset(arg) is called and the dump is
+ * restarted with a growing, jittered back-off until NL_DUMP_RETRY_MS have passed; then
+ * -EINTR (nl.h). */
+int nl_dump(struct nl_sock *s, struct nlmsghdr *req, nl_msg_cb cb, void *arg,
+	    void (*reset)(void *arg), const char *what, char *err, size_t errlen);
+
+/* The id of the generic netlink family name (CTRL_CMD_GETFAMILY) on a NETLINK_GENERIC
+ * socket; -ENOENT when the kernel has no such family (e.g. its module is not loaded). */
+int nl_genl_family_id(struct nl_sock *s, const char *name, uint16_t *id, char *err, size_t errlen);
 
 /* ---- message parsing (parse.c; exposed for tests and fuzzing) ---- */
 

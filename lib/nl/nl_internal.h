@@ -8,29 +8,6 @@
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
 
-/* Size of request buffers; every request we build is far smaller. */
-#define NL_SEND_BUF 4096
-
-typedef int (*nl_msg_cb)(const struct nlmsghdr *nlh, void *arg);
-
-/* Starts a request of type in buf (NL_SEND_BUF bytes, zeroed here) with NLM_F_REQUEST|flags.
- * The sequence number is assigned when the request is sent. */
-struct nlmsghdr *nl_msg_start(void *buf, uint16_t type, uint16_t flags);
-
-/* Sends a request that expects only an acknowledgement (NLM_F_ACK is added). */
-int nl_exec(struct nl_sock *s, struct nlmsghdr *req, const char *what, char *err, size_t errlen);
-
-/* Sends a non-dump request and calls cb for each reply before the acknowledgement. */
-int nl_query(struct nl_sock *s, struct nlmsghdr *req, nl_msg_cb cb, void *arg, const char *what,
-	     char *err, size_t errlen);
-
-/* Sends a dump request (NLM_F_DUMP is added) and calls cb for each message. If the kernel
- * flags the dump as interrupted (NLM_F_DUMP_INTR), reset(arg) is called and the dump is
- * restarted with a growing, jittered back-off until NL_DUMP_RETRY_MS have passed; then
- * -EINTR (nl.h). */
-int nl_dump(struct nl_sock *s, struct nlmsghdr *req, nl_msg_cb cb, void *arg,
-	    void (*reset)(void *arg), const char *what, char *err, size_t errlen);
-
 /* Writes "what: <strerror(-rc)>" (plus the kernel's extended-ack text) into err; returns rc. */
 int nl_fail(char *err, size_t errlen, int rc, const char *what, const char *kernel_msg);
 

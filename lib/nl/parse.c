@@ -104,6 +104,8 @@ static int link_attr(const struct nlattr *a, void *data)
 		break;
 	case IFLA_LINK_NETNSID:
 		l->peer_in_other_netns = true;
+		if (is_u32(a))
+			l->peer_netnsid = (int32_t)mnl_attr_get_u32(a);
 		break;
 	}
 	return MNL_CB_OK;

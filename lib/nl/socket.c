@@ -19,11 +19,16 @@ static void set_flag_option(struct nl_sock *s, int option)
 
 int nl_sock_open(struct nl_sock *s, char *err, size_t errlen)
 {
+	return nl_sock_open_proto(s, NETLINK_ROUTE, err, errlen);
+}
+
+int nl_sock_open_proto(struct nl_sock *s, int protocol, char *err, size_t errlen)
+{
 	memset(s, 0, sizeof(*s));
 	s->buf = malloc(NL_RECV_BUF);
 	if (!s->buf)
 		return nl_fail(err, errlen, -ENOMEM, "open netlink socket", NULL);
-	s->mnl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	s->mnl = mnl_socket_open2(protocol, SOCK_CLOEXEC);
 	if (!s->mnl || mnl_socket_bind(s->mnl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		int rc = -errno;
 		nl_sock_close(s);

@@ -1,5 +1,6 @@
 /* Ownership aliases and host veth names. */
 #include "podnet_internal.h"
+#include "sha1/sha1.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -64,7 +65,7 @@ static void hashed_veth_name(const char *key, size_t len, int digits, char name[
 {
 	char hex[41];
 	unsigned char d[20];
-	podnet_sha1(key, len, d);
+	sha1_digest(key, len, d);
 	for (int i = 0; i < 20; i++)
 		snprintf(hex + 2 * i, 3, "%02x", d[i]);
 	snprintf(name, IF_NAMESIZE, "veth%.*s", digits, hex);

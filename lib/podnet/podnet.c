@@ -60,3 +60,13 @@ pthread_mutex_t *podnet_lock_for(pthread_mutex_t *locks, const char *key)
 		h = (h ^ *c) * 16777619u;
 	return &locks[h % PODNET_LOCKS];
 }
+
+int podnet_with_container_lock(struct podnet *pn, const char *container_id, int (*fn)(void *arg),
+			       void *arg)
+{
+	pthread_mutex_t *lock = podnet_lock_for(pn->container_locks, container_id);
+	pthread_mutex_lock(lock);
+	int ret = fn(arg);
+	pthread_mutex_unlock(lock);
+	return ret;
+}

@@ -161,6 +161,17 @@ int podnet_check(struct podnet *pn, const char *container_id, const char *ifname
 int podnet_find_by_name(struct podnet *pn, const char *container_id, const char *ifname, char *err,
 			size_t errlen);
 
+/* Runs fn(arg) holding the container lock that setup and destroy of container_id take, so
+ * that work inside a pod (its NAT client) never races its setup or teardown. Returns fn's
+ * result. */
+int podnet_with_container_lock(struct podnet *pn, const char *container_id, int (*fn)(void *arg),
+			       void *arg);
+
+/* The path of the netns the host veth host_ifindex pairs with, among the named netns under
+ * /var/run/netns (containerd and CRI-O name every pod netns there). -ENOENT when none is. */
+int podnet_netns_path(struct podnet *pn, int host_ifindex, char *path, size_t len, char *err,
+		      size_t errlen);
+
 /* One pod found in kernel state (host veth alias and pod-table routes). */
 struct podnet_entry {
 	char pool[NL_ALIAS_MAX];

@@ -35,7 +35,4 @@ int podnet_find_host(struct nl_sock *hs, const char *container_id, const char *i
 int podnet_add_host_addr(struct nl_sock *s, int ifindex, const struct nl_ip *ip, char *err,
 			 size_t errlen);
 
-/* SHA-1 of data (our own small implementation; no crypto library needed for names). */
-void podnet_sha1(const void *data, size_t len, unsigned char digest[20]);
-
 #endif

@@ -92,7 +92,13 @@ CALLS = {
         ("", "namespaces", "list", None),                # watch.c
         ("", "namespaces", "watch", None),               # watch.c
         ("", "pods", "get", None),                       # node.c
+        ("", "pods", "list", None),                      # egresswatch.c
+        ("", "pods", "watch", None),                     # egresswatch.c
         ("", "nodes", "get", None),                      # source.c, node.c
+        ("", "services", "get", None),                   # egress.c, egresswatch.c
+        ("coil.cybozu.com", "egresses", "get", None),           # egress.c
+        ("coil.cybozu.com", "egresses", "list", None),          # egresswatch.c
+        ("coil.cybozu.com", "egresses", "watch", None),         # egresswatch.c
         ("coil.cybozu.com", "addresspools", "get", None),       # source.c (CNI STATUS, ADD)
         ("coil.cybozu.com", "addressblocks", "delete", None),   # release.c
         ("coil.cybozu.com", "addressblocks", "get", None),      # acquire.c, release.c
@@ -119,8 +125,10 @@ CODE = {
     "coild": ["lib/kubesource", "lib/kube/events.c"],
     "coil-router": ["lib/router"],
 }
-# egress-only coild (IPAM off) reads the pod of an ADD and its node, nothing else.
-EGRESS_ONLY_CODE_CALLS = {("", "pods", "get", None), ("", "nodes", "get", None)}
+# egress-only coild (IPAM off): the pod of an ADD, its node, and the egress reads and watches.
+EGRESS_ONLY_CODE_CALLS = {("", "pods", v, None) for v in ("get", "list", "watch")} | {
+    ("", "nodes", "get", None), ("", "services", "get", None)} | {
+    ("coil.cybozu.com", "egresses", v, None) for v in ("get", "list", "watch")}
 
 failures = []
 passed = [0]

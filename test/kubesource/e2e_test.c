@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "coilapi/coilapi.h"
 #include "nl/nl.h"
 
 extern char **environ;
@@ -38,7 +39,7 @@ static void write_file(const char *path, const char *text)
 	fclose(f);
 }
 
-static void start_daemon(void)
+static void start_daemon_with(bool egress)
 {
 	char state[128];
 	snprintf(state, sizeof(state), "%s/state", e2e.work);
@@ -55,7 +56,7 @@ static void start_daemon(void)
 			      "--health-addr",
 			      "127.0.0.1:19385",
 			      "--clear-routes-on-shutdown",
-			      "--enable-egress=false",
+			      egress ? "--enable-egress=true" : "--enable-egress=false",
 			      NULL};
 	char *envp[] = {"COIL_NODE_NAME=node1", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
 	posix_spawn_file_actions_t fa;
@@ -72,6 +73,11 @@ static void start_daemon(void)
 		ck_assert_msg(test_now_ms() - start < 20000, "daemon did not start; see %s",
 			      e2e.log);
 	}
+}
+
+static void start_daemon(void)
+{
+	start_daemon_with(false);
 }
 
 /* SIGTERM and wait; the exit status. */
@@ -182,15 +188,24 @@ static bool wait_route(uint32_t table, const char *cidr, bool present, long ms)
 	return has_route(table, cidr) == present;
 }
 
-static void create_pod(const char *ns, const char *name)
+/* A pod; annotations (JSON object text) may be NULL. */
+static void create_annotated_pod(const char *ns, const char *name, const char *annotations)
 {
 	char err[512];
-	json_t *pod = json_pack("{s:s,s:s,s:{s:s,s:s},s:{s:[{s:s,s:s}]}}", "apiVersion", "v1",
-				"kind", "Pod", "metadata", "name", name, "namespace", ns, "spec",
-				"containers", "name", "c", "image", "busybox");
+	json_t *ann = annotations ? json_loads(annotations, 0, NULL) : json_object();
+	ck_assert_ptr_nonnull(ann);
+	json_t *pod =
+	    json_pack("{s:s,s:s,s:{s:s,s:s,s:o},s:{s:[{s:s,s:s}]}}", "apiVersion", "v1", "kind",
+		      "Pod", "metadata", "name", name, "namespace", ns, "annotations", ann, "spec",
+		      "containers", "name", "c", "image", "busybox");
 	ck_assert_int_eq(kube_create(fx_client, &KUBE_RES_PODS, ns, pod, NULL, err, sizeof(err)),
 			 0);
 	json_decref(pod);
+}
+
+static void create_pod(const char *ns, const char *name)
+{
+	create_annotated_pod(ns, name, NULL);
 }
 
 static void expect_error(const char *out, int code, const char *msg)
@@ -199,6 +214,14 @@ static void expect_error(const char *out, int code, const char *msg)
 	ck_assert_msg(doc != NULL, "plugin output is not JSON: %s", out);
 	ck_assert_int_eq(json_integer_value(json_object_get(doc, "code")), code);
 	ck_assert_str_eq(json_string_value(json_object_get(doc, "msg")), msg);
+	json_decref(doc);
+}
+
+static void expect_details(const char *out, const char *part)
+{
+	json_t *doc = json_loads(out, 0, NULL);
+	const char *details = json_string_value(json_object_get(doc, "details"));
+	ck_assert_msg(details && strstr(details, part), "details lack \"%s\": %s", part, out);
 	json_decref(doc);
 }
 
@@ -270,6 +293,109 @@ START_TEST(test_daemon_end_to_end)
 	    kube_delete(fx_client, &KUBE_RES_NODES, NULL, "node1", NULL, err, sizeof(err)), 0);
 	ck_assert_int_eq(stop_daemon(), 0);
 	ck_assert_uint_eq(count_routes(119), 0);
+	fake_controller_stop(fc);
+}
+END_TEST
+
+static void create_object(const struct kube_resource *res, const char *ns, const char *json)
+{
+	char err[512];
+	json_t *obj = json_loads(json, 0, NULL);
+	ck_assert_msg(obj != NULL, "bad JSON: %s", json);
+	int ret = kube_create(fx_client, res, ns, obj, NULL, err, sizeof(err));
+	ck_assert_msg(ret == 0, "create: %s", err);
+	json_decref(obj);
+}
+
+static void delete_object(const struct kube_resource *res, const char *ns, const char *name)
+{
+	char err[512];
+	ck_assert_int_eq(kube_delete(fx_client, res, ns, name, NULL, err, sizeof(err)), 0);
+}
+
+/* No trace of a failed ADD on the node: no pod veth, no pod route, no block. */
+static void expect_nothing_left(void)
+{
+	ck_assert_uint_eq(count_routes(116), 0);
+	ck_assert_uint_eq(count_routes(119), 0);
+	ck_assert_uint_eq(fx_count_blocks(), 0);
+	struct nl_sock s = {0};
+	struct nl_link *links = NULL;
+	size_t n = 0;
+	char err[256];
+	ck_assert_int_eq(nl_sock_open(&s, err, sizeof(err)), 0);
+	ck_assert_int_eq(nl_link_list(&s, &links, &n, err, sizeof(err)), 0);
+	nl_sock_close(&s);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_msg(strncmp(links[i].name, "veth", 4) != 0, "left behind: %s",
+			      links[i].name);
+	free(links);
+}
+
+#define EGRESS_JSON(dests)                                                                         \
+	"{\"apiVersion\":\"coil.cybozu.com/v2\",\"kind\":\"Egress\",\"metadata\":{\"name\":"       \
+	"\"egress\",\"namespace\":\"ns2\"},\"spec\":{\"destinations\":" dests "}}"
+#define SERVICE_JSON(ips)                                                                          \
+	"{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"egress\","           \
+	"\"namespace\":\"ns2\"},\"spec\":{\"clusterIPs\":" ips ",\"ports\":[{\"port\":5555,"       \
+	"\"protocol\":\"UDP\"}]}}"
+
+/* A NAT client pod: the ADD fails as upstream's does while its Egress or Service is missing
+ * or unusable, and whatever fails leaves nothing on the node. This kernel has no FoU, so the
+ * client setup itself must fail with its own message and undo the pod network. */
+START_TEST(test_nat_client_errors)
+{
+	char out[8192];
+	const char *args = "IgnoreUnknown=1;K8S_POD_NAMESPACE=ns1;K8S_POD_NAME=nat-client1";
+	create_annotated_pod("ns1", "nat-client1", "{\"egress.coil.cybozu.com/ns2\":\"egress\"}");
+	struct fake_controller *fc = fake_controller_start(false);
+	start_daemon_with(true);
+
+	ck_assert_int_ne(plugin("ADD", "n1", args, out, sizeof(out)), 0);
+	expect_error(out, 999, "failed to setup NAT hook");
+	expect_details(out, "failed to get Egress ns2/egress");
+	expect_nothing_left();
+
+	create_object(&COILAPI_RES_EGRESSES, "ns2",
+		      EGRESS_JSON("[\"192.168.0.0/16\",\"fd20::/112\"]"));
+	ck_assert_int_ne(plugin("ADD", "n1", args, out, sizeof(out)), 0);
+	expect_error(out, 999, "failed to setup NAT hook");
+	expect_details(out, "failed to get Service ns2/egress");
+	expect_nothing_left();
+
+	create_object(&KUBE_RES_SERVICES, "ns2", SERVICE_JSON("[\"10.0.0.x\"]"));
+	ck_assert_int_ne(plugin("ADD", "n1", args, out, sizeof(out)), 0);
+	expect_error(out, 999, "failed to setup NAT hook");
+	expect_details(out, "invalid ClusterIP in Service ns2/egress: 10.0.0.x");
+	expect_nothing_left();
+
+	/* A usable gateway: the pod network is made, the client fails (no FoU here) and the
+	 * pod network is undone, its address freed and the block given back. */
+	delete_object(&KUBE_RES_SERVICES, "ns2", "egress");
+	create_object(&KUBE_RES_SERVICES, "ns2", SERVICE_JSON("[\"10.0.0.5\"]"));
+	ck_assert_int_ne(plugin("ADD", "n1", args, out, sizeof(out)), 0);
+	expect_error(out, 999, "failed to setup pod network egress");
+	expect_nothing_left();
+
+	/* No destination of the ClusterIP's family: no gateway, nothing to set up, the ADD
+	 * succeeds like any other. */
+	delete_object(&KUBE_RES_SERVICES, "ns2", "egress");
+	create_object(&KUBE_RES_SERVICES, "ns2", SERVICE_JSON("[\"fd01::5\"]"));
+	delete_object(&COILAPI_RES_EGRESSES, "ns2", "egress");
+	create_object(&COILAPI_RES_EGRESSES, "ns2", EGRESS_JSON("[\"0.0.0.0/0\"]"));
+	ck_assert_msg(plugin("ADD", "n1", args, out, sizeof(out)) == 0, "ADD: %s", out);
+	ck_assert_msg(plugin("DEL", "n1", args, out, sizeof(out)) == 0, "DEL: %s", out);
+	expect_nothing_left();
+
+	/* A bad annotation is the pod's own error. */
+	create_annotated_pod("ns1", "nat-client2", "{\"egress.coil.cybozu.com/\":\"x\"}");
+	ck_assert_int_ne(plugin("ADD", "n2",
+				"IgnoreUnknown=1;K8S_POD_NAMESPACE=ns1;K8S_POD_NAME=nat-client2",
+				out, sizeof(out)),
+			 0);
+	expect_error(out, 999, "failed to setup NAT hook");
+	expect_nothing_left();
+	ck_assert_int_eq(stop_daemon(), 0);
 	fake_controller_stop(fc);
 }
 END_TEST
@@ -354,6 +480,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_daemon_end_to_end);
+	tcase_add_test(tc, test_nat_client_errors);
 	suite_add_tcase(s, tc);
 	SRunner *runner = srunner_create(s);
 	srunner_set_fork_status(runner, CK_NOFORK);

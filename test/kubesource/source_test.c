@@ -124,10 +124,10 @@ START_TEST(test_pod_lookup)
 {
 	struct kubesource *ks = fx_source("node1", 0);
 	char err[ERRLEN];
-	ck_assert_int_eq(kubesource_pod_lookup(ks, "", "p", err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(kubesource_pod_lookup(ks, "", "p", NULL, err, sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err, "missing pod name/namespace");
-	ck_assert_int_eq(kubesource_pod_lookup(ks, "ns1", NULL, err, sizeof(err)), -EINVAL);
-	ck_assert_int_eq(kubesource_pod_lookup(ks, "ns1", "p", err, sizeof(err)), -ENOENT);
+	ck_assert_int_eq(kubesource_pod_lookup(ks, "ns1", NULL, NULL, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(kubesource_pod_lookup(ks, "ns1", "p", NULL, err, sizeof(err)), -ENOENT);
 	ck_assert_msg(strstr(err, "pod not found"), "%s", err);
 	json_t *pod = json_pack("{s:s,s:s,s:{s:s,s:s},s:{s:[{s:s,s:s}]}}", "apiVersion", "v1",
 				"kind", "Pod", "metadata", "name", "p", "namespace", "ns1", "spec",
@@ -135,7 +135,7 @@ START_TEST(test_pod_lookup)
 	ck_assert_int_eq(kube_create(fx_client, &KUBE_RES_PODS, "ns1", pod, NULL, err, sizeof(err)),
 			 0);
 	json_decref(pod);
-	ck_assert_int_eq(kubesource_pod_lookup(ks, "ns1", "p", err, sizeof(err)), 0);
+	ck_assert_int_eq(kubesource_pod_lookup(ks, "ns1", "p", NULL, err, sizeof(err)), 0);
 	kubesource_close(ks);
 }
 END_TEST
@@ -210,7 +210,7 @@ START_TEST(test_api_down)
 	ck_assert_int_eq(src.ops->acquire(src.ctx, "default", &b, err, sizeof(err)), -EAGAIN);
 	ck_assert_int_lt(test_now_ms() - start, 2000);
 	start = test_now_ms();
-	ck_assert_int_eq(kubesource_pod_lookup(ks, "ns1", "p", err, sizeof(err)), -EAGAIN);
+	ck_assert_int_eq(kubesource_pod_lookup(ks, "ns1", "p", NULL, err, sizeof(err)), -EAGAIN);
 	struct node_block gone = {.name = "default-0", .pool = "default"};
 	ck_assert_int_eq(src.ops->release(src.ctx, &gone, err, sizeof(err)), -EAGAIN);
 	ck_assert_int_lt(test_now_ms() - start, 4000);
@@ -230,7 +230,7 @@ START_TEST(test_api_unavailable)
 	long start = test_now_ms();
 	ck_assert_int_eq(src.ops->acquire(src.ctx, "default", &b, err, sizeof(err)), -EAGAIN);
 	ck_assert_msg(strstr(err, "BlockRequest"), "%s", err);
-	ck_assert_int_eq(kubesource_pod_lookup(ks, "ns1", "p", err, sizeof(err)), -EAGAIN);
+	ck_assert_int_eq(kubesource_pod_lookup(ks, "ns1", "p", NULL, err, sizeof(err)), -EAGAIN);
 	ck_assert_int_lt(test_now_ms() - start, 3000);
 	kubesource_close(ks);
 }

@@ -1,6 +1,6 @@
-/* libFuzzer target: random bytes as a buffer of netlink messages, handed to the link, addr,
- * route and rule parsers as the dump callbacks would. The message type is forced to each
- * parser's type so that every parser sees every input. */
+/* libFuzzer target: random bytes as a buffer of netlink messages, handed to the link (and
+ * tunnel link), addr, route and rule parsers as the dump callbacks would. The message type is
+ * forced to each parser's type so that every parser sees every input. */
 #include <linux/rtnetlink.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,12 +18,15 @@ static void parse_all(struct nlmsghdr *nlh)
 	struct nl_addr a;
 	struct nl_route r;
 	struct nl_rule u;
+	struct nl_iptun_info t;
 	struct podnet_entry e;
 	char text[NL_PREFIX_STRLEN];
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		nlh->nlmsg_type = types[i];
 		if (nl_parse_link(nlh, &l) == 0)
 			podnet_alias_parse(l.alias, &e);
+		if (nl_parse_iptun(nlh, &t) == 0)
+			nl_ip_format(&t.remote, text, sizeof(text));
 		if (nl_parse_addr(nlh, &a) == 0)
 			nl_prefix_format(&a.local, text, sizeof(text));
 		if (nl_parse_route(nlh, &r) == 0)

@@ -93,3 +93,21 @@ int testns_is_root(void)
 {
 	return geteuid() == 0;
 }
+
+int testns_switch_new(int *ns, int *orig)
+{
+	*orig = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	*ns = *orig >= 0 ? testns_new() : -1;
+	return *ns >= 0 && testns_enter(*ns) == 0 ? 0 : -1;
+}
+
+void testns_leave(int *ns, int *orig)
+{
+	if (*orig >= 0) {
+		testns_enter(*orig);
+		close(*orig);
+	}
+	if (*ns >= 0)
+		close(*ns);
+	*ns = *orig = -1;
+}

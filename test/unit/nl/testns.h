@@ -16,6 +16,10 @@ unsigned long testns_current_ino(void);
 /* Runs argv (argv[0] an absolute path) in a child that first enters netns fd; returns the
  * exit status, or -1. Output goes to /dev/null unless COIL_TEST_VERBOSE is set. */
 int testns_exec(int fd, char *const argv[]);
+/* Moves the calling thread into a brand-new netns: *ns gets its fd and *orig the fd of the
+ * netns the thread was in; returns 0 or -1. testns_leave moves back and closes both. */
+int testns_switch_new(int *ns, int *orig);
+void testns_leave(int *ns, int *orig);
 /* 1 if running as root. */
 int testns_is_root(void);
 

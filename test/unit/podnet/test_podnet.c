@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "podnet/podnet.h"
-#include "podnet/podnet_internal.h" /* podnet_sha1 */
+#include "sha1/sha1.h"
 #include "../nl/testns.h"
 
 #define NODE4 "10.20.30.41"
@@ -187,18 +187,18 @@ START_TEST(sha1_vectors)
 {
 	unsigned char d[20];
 	char h[41], thousand[1001];
-	podnet_sha1("", 0, d);
+	sha1_digest("", 0, d);
 	hex(d, 20, h);
 	ck_assert_str_eq(h, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
-	podnet_sha1("abc", 3, d);
+	sha1_digest("abc", 3, d);
 	hex(d, 20, h);
 	ck_assert_str_eq(h, "a9993e364706816aba3e25717850c26c9cd0d89d");
 	const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
-	podnet_sha1(two, strlen(two), d);
+	sha1_digest(two, strlen(two), d);
 	hex(d, 20, h);
 	ck_assert_str_eq(h, "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
 	memset(thousand, 'a', 1000);
-	podnet_sha1(thousand, 1000, d);
+	sha1_digest(thousand, 1000, d);
 	hex(d, 20, h);
 	ck_assert_str_eq(h, "291e9a6c66994949b57ba5e650361e98fc36b1ba");
 }

@@ -1,5 +1,7 @@
-/* A small SHA-1 (FIPS 180-4), used only to derive calico-compatible interface names. */
-#include "podnet_internal.h"
+/* A small SHA-1 (FIPS 180-4) for deriving interface names (calico-compatible veth names,
+ * Coil's fou6_ tunnel names). Not for anything that needs collision resistance. */
+#include "sha1/sha1.h"
+#include <stdint.h>
 
 #include <string.h>
 
@@ -69,7 +71,7 @@ static void sha1_update(struct sha1 *c, const unsigned char *p, size_t len)
 	}
 }
 
-void podnet_sha1(const void *data, size_t len, unsigned char digest[20])
+void sha1_digest(const void *data, size_t len, unsigned char digest[20])
 {
 	struct sha1 c = {{0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0}, {0}, 0, 0};
 	sha1_update(&c, data, len);
