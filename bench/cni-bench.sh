@@ -276,9 +276,9 @@ summarize() {
 # ---- the report --------------------------------------------------------------
 
 METRICS=(add_p50_ms add_p99_ms del_p50_ms del_p99_ms burst_add_wall_ms burst_add_p99_ms
-	burst_del_wall_ms empty_add_p50_ms empty_del_p50_ms rss_after_adds_mib)
-HEAD1=("ADD" "ADD" "DEL" "DEL" "burst ADD" "burst ADD" "burst DEL" "empty ADD" "empty DEL" "RSS after")
-HEAD2=("p50" "p99" "p50" "p99" "wall" "p99" "wall" "p50" "p50" "ADDs MiB")
+	burst_del_wall_ms gap_add_p50_ms empty_add_p50_ms empty_del_p50_ms rss_after_adds_mib)
+HEAD1=("ADD" "ADD" "DEL" "DEL" "burst ADD" "burst ADD" "burst DEL" "gap ADD" "empty ADD" "empty DEL" "RSS after")
+HEAD2=("p50" "p99" "p50" "p99" "wall" "p99" "wall" "p50" "p50" "p50" "ADDs MiB")
 
 print_row() {
 	local first=$1
@@ -353,8 +353,8 @@ print_goals() {
 		goal "DEL p50 / reference DEL p50 <= 0.10 (10x faster)" \
 			"$(ratio "${RES[$name.del_p50_ms]:-}" "${RES[$ref.del_p50_ms]:-}")" "<=" 0.10
 		goal "$PODS DELs at once, wall ms < 80" "${RES[$name.burst_del_wall_ms]:-}" "<" 80
-		goal "ADD p50 on a node that empties / warm ADD p50 <= 1.20" \
-			"$(ratio "${RES[$name.empty_add_p50_ms]:-}" "${RES[$name.add_p50_ms]:-}")" "<=" 1.20
+		goal "ADD p50 on a node that empties / on a warm one (same pauses) <= 1.20" \
+			"$(ratio "${RES[$name.empty_add_p50_ms]:-}" "${RES[$name.gap_add_p50_ms]:-}")" "<=" 1.20
 	done
 }
 
