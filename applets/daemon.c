@@ -24,7 +24,9 @@ static const char usage[] =
     "kept in --state-dir; no Kubernetes is needed. Without it, blocks come from the\n"
     "Kubernetes API (--kubeconfig, else KUBECONFIG, else in-cluster) through\n"
     "BlockRequests. COIL_NODE_NAME names the node (required with Kubernetes; default:\n"
-    "the host name in standalone mode).\n";
+    "the host name in standalone mode). With Kubernetes it also sets up the egress NAT\n"
+    "client in pods annotated egress.coil.cybozu.com/<namespace>; --enable-ipam=false\n"
+    "runs only that, chained after another CNI.\n";
 
 struct daemon_opts {
 	const char *metrics_addr, *health_addr, *socket, *backend;
@@ -100,10 +102,11 @@ static struct {
 } state;
 
 /* The Egress watcher's updates go to the daemon (arg). */
-static int nat_update(void *arg, const struct nl_ip *ipv4, const struct nl_ip *ipv6,
-		      const struct natclient_gateways *gws, char *err, size_t errlen)
+static int nat_update(void *arg, const char *pod_uid, const struct nl_ip *ipv4,
+		      const struct nl_ip *ipv6, const struct natclient_gateways *gws, char *err,
+		      size_t errlen)
 {
-	return coild_nat_update(arg, ipv4, ipv6, gws, err, errlen);
+	return coild_nat_update(arg, pod_uid, ipv4, ipv6, gws, err, errlen);
 }
 
 static int fail_startup(const char *what, const char *err)
@@ -125,6 +128,7 @@ static int build_config(struct coild_config *cfg, char *err, size_t len)
 	cfg->default_pool = "default";
 	cfg->register_from_main = opts.register_from_main;
 	cfg->empty_block_grace_ms = (long)(opts.empty_block_grace * 1000);
+	cfg->egress_only = !opts.enable_ipam;
 	/* With Kubernetes, an address not given comes from the Node (use_kubernetes). */
 	if (podnet_node_address(opts.node_ipv4, AF_INET, opts.standalone, &cfg->podnet.node_ipv4,
 				err, len) < 0 ||
@@ -203,9 +207,11 @@ static int check_options(const char **node_name, char *err, size_t len)
 		snprintf(err, len, "configuration error: both IPAM and egress are disabled");
 		return -EINVAL;
 	}
-	if (!opts.enable_ipam) {
-		snprintf(err, len, "egress-only mode (--enable-ipam=false) is not implemented yet");
-		return -ENOSYS;
+	if (!opts.enable_ipam && opts.standalone) {
+		snprintf(err, len,
+			 "egress-only mode (--enable-ipam=false) needs Kubernetes, not "
+			 "--standalone");
+		return -EINVAL;
 	}
 	if (opts.egress_port < 1 || opts.egress_port > 65535) {
 		snprintf(err, len, "--egress-port must be a UDP port (1-65535): %d",
@@ -273,7 +279,8 @@ static int run_daemon(void)
 		return fail_startup("failed to start the Egress watcher", err);
 	}
 	struct coild_route_monitor *monitor = NULL;
-	if (coild_route_monitor_start(state.coild, &monitor, err, sizeof(err)) < 0)
+	if (opts.enable_ipam &&
+	    coild_route_monitor_start(state.coild, &monitor, err, sizeof(err)) < 0)
 		log_warn("routes removed by others will only be repaired by the periodic GC",
 			 "error", err);
 	log_info("coild started", "socket", opts.socket);
@@ -281,7 +288,7 @@ static int run_daemon(void)
 	kubesource_egress_watch_stop(egress_watch);
 	coild_gc_timer_stop(gc);
 	coild_route_monitor_stop(monitor);
-	if (opts.clear_routes)
+	if (opts.clear_routes && opts.enable_ipam)
 		clear_routes_on_shutdown();
 	runtime_stop(rt); /* the signal thread is done with the server after this */
 	socket_server_close(state.server);
@@ -293,7 +300,7 @@ static int open_source(const char *node_name, char *err, size_t len)
 	if (opts.standalone)
 		return standalone_open(opts.config, opts.state_dir, node_name, &state.source, err,
 				       len);
-	int rc = kubesource_open_default(opts.kubeconfig, &state.kube, err, len);
+	int rc = kubesource_open_default(opts.kubeconfig, !opts.enable_ipam, &state.kube, err, len);
 	if (rc == 0)
 		state.source = kubesource_block_source(state.kube);
 	return rc;

@@ -108,6 +108,11 @@ int coild_new(const struct coild_config *cfg, const struct block_source *source,
 	int rc = podnet_new(&cfg->podnet, &d->podnet, err, errlen);
 	if (rc == 0 && podnet_init(d->podnet, err, errlen) < 0)
 		log_warn("host network init incomplete", "error", err);
+	if (rc == 0 && cfg->egress_only) { /* no addresses of its own to keep or export */
+		d->ready = true;
+		*out = d;
+		return 0;
+	}
 	struct node_ipam_config icfg = {
 	    .source = source,
 	    .state_dir = cfg->state_dir,
@@ -148,6 +153,8 @@ void coild_free(struct coild *d)
 
 int coild_gc(struct coild *d, char *err, size_t errlen)
 {
+	if (!d->ipam) /* egress-only */
+		return 0;
 	int rc = node_ipam_gc(d->ipam, NULL, NULL, err, errlen);
 	/* gc re-exports through blocks_changed; export again so that routes someone
 	 * removed by hand come back even when no block changed. */

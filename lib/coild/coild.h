@@ -16,12 +16,15 @@
 
 struct coild_config {
 	struct podnet_config podnet; /* pod table, protocol, rule priority, node IPs, MTU */
-	uint32_t export_table;	     /* --export-table-id (119) */
-	const char *state_dir;	     /* allocation records; NULL = memory only */
-	const char *node_name;	     /* written into the records; NULL = not checked */
-	const char *default_pool;    /* the pool STATUS reports on ("default") */
-	long empty_block_grace_ms;   /* --empty-block-grace: node_ipam_config.empty_grace_ms */
-	bool register_from_main;     /* --register-from-main: accepted, unused (table 116 only) */
+	/* --enable-ipam=false: chained after another CNI, only the NAT client (no node IPAM,
+	 * no export, no block source: coild_new's source may be NULL). Needs pod_lookup. */
+	bool egress_only;
+	uint32_t export_table;	   /* --export-table-id (119) */
+	const char *state_dir;	   /* allocation records; NULL = memory only */
+	const char *node_name;	   /* written into the records; NULL = not checked */
+	const char *default_pool;  /* the pool STATUS reports on ("default") */
+	long empty_block_grace_ms; /* --empty-block-grace: node_ipam_config.empty_grace_ms */
+	bool register_from_main;   /* --register-from-main: accepted, unused (table 116 only) */
 	/* Kubernetes mode: looks the pod up on ADD; K8S_POD_NAME and K8S_POD_NAMESPACE are then
 	 * required and a failure is "failed to get pod" (-EAGAIN: CNI code 11). *pod (may be
 	 * NULL) gets the Pod object (caller json_decref()s). NULL (standalone): no lookup,
@@ -95,11 +98,13 @@ int coild_repair_pod_route(struct coild *d, const struct nl_ip *dst, int oif, ch
 			   size_t errlen);
 
 /* The Egress watcher's update of one running NAT client pod, found by its IPv4 or IPv6 (family
- * 0 = none): in its netns (a named netns under /var/run/netns paired with its host veth), under
- * its container lock, natclient_update with gws. -EAGAIN "pod network configuration not
- * ready" when the pod or its netns is not found (yet). */
-int coild_nat_update(struct coild *d, const struct nl_ip *ipv4, const struct nl_ip *ipv6,
-		     const struct natclient_gateways *gws, char *err, size_t errlen);
+ * 0 = none), in egress-only mode by its UID (the alias of its host interface): in its netns (a
+ * named netns under /var/run/netns paired with its host veth), under its container lock,
+ * natclient_update with gws. -EAGAIN "pod network configuration not ready" when the pod or its
+ * netns is not found (yet). */
+int coild_nat_update(struct coild *d, const char *pod_uid, const struct nl_ip *ipv4,
+		     const struct nl_ip *ipv6, const struct natclient_gateways *gws, char *err,
+		     size_t errlen);
 
 /* For /readyz: true once coild_new succeeded. */
 bool coild_ready(const struct coild *d);

@@ -14,13 +14,13 @@
 
 #define ERRLEN 512
 
-static void fail(struct cni_rpc_response *resp, int code, const char *msg, const char *details)
+void coild_fail(struct cni_rpc_response *resp, int code, const char *msg, const char *details)
 {
 	cni_rpc_response_set_error(resp, "Internal", code, msg, details);
 }
 
 /* IS_CHAINED as Go's strconv.ParseBool; -EINVAL when it is neither. */
-static int parse_chained(const char *text, bool *chained)
+int coild_parse_chained(const char *text, bool *chained)
 {
 	static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
 	static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False"};
@@ -53,7 +53,7 @@ static int choose_pool(struct coild *d, const struct cni_rpc_request *req, char 
 
 /* -EAGAIN from the source means it cannot be reached now, -EIO that the state directory
  * cannot take the record (a full disk): either way the runtime should retry later. */
-static int allocation_error_code(int rc)
+int coild_error_code(int rc)
 {
 	return rc == -EAGAIN || rc == -EIO ? CNI_ERR_TRY_AGAIN_LATER : CNI_ERR_INTERNAL;
 }
@@ -105,8 +105,8 @@ static int setup_network(struct coild *d, const struct cni_rpc_request *req, con
 /* The pod (Kubernetes mode) and the NAT gateways it asks for. An unreachable API server lets
  * an ADD go on without the pod only when no NAT client can be asked for: with egress, a pod
  * whose Egress cannot be read must not start with its traffic going out natively. */
-static bool lookup_pod(struct coild *d, const struct cni_rpc_request *req,
-		       struct natclient_gateways *gws, struct cni_rpc_response *resp)
+bool coild_lookup_pod(struct coild *d, const struct cni_rpc_request *req, json_t **pod_out,
+		      struct natclient_gateways *gws, struct cni_rpc_response *resp)
 {
 	char err[ERRLEN] = "";
 	json_t *pod = NULL;
@@ -120,16 +120,19 @@ static bool lookup_pod(struct coild *d, const struct cni_rpc_request *req,
 		return true;
 	}
 	if (rc < 0) {
-		fail(resp, allocation_error_code(rc), "failed to get pod", err);
+		coild_fail(resp, coild_error_code(rc), "failed to get pod", err);
 		return false;
 	}
 	rc = d->cfg.nat_gateways
 		 ? d->cfg.nat_gateways(d->cfg.nat_gateways_ctx, pod, d->cfg.originating_only, gws,
 				       err, sizeof(err))
 		 : 0;
-	json_decref(pod);
+	if (pod_out && rc == 0)
+		*pod_out = pod; /* the caller's now */
+	else
+		json_decref(pod);
 	if (rc < 0)
-		fail(resp, allocation_error_code(rc), "failed to setup NAT hook", err);
+		coild_fail(resp, coild_error_code(rc), "failed to setup NAT hook", err);
 	return rc == 0;
 }
 
@@ -147,7 +150,13 @@ static int nat_setup_locked(void *arg)
 	return natclient_setup(&n->d->cfg.nat, n->pod, n->gws, n->err, n->errlen);
 }
 
-/* The NAT client in the pod's netns, under the container lock. */
+int coild_setup_nat(struct coild *d, const char *lock_key, const struct natclient_pod *pod,
+		    const struct natclient_gateways *gws, char *err, size_t errlen)
+{
+	struct nat_setup n = {d, pod, gws, err, errlen};
+	return podnet_with_container_lock(d->podnet, lock_key, nat_setup_locked, &n);
+}
+
 static int setup_nat(struct coild *d, const struct cni_rpc_request *req,
 		     const struct podnet_result *res, const struct natclient_gateways *gws,
 		     char *err, size_t errlen)
@@ -157,8 +166,7 @@ static int setup_nat(struct coild *d, const struct cni_rpc_request *req,
 		struct nl_ip *slot = res->ips[i].ip.family == AF_INET ? &pod.ipv4 : &pod.ipv6;
 		*slot = res->ips[i].ip;
 	}
-	struct nat_setup n = {d, &pod, gws, err, errlen};
-	return podnet_with_container_lock(d->podnet, req->container_id, nat_setup_locked, &n);
+	return coild_setup_nat(d, req->container_id, &pod, gws, err, errlen);
 }
 
 /* Undoes a pod network whose NAT client failed: upstream leaves it for the runtime's DEL, but
@@ -179,11 +187,11 @@ static void add_pod(struct coild *d, const struct cni_rpc_request *req,
 	struct podnet_result res;
 	int rc = choose_pool(d, req, pool, sizeof(pool), err, sizeof(err));
 	if (rc < 0)
-		return fail(resp, allocation_error_code(rc), "failed to get namespace", err);
+		return coild_fail(resp, coild_error_code(rc), "failed to get namespace", err);
 	rc = coild_reaper_settle(d->reaper, req->container_id, req->ifname, err, sizeof(err));
 	if (rc < 0)
-		return fail(resp, CNI_ERR_INTERNAL, "failed to destroy the previous pod network",
-			    err);
+		return coild_fail(resp, CNI_ERR_INTERNAL,
+				  "failed to destroy the previous pod network", err);
 	rc = node_ipam_allocate(d->ipam, pool, req->container_id, req->ifname, v4, v6, err,
 				sizeof(err));
 	/* Addresses of pods being reaped come back within milliseconds: a full node waits for
@@ -192,38 +200,43 @@ static void add_pod(struct coild *d, const struct cni_rpc_request *req,
 		rc = node_ipam_allocate(d->ipam, pool, req->container_id, req->ifname, v4, v6, err,
 					sizeof(err));
 	if (rc < 0)
-		return fail(resp, allocation_error_code(rc), "failed to allocate address", err);
+		return coild_fail(resp, coild_error_code(rc), "failed to allocate address", err);
 	fault_point("add:allocated");
 	if (setup_network(d, req, pool, v4, v6, &res, err, sizeof(err)) < 0) {
 		char ferr[ERRLEN];
 		if (node_ipam_free(d->ipam, req->container_id, req->ifname, ferr, sizeof(ferr)) < 0)
 			log_warn("failed to free an address after a failed setup", "error", ferr);
-		return fail(resp, CNI_ERR_INTERNAL, "failed to setup pod network IPAM", err);
+		return coild_fail(resp, CNI_ERR_INTERNAL, "failed to setup pod network IPAM", err);
 	}
 	fault_point("add:set-up");
 	if (gws->n > 0 && setup_nat(d, req, &res, gws, err, sizeof(err)) < 0) {
 		undo_pod_network(d, req);
-		return fail(resp, CNI_ERR_INTERNAL, "failed to setup pod network egress", err);
+		return coild_fail(resp, CNI_ERR_INTERNAL, "failed to setup pod network egress",
+				  err);
 	}
 	resp->result = result_json(&res);
 	if (!resp->result)
-		fail(resp, CNI_ERR_INTERNAL, "failed to marshal the result", "out of memory");
+		coild_fail(resp, CNI_ERR_INTERNAL, "failed to marshal the result", "out of memory");
 }
 
 void coild_add(struct coild *d, const struct cni_rpc_request *req, struct cni_rpc_response *resp)
 {
 	bool chained;
 	struct natclient_gateways gws = {0};
-	if (parse_chained(req->is_chained, &chained) < 0)
-		return fail(resp, CNI_ERR_INTERNAL, "failed to get CNI arguments", "runtime error");
+	if (coild_parse_chained(req->is_chained, &chained) < 0)
+		return coild_fail(resp, CNI_ERR_INTERNAL, "failed to get CNI arguments",
+				  "runtime error");
+	if (d->cfg.egress_only)
+		return coild_add_chained(d, req, resp);
 	if (chained)
-		return fail(resp, CNI_ERR_INTERNAL,
-			    "coil must be called as the first plugin when IPAM related features "
-			    "are enabled",
-			    "configuration error");
+		return coild_fail(
+		    resp, CNI_ERR_INTERNAL,
+		    "coil must be called as the first plugin when IPAM related features "
+		    "are enabled",
+		    "configuration error");
 	/* The NAT hook is computed before anything is allocated, so that a missing Egress or
 	 * Service leaves nothing behind (upstream computes it after the pod network). */
-	if (lookup_pod(d, req, &gws, resp))
+	if (coild_lookup_pod(d, req, NULL, &gws, resp))
 		add_pod(d, req, &gws, resp);
 	natclient_gateways_free(&gws);
 }
@@ -252,20 +265,26 @@ void coild_del(struct coild *d, const struct cni_rpc_request *req, struct cni_rp
 {
 	char err[ERRLEN] = "";
 	const char *what;
+	if (d->cfg.egress_only) /* the chained plugin owns the pod network; NAT dies with it */
+		return;
 	if (remove_attachment(d, req->container_id, req->ifname, &what, err, sizeof(err)) < 0)
-		fail(resp, CNI_ERR_INTERNAL, what, err);
+		coild_fail(resp, CNI_ERR_INTERNAL, what, err);
 }
 
 void coild_check(struct coild *d, const struct cni_rpc_request *req, struct cni_rpc_response *resp)
 {
 	char err[ERRLEN] = "";
+	if (d->cfg.egress_only)
+		return coild_check_chained(d, req, resp);
 	if (podnet_check(d->podnet, req->container_id, req->ifname, err, sizeof(err)) < 0)
-		fail(resp, CNI_ERR_INTERNAL, "check failed", "not found");
+		coild_fail(resp, CNI_ERR_INTERNAL, "check failed", "not found");
 }
 
 void coild_status(struct coild *d, const struct cni_rpc_request *req, struct cni_rpc_response *resp)
 {
 	const char *pool = d->cfg.default_pool;
+	if (d->cfg.egress_only) /* no addresses to run out of */
+		return;
 	int ready = node_ipam_pool_ready(d->ipam, pool);
 	if (ready == 0 && coild_reaper_flush(d->reaper)) /* as an ADD would wait for them */
 		ready = node_ipam_pool_ready(d->ipam, pool);
@@ -276,7 +295,7 @@ void coild_status(struct coild *d, const struct cni_rpc_request *req, struct cni
 		 ready == 0 ? "pool %s has no free address and cannot get a new block"
 			    : "cannot tell whether pool %s has free addresses",
 		 pool);
-	fail(resp, CNI_ERR_PLUGIN_NOT_AVAILABLE, "The plugin is not available", details);
+	coild_fail(resp, CNI_ERR_PLUGIN_NOT_AVAILABLE, "The plugin is not available", details);
 }
 
 static bool attachment_valid(const struct cni_rpc_request *req, const char *id, const char *ifn)
@@ -338,9 +357,12 @@ void coild_gc_attachments(struct coild *d, const struct cni_rpc_request *req,
 			  struct cni_rpc_response *resp)
 {
 	char err[ERRLEN] = "";
+	if (d->cfg.egress_only) /* nothing of coil's to collect */
+		return;
 	if (gc_pod_networks(d, req, err, sizeof(err)) < 0)
-		return fail(resp, CNI_ERR_INTERNAL, "failed to destroy pod network", err);
+		return coild_coild_fail(resp, CNI_ERR_INTERNAL, "failed to destroy pod network",
+					err);
 	struct gc_keep keep = {d, req};
 	if (node_ipam_gc(d->ipam, gc_keep_record, &keep, err, sizeof(err)) < 0)
-		fail(resp, CNI_ERR_INTERNAL, "failed to free addresses", err);
+		coild_fail(resp, CNI_ERR_INTERNAL, "failed to free addresses", err);
 }

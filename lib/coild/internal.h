@@ -28,6 +28,25 @@ void coild_status(struct coild *d, const struct cni_rpc_request *req,
 void coild_gc_attachments(struct coild *d, const struct cni_rpc_request *req,
 			  struct cni_rpc_response *resp);
 
+/* handlers.c, shared with chained.c: the error reply (status Internal), the CNI code of a
+ * negative errno (11 "try again later" for an unreachable API server or a full disk, else
+ * 999), IS_CHAINED as Go's strconv.ParseBool, the pod lookup with its NAT gateways (false
+ * after filling resp with the error; *pod, if asked for, the Pod or NULL in standalone
+ * mode), and the NAT client's setup under the container lock of lock_key. */
+void coild_fail(struct cni_rpc_response *resp, int code, const char *msg, const char *details);
+int coild_error_code(int rc);
+int coild_parse_chained(const char *text, bool *chained);
+bool coild_lookup_pod(struct coild *d, const struct cni_rpc_request *req, json_t **pod,
+		      struct natclient_gateways *gws, struct cni_rpc_response *resp);
+int coild_setup_nat(struct coild *d, const char *lock_key, const struct natclient_pod *pod,
+		    const struct natclient_gateways *gws, char *err, size_t errlen);
+
+/* chained.c: ADD and CHECK of egress-only mode. */
+void coild_add_chained(struct coild *d, const struct cni_rpc_request *req,
+		       struct cni_rpc_response *resp);
+void coild_check_chained(struct coild *d, const struct cni_rpc_request *req,
+			 struct cni_rpc_response *resp);
+
 /* reaper.c: the background reap of retired host veths (one thread). A retired attachment is
  * "owned" by the reaper until its link is deleted and its address freed. */
 struct coild_reaper;

@@ -13,16 +13,18 @@ static bool same_ip(const struct nl_ip *a, const struct nl_ip *b)
 	return a->family && b->family && nl_ip_equal(a, b);
 }
 
-/* The pod's host veth: by address (absent addresses never match). */
-static int find_pod(struct coild *d, const struct nl_ip *v4, const struct nl_ip *v6,
-		    struct podnet_entry *out, char *err, size_t errlen)
+/* The pod's host veth: by address (absent addresses never match); in egress-only mode by the
+ * pod UID its alias holds. */
+static int find_pod(struct coild *d, const char *uid, const struct nl_ip *v4,
+		    const struct nl_ip *v6, struct podnet_entry *out, char *err, size_t errlen)
 {
 	struct podnet_entry *pods = NULL;
 	size_t n = 0;
 	int ret = podnet_list(d->podnet, &pods, &n, err, errlen);
 	bool found = false;
 	for (size_t i = 0; ret == 0 && !found && i < n; i++)
-		if (same_ip(&pods[i].ipv4, v4) || same_ip(&pods[i].ipv6, v6)) {
+		if (d->cfg.egress_only ? uid && !strcmp(pods[i].container_id, uid)
+				       : same_ip(&pods[i].ipv4, v4) || same_ip(&pods[i].ipv6, v6)) {
 			*out = pods[i];
 			found = true;
 		}
@@ -35,6 +37,7 @@ static int find_pod(struct coild *d, const struct nl_ip *v4, const struct nl_ip 
 struct locked_update {
 	struct coild *d;
 	const struct podnet_entry *pod;
+	const struct nl_ip *ipv4, *ipv6; /* the Pod's status.podIPs */
 	const struct natclient_gateways *gws;
 	char *err;
 	size_t errlen;
@@ -56,14 +59,15 @@ static int update_locked(void *arg)
 	return ret;
 }
 
-int coild_nat_update(struct coild *d, const struct nl_ip *ipv4, const struct nl_ip *ipv6,
-		     const struct natclient_gateways *gws, char *err, size_t errlen)
+int coild_nat_update(struct coild *d, const char *pod_uid, const struct nl_ip *ipv4,
+		     const struct nl_ip *ipv6, const struct natclient_gateways *gws, char *err,
+		     size_t errlen)
 {
 	struct podnet_entry pod;
 	char why[512] = "";
-	int ret = find_pod(d, ipv4, ipv6, &pod, why, sizeof(why));
+	int ret = find_pod(d, pod_uid, ipv4, ipv6, &pod, why, sizeof(why));
 	if (ret == 0) {
-		struct locked_update u = {d, &pod, gws, why, sizeof(why)};
+		struct locked_update u = {d, &pod, ipv4, ipv6, gws, why, sizeof(why)};
 		ret = podnet_with_container_lock(d->podnet, pod.container_id, update_locked, &u);
 	}
 	if (ret == -ENOENT)

@@ -1,7 +1,10 @@
 /* Requests: one HTTP exchange at a time through a pooled handle, retried with jittered
  * exponential backoff on 429, 5xx and connection failures (honouring Retry-After) until
- * max_tries or the deadline; other errors surface with the Status reason and message. */
+ * max_tries or the deadline; other errors surface with the Status reason and message.
+ * Warning headers (deprecations, finalizer names, ...) are logged, never an error, as
+ * client-go's default warning handler does. */
 #include "internal.h"
+#include "log/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +17,8 @@ struct response {
 	long status;
 	char *body; /* owned; NUL-terminated */
 	size_t len, cap;
-	long retry_after_s; /* -1 = none */
+	long retry_after_s;	   /* -1 = none */
+	const char *method, *path; /* borrowed: what the warnings logged are about */
 };
 
 static size_t collect_body(char *data, size_t size, size_t nmemb, void *arg)
@@ -37,21 +41,33 @@ static size_t collect_body(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+static void log_warning_header(const struct response *resp, const char *value, size_t len)
+{
+	char text[1024];
+	while (len > 0 && (value[len - 1] == '\r' || value[len - 1] == '\n'))
+		len--;
+	if (kube_parse_warning(value, len, text, sizeof(text)) < 0)
+		snprintf(text, sizeof(text), "%.*s", (int)len, value); /* as it came */
+	log_warn("API server warning", "method", resp->method, "path", resp->path, "warning", text);
+}
+
 static size_t collect_header(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct response *resp = arg;
 	size_t n = size * nmemb;
-	static const char name[] = "retry-after:";
-	if (n > sizeof(name) - 1 && strncasecmp(data, name, sizeof(name) - 1) == 0)
+	static const char retry[] = "retry-after:", warning[] = "warning:";
+	if (n > sizeof(retry) - 1 && strncasecmp(data, retry, sizeof(retry) - 1) == 0)
 		resp->retry_after_s =
-		    kube_parse_retry_after(data + sizeof(name) - 1, n - (sizeof(name) - 1));
+		    kube_parse_retry_after(data + sizeof(retry) - 1, n - (sizeof(retry) - 1));
+	else if (n > sizeof(warning) - 1 && strncasecmp(data, warning, sizeof(warning) - 1) == 0)
+		log_warning_header(resp, data + sizeof(warning) - 1, n - (sizeof(warning) - 1));
 	return n;
 }
 
 static void response_reset(struct response *resp)
 {
 	free(resp->body);
-	*resp = (struct response){.retry_after_s = -1};
+	*resp = (struct response){.retry_after_s = -1, .method = resp->method, .path = resp->path};
 }
 
 /* One exchange. Returns 0 when an HTTP response arrived (any status), else a negative errno. */
@@ -142,7 +158,7 @@ int kube_request(struct kube_client *client, const char *method, const char *pat
 {
 	char *body_text = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
 	char *url = kube_url(client, path, query);
-	struct response resp = {.retry_after_s = -1};
+	struct response resp = {.retry_after_s = -1, .method = method, .path = path};
 	long started = kube_now_ms();
 	int ret = -ENOMEM;
 	if (!url || (body && !body_text))

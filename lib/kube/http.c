@@ -223,6 +223,32 @@ long kube_parse_retry_after(const char *value, size_t len)
 	return digits > 0 && i == len ? seconds : -1;
 }
 
+int kube_parse_warning(const char *value, size_t len, char *text, size_t textlen)
+{
+	size_t i = 0, digits = 0, out = 0;
+	if (textlen == 0)
+		return -EINVAL;
+	text[0] = '\0';
+	while (i < len && (value[i] == ' ' || value[i] == '\t'))
+		i++;
+	for (; i < len && value[i] >= '0' && value[i] <= '9'; i++)
+		digits++;
+	if (digits != 3 || i >= len || value[i++] != ' ')
+		return -EINVAL;
+	while (i < len && value[i] != ' ') /* the agent: a host or "-" */
+		i++;
+	if (i + 1 >= len || value[i + 1] != '"')
+		return -EINVAL;
+	for (i += 2; i < len && value[i] != '"'; i++) {
+		if (value[i] == '\\' && ++i >= len)
+			return -EINVAL;
+		if (out + 1 < textlen)
+			text[out++] = value[i];
+	}
+	text[out] = '\0';
+	return i < len ? 0 : -EINVAL; /* the closing quote */
+}
+
 static int status_errno(long status, const char *reason)
 {
 	switch (status) {

@@ -72,6 +72,11 @@ bool kube_status_retryable(long status);
 /* Parses a Retry-After header value (delta-seconds only); -1 when absent or unparsable. */
 long kube_parse_retry_after(const char *value, size_t len);
 
+/* Parses one Warning header value as the API server writes it (RFC 7234 warn-value:
+ * `299 - "text"`, maybe followed by a date) into text, unescaping the quoted string; a text
+ * longer than textlen is cut. Returns 0, or -EINVAL when the value is not a warn-value. */
+int kube_parse_warning(const char *value, size_t len, char *text, size_t textlen);
+
 /* Appends "key=escaped(value)" to a query being built in a malloc'd string. */
 int kube_query_add(char **query, const char *key, const char *value);
 

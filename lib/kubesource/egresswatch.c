@@ -113,7 +113,7 @@ static int update_pod(struct kubesource_egress_watch *w, const json_t *pod,
 {
 	struct nl_ip v4, v6;
 	pod_addresses(pod, &v4, &v6);
-	int ret = w->update(w->arg, &v4, &v6, gws, err, errlen);
+	int ret = w->update(w->arg, kube_obj_uid(pod), &v4, &v6, gws, err, errlen);
 	if (ret == -EAGAIN)
 		log_info("client pod not ready for its Egress update", "pod", kube_obj_name(pod),
 			 "namespace", kube_obj_namespace(pod), "error", err);

@@ -42,6 +42,9 @@ struct kubesource_config {
 	long request_timeout_ms;
 	/* How long open() waits for the informers' first lists; 0 = 10000. Not fatal. */
 	long sync_timeout_ms;
+	/* Egress-only daemon (--enable-ipam=false): no BlockRequest and Namespace informers
+	 * (and no RBAC for them); only the Node, Pod and Egress reads are used. */
+	bool no_ipam;
 };
 
 struct kubesource;
@@ -54,9 +57,9 @@ int kubesource_open(const struct kubesource_config *cfg, struct kubesource **out
 
 /* Loads the Kubernetes configuration (kubeconfig_path if given, else $KUBECONFIG, else
  * in-cluster) and opens the source for the node named by $COIL_NODE_NAME, with the default
- * timeouts. The daemon's one call. */
-int kubesource_open_default(const char *kubeconfig_path, struct kubesource **out, char *err,
-			    size_t errlen);
+ * timeouts (no_ipam as in kubesource_config). The daemon's one call. */
+int kubesource_open_default(const char *kubeconfig_path, bool no_ipam, struct kubesource **out,
+			    char *err, size_t errlen);
 
 /* Stops the informers and frees everything. No op may be running or start. NULL is fine. */
 void kubesource_close(struct kubesource *ks);
@@ -92,7 +95,7 @@ int kubesource_nat_gateways(void *ctx, const json_t *pod, bool originating_only,
  * retried with back-off; two running pods with one address fail the whole pass ("multiple
  * pods have the same address"). A deleted Egress changes nothing. Threads: two informers
  * (this node's pods, all Egresses) and one worker, until kubesource_egress_watch_stop. */
-typedef int (*kubesource_nat_update_fn)(void *arg, const struct nl_ip *ipv4,
+typedef int (*kubesource_nat_update_fn)(void *arg, const char *pod_uid, const struct nl_ip *ipv4,
 					const struct nl_ip *ipv6,
 					const struct natclient_gateways *gws, char *err,
 					size_t errlen);

@@ -182,7 +182,7 @@ int kubesource_open(const struct kubesource_config *cfg, struct kubesource **out
 	int ret = make_clients(ks, cfg, err, errlen);
 	if (ret == 0)
 		ret = read_node(ks, err, errlen);
-	if (ret == 0)
+	if (ret == 0 && !cfg->no_ipam)
 		ret = watchers_start(ks, cfg->sync_timeout_ms > 0 ? cfg->sync_timeout_ms : 10000,
 				     err, errlen);
 	if (ret < 0) {
@@ -193,8 +193,8 @@ int kubesource_open(const struct kubesource_config *cfg, struct kubesource **out
 	return 0;
 }
 
-int kubesource_open_default(const char *kubeconfig_path, struct kubesource **out, char *err,
-			    size_t errlen)
+int kubesource_open_default(const char *kubeconfig_path, bool no_ipam, struct kubesource **out,
+			    char *err, size_t errlen)
 {
 	const char *node = getenv(KUBESOURCE_NODE_ENV);
 	if (!node || !*node) { /* checked before anything else, like upstream */
@@ -206,7 +206,7 @@ int kubesource_open_default(const char *kubeconfig_path, struct kubesource **out
 				   NULL, &kube, err, errlen);
 	if (ret < 0)
 		return ret;
-	struct kubesource_config cfg = {.kube = kube, .node_name = node};
+	struct kubesource_config cfg = {.kube = kube, .node_name = node, .no_ipam = no_ipam};
 	ret = kubesource_open(&cfg, out, err, errlen);
 	if (ret < 0) {
 		kube_config_free(kube);

@@ -8,6 +8,7 @@
 #include "coilapi/coilapi.h"
 #include "err/err.h"
 #include "kube/kube.h"
+#include "migrate/internal.h"
 #include "migrate/migrate.h"
 
 #define RESERVED_SELECTOR COILAPI_LABEL_RESERVED "=true"
@@ -26,7 +27,7 @@ bool migrate_confirm(FILE *in, FILE *prompt)
 	       strcmp(line, "YES") == 0;
 }
 
-static void sleep_ms(long ms)
+void migrate_sleep_ms(long ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
@@ -74,7 +75,7 @@ static bool await_pod(const struct migrate_replace_opts *opts, const char *ns, c
 		json_decref(pod);
 		if (ret == -ENOENT || replaced)
 			return true;
-		sleep_ms(poll_ms);
+		migrate_sleep_ms(poll_ms);
 	}
 	return false;
 }
@@ -154,7 +155,7 @@ static int replace_pods(const struct migrate_replace_opts *opts, struct names *f
 		if (replace_pod(opts, pods[i], failed) < 0)
 			ret = errorf(err, errlen, -ENOMEM, "out of memory");
 		if (last && !opts->dry_run && opts->interval_s > 0)
-			sleep_ms((long)(opts->interval_s * 1000.0 + 0.5));
+			migrate_sleep_ms((long)(opts->interval_s * 1000.0 + 0.5));
 	}
 	free(pods);
 	json_decref(items);
@@ -238,7 +239,7 @@ static int remove_reserved_blocks(const struct migrate_replace_opts *opts, char 
 			fprintf(opts->out,
 				"waiting for all the reserved address blocks to be deleted...\n");
 		fflush(opts->out);
-		sleep_ms(poll_ms);
+		migrate_sleep_ms(poll_ms);
 	}
 }
 

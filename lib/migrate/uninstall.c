@@ -4,10 +4,10 @@
  * before v2's are started. */
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 
 #include "err/err.h"
 #include "kube/kube.h"
+#include "migrate/internal.h"
 #include "migrate/migrate.h"
 
 struct v1_object {
@@ -64,13 +64,21 @@ static void describe(const struct v1_object *o, char *buf, size_t len)
 		snprintf(buf, len, "%s %s", o->res->kind, o->name);
 }
 
-/* Polls until the object is gone (or replaced by one with another uid). */
+/* The first check after a delete comes this soon, the next ones twice as late each time
+ * up to poll_ms: an object without dependents is gone a moment after its foreground delete
+ * (the garbage collector only drops its finalizer), and nine of them awaited a second each
+ * would keep the cluster without a pod network for nine seconds more. */
+#define FIRST_POLL_MS 50
+
+/* Polls until the object is gone (or replaced by one with another uid), for polls x
+ * poll_ms in all. */
 static int await_gone(const struct migrate_dump_opts *opts, const struct v1_object *o,
 		      const char *uid, const char *what, char *err, size_t errlen)
 {
 	long polls = opts->polls > 0 ? opts->polls : 100;
 	long poll_ms = opts->poll_ms > 0 ? opts->poll_ms : 1000;
-	for (long i = 0; i < polls; i++) {
+	long step = poll_ms < FIRST_POLL_MS ? poll_ms : FIRST_POLL_MS;
+	for (long waited = 0;; waited += step, step = step * 2 < poll_ms ? step * 2 : poll_ms) {
 		json_t *obj = NULL;
 		int ret = kube_get(opts->kube, o->res, o->ns, o->name, &obj, err, errlen);
 		bool replaced = ret == 0 && strcmp(kube_obj_uid(obj) ? kube_obj_uid(obj) : "", uid);
@@ -79,10 +87,10 @@ static int await_gone(const struct migrate_dump_opts *opts, const struct v1_obje
 			return 0;
 		if (ret < 0)
 			return ret;
-		struct timespec ts = {poll_ms / 1000, (poll_ms % 1000) * 1000000L};
-		nanosleep(&ts, NULL);
+		if (waited >= polls * poll_ms)
+			return errorf(err, errlen, -ETIMEDOUT, "timed out to delete %s", what);
+		migrate_sleep_ms(step);
 	}
-	return errorf(err, errlen, -ETIMEDOUT, "timed out to delete %s", what);
 }
 
 /* The uid precondition makes sure the object deleted is the one inspected. */

@@ -91,7 +91,8 @@ static int list_client_routes(struct nl_sock *s, struct nl_route **out, size_t *
 			*out = NULL;
 			return ret < 0 ? ret : errorf(err, errlen, -ENOMEM, "out of memory");
 		}
-		memcpy(all + *count, routes, n * sizeof(*routes));
+		if (n) /* routes is NULL for an empty table */
+			memcpy(all + *count, routes, n * sizeof(*routes));
 		*out = all;
 		*count += n;
 		free(routes);

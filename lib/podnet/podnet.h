@@ -167,8 +167,14 @@ int podnet_find_by_name(struct podnet *pn, const char *container_id, const char 
 int podnet_with_container_lock(struct podnet *pn, const char *container_id, int (*fn)(void *arg),
 			       void *arg);
 
+/* Egress-only mode: tags the chained plugin's host interface host_ifname with the alias
+ * COIL::<container_id>:<ifname> (empty pool), which podnet_check and podnet_list then see. */
+int podnet_set_owner_alias(struct podnet *pn, const char *host_ifname, const char *container_id,
+			   const char *ifname, char *err, size_t errlen);
+
 /* The path of the netns the host veth host_ifindex pairs with, among the named netns under
- * /var/run/netns (containerd and CRI-O name every pod netns there). -ENOENT when none is. */
+ * /run/netns or /var/run/netns (containerd and CRI-O name every pod netns there). -ENOENT when
+ * none is. */
 int podnet_netns_path(struct podnet *pn, int host_ifindex, char *path, size_t len, char *err,
 		      size_t errlen);
 

@@ -23,7 +23,14 @@
 #   coild-restart  a rolling restart of coild keeps every pod's address and connectivity,
 #                  and new pods get addresses no other pod holds
 #   leader         deleting the leader coil-ipam-controller hands leadership over; pods start
+#   egress-controller  what coil-egress-controller makes of Egresses (test/e2e/egress.sh): the
+#                  gateway Deployment, Service, ServiceAccount, binding subjects, status; a
+#                  template change rolls a new ReplicaSet; an HPA scales the Egress through
+#                  /scale; a PDB comes and goes with the Egress's podDisruptionBudget; the
+#                  garbage collector removes what a deleted Egress owned
 #   scale          a 100-pod Deployment on one node becomes Ready; time and CNI share printed
+#   api-warnings   coil-ipam-controller logged the API server's Warning header about its
+#                  blocks' finalizer (and its creates succeeded)
 #   rbac           no coil log (of every coil pod the suite saw) shows an RBAC denial
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -59,13 +66,15 @@ command -v jq >/dev/null || die "jq is needed"
 source "$here/lib.sh"
 # shellcheck source=tests.sh
 source "$here/tests.sh"
+# shellcheck source=egress.sh
+source "$here/egress.sh"
 
 e2e_log "kubectl $(k version -o json | jq -r '"client \(.clientVersion.gitVersion), server \(.serverVersion.gitVersion)"')"
 k get nodes -o wide
 trap e2e_cleanup EXIT
 
 tests=(connectivity)
-[[ $mode == egress-only ]] || tests+=(pool-select webhooks exhaustion node-gc coild-restart leader scale)
+[[ $mode == egress-only ]] || tests+=(pool-select webhooks exhaustion node-gc coild-restart leader egress-controller scale api-warnings)
 for t in "${tests[@]}"; do
 	[[ $t =~ $only ]] || continue
 	e2e_run "$t" "test_${t//-/_}"

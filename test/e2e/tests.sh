@@ -274,6 +274,21 @@ test_scale() {
 	e2e_log "scale: namespace with $replicas pods deleted in $((($(date +%s%N) - start_ns) / 1000000)) ms"
 }
 
+# test_api_warnings: the API server's Warning header for the finalizer coil.cybozu.com of the
+# AddressBlocks coil-ipam-controller creates reached the controller's log, word for word as the
+# test API server (test/apiserver) also sends it, and did not fail the creates: a pod started
+# here got its address from a block carved just now.
+test_api_warnings() {
+	local want='metadata.finalizers: "coil.cybozu.com": prefer a domain-qualified finalizer name including a path (/) to avoid accidental conflicts with other finalizer writers'
+	new_ns e2e-warn
+	run_pod warned e2e-warn "$(worker_nodes | head -1)"
+	save_logs
+	grep -h '"API server warning"' "$artifacts"/logs/coil-ipam-controller-*.log | sed 's/^[^{]*//' |
+		jq -e --arg want "$want" -s 'any(.[]; .method == "POST" and .warning == $want)' >/dev/null ||
+		fail "no coil-ipam-controller log has the API server's finalizer warning '$want'"
+	e2e_log "coil-ipam-controller logged the API server's finalizer warning and carved its blocks"
+}
+
 # test_rbac: no coil program logged an RBAC denial (403 / "forbidden") in any pod the suite saw,
 # including the ones it deleted (their logs were kept before).
 test_rbac() {

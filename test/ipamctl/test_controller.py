@@ -8,6 +8,7 @@ Tests never skip: a missing tool (openssl, python3-yaml) is a failure."""
 
 import base64
 import http.client
+import json
 import os
 import shutil
 import signal
@@ -330,6 +331,15 @@ class AdmissionTest(Base):
                          ("10.2.0.0/31", "fd02::200/127", 0))
         self.assertEqual(block["metadata"]["labels"]["coil.cybozu.com/request"],
                          req["metadata"]["uid"])
+        # The block's finalizer draws the API server's Warning header (as kube-apiserver's
+        # does); the controller logs it and the create still succeeded (the block exists).
+        warned = [json.loads(line) for line in self.ctl.output().splitlines()
+                  if '"API server warning"' in line]
+        self.assertTrue(warned, self.ctl.log_path)
+        self.assertEqual((warned[0]["level"], warned[0]["method"], warned[0]["warning"]), (
+            "warn", "POST", 'metadata.finalizers: "coil.cybozu.com": prefer a domain-qualified '
+            "finalizer name including a path (/) to avoid accidental conflicts with other "
+            "finalizer writers"))
         metrics = self.ctl.metrics()
         self.assertIn('coil_controller_max_blocks{pool="test"} 6\n', metrics)
         self.assertIn('coil_controller_allocated_blocks{pool="test"} 1\n', metrics)

@@ -39,7 +39,8 @@ static void write_file(const char *path, const char *text)
 	fclose(f);
 }
 
-static void start_daemon_with(bool egress)
+static void start_daemon_args(bool egress, const char *extra1, const char *extra2,
+			      const char *extra3)
 {
 	char state[128];
 	snprintf(state, sizeof(state), "%s/state", e2e.work);
@@ -57,6 +58,9 @@ static void start_daemon_with(bool egress)
 			      "127.0.0.1:19385",
 			      "--clear-routes-on-shutdown",
 			      egress ? "--enable-egress=true" : "--enable-egress=false",
+			      extra1,
+			      extra2,
+			      extra3,
 			      NULL};
 	char *envp[] = {"COIL_NODE_NAME=node1", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
 	posix_spawn_file_actions_t fa;
@@ -73,6 +77,11 @@ static void start_daemon_with(bool egress)
 		ck_assert_msg(test_now_ms() - start < 20000, "daemon did not start; see %s",
 			      e2e.log);
 	}
+}
+
+static void start_daemon_with(bool egress)
+{
+	start_daemon_args(egress, NULL, NULL, NULL);
 }
 
 static void start_daemon(void)
@@ -97,16 +106,14 @@ static int stop_daemon(void)
 	return -1;
 }
 
-/* Runs the plugin like a runtime; its stdout goes to out. Returns its exit status. */
-static int plugin(const char *cmd, const char *id, const char *cni_args, char *out, size_t len)
+/* Runs a CNI plugin (bin) like a runtime with netconf on stdin; its stdout goes to out.
+ * Returns its exit status. */
+static int run_plugin(const char *bin, const char *netconf, const char *cmd, const char *id,
+		      const char *cni_args, char *out, size_t len)
 {
-	char in_path[128], out_path[128], netconf[512], netns[128];
+	char in_path[128], out_path[128], netns[128];
 	snprintf(in_path, sizeof(in_path), "%s/netconf", e2e.work);
 	snprintf(out_path, sizeof(out_path), "%s/plugin.out", e2e.work);
-	snprintf(netconf, sizeof(netconf),
-		 "{\"cniVersion\":\"1.0.0\",\"name\":\"k8s-pod-network\",\"type\":\"coil\","
-		 "\"socket\":\"%s\"}",
-		 e2e.sock);
 	write_file(in_path, netconf);
 	snprintf(netns, sizeof(netns), "/var/run/netns/%s", e2e.podns);
 	char env[6][256];
@@ -117,7 +124,7 @@ static int plugin(const char *cmd, const char *id, const char *cni_args, char *o
 	snprintf(env[4], 256, "CNI_PATH=/usr/lib/cni");
 	snprintf(env[5], 256, "CNI_ARGS=%s", cni_args);
 	char *envp[] = {env[0], env[1], env[2], env[3], env[4], env[5], NULL};
-	const char *argv[] = {COIL_BIN, NULL};
+	const char *argv[] = {bin, NULL};
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, in_path, O_RDONLY, 0);
@@ -133,6 +140,17 @@ static int plugin(const char *cmd, const char *id, const char *cni_args, char *o
 	if (f)
 		fclose(f);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The coil plugin with the plain netconf. */
+static int plugin(const char *cmd, const char *id, const char *cni_args, char *out, size_t len)
+{
+	char netconf[512];
+	snprintf(netconf, sizeof(netconf),
+		 "{\"cniVersion\":\"1.0.0\",\"name\":\"k8s-pod-network\",\"type\":\"coil\","
+		 "\"socket\":\"%s\"}",
+		 e2e.sock);
+	return run_plugin(COIL_BIN, netconf, cmd, id, cni_args, out, len);
 }
 
 /* Whether table holds a route to cidr. */
@@ -375,6 +393,7 @@ START_TEST(test_nat_client_errors)
 	create_object(&KUBE_RES_SERVICES, "ns2", SERVICE_JSON("[\"10.0.0.5\"]"));
 	ck_assert_int_ne(plugin("ADD", "n1", args, out, sizeof(out)), 0);
 	expect_error(out, 999, "failed to setup pod network egress");
+	expect_details(out, "fou module"); /* a kernel without FoU is named as such */
 	expect_nothing_left();
 
 	/* No destination of the ClusterIP's family: no gateway, nothing to set up, the ADD
@@ -397,6 +416,112 @@ START_TEST(test_nat_client_errors)
 	expect_nothing_left();
 	ck_assert_int_eq(stop_daemon(), 0);
 	fake_controller_stop(fc);
+}
+END_TEST
+
+#define PTP "/usr/lib/cni/ptp"
+
+/* ptp + host-local, the first plugin of the chain: runs cmd, its output into out. */
+static void ptp(const char *cmd, const char *id, const char *args, char *out, size_t len)
+{
+	char conf[512];
+	snprintf(conf, sizeof(conf),
+		 "{\"cniVersion\":\"1.0.0\",\"name\":\"k8s-pod-network\",\"type\":\"ptp\","
+		 "\"ipam\":{\"type\":\"host-local\",\"ranges\":[[{\"subnet\":\"10.244.1.0/24\"}]],"
+		 "\"dataDir\":\"%s/ipam\"}}",
+		 e2e.work);
+	ck_assert_msg(run_plugin(PTP, conf, cmd, id, args, out, len) == 0, "ptp %s: %s", cmd, out);
+}
+
+/* ptp's ADD, then coil with its result as prevResult. Returns coil's exit status; out gets
+ * coil's output. */
+static int chained_add(const char *id, const char *args, char *out, size_t len)
+{
+	char *conf = malloc(16384), prev[8192];
+	ck_assert_ptr_nonnull(conf);
+	ptp("ADD", id, args, prev, sizeof(prev));
+	snprintf(conf, 16384,
+		 "{\"cniVersion\":\"1.0.0\",\"name\":\"k8s-pod-network\",\"type\":\"coil\","
+		 "\"socket\":\"%s\",\"prevResult\":%s}",
+		 e2e.sock, prev);
+	int rc = run_plugin(COIL_BIN, conf, "ADD", id, args, out, len);
+	free(conf);
+	return rc;
+}
+
+static void ptp_del(const char *id, const char *args)
+{
+	char out[4096];
+	ptp("DEL", id, args, out, sizeof(out));
+}
+
+/* The host link whose alias is alias, or false. */
+static bool alias_exists(const char *alias)
+{
+	struct nl_sock s = {0};
+	struct nl_link *links = NULL;
+	size_t n = 0;
+	char err[256];
+	bool found = false;
+	ck_assert_int_eq(nl_sock_open(&s, err, sizeof(err)), 0);
+	ck_assert_int_eq(nl_link_list(&s, &links, &n, err, sizeof(err)), 0);
+	nl_sock_close(&s);
+	for (size_t i = 0; i < n; i++)
+		found |= strcmp(links[i].alias, alias) == 0;
+	free(links);
+	return found;
+}
+
+static const char *pod_uid_of(const char *ns, const char *name, char *buf, size_t len)
+{
+	json_t *pod = NULL;
+	char err[256];
+	ck_assert_int_eq(kube_get(fx_client, &KUBE_RES_PODS, ns, name, &pod, err, sizeof(err)), 0);
+	snprintf(buf, len, "%s", kube_obj_uid(pod));
+	json_decref(pod);
+	return buf;
+}
+
+/* Egress-only mode chained after Debian's ptp + host-local, as upstream's egress overlays run
+ * coild: the host end gets coil's alias keyed by the pod UID, coil prints prevResult, CHECK
+ * finds the alias, DEL leaves the chained plugin's network alone; a NAT client pod fails on
+ * this kernel (no FoU) with the egress error; an unchained call has no host interface. */
+START_TEST(test_egress_only_chained)
+{
+	char out[8192], uid[128], alias[256];
+	const char *args = "IgnoreUnknown=1;K8S_POD_NAMESPACE=ns1;K8S_POD_NAME=chained1";
+	ck_assert_msg(access(PTP, X_OK) == 0, "needs %s (containernetworking-plugins)", PTP);
+	create_pod("ns1", "chained1");
+	start_daemon_args(true, "--enable-ipam=false", "--pod-table-id=0", "--protocol-id=2");
+
+	ck_assert_msg(chained_add("e1", args, out, sizeof(out)) == 0, "ADD: %s", out);
+	expect_address(out, "10.244.1.2/24"); /* prevResult, printed as it was */
+	snprintf(alias, sizeof(alias), "COIL::%s:eth0", pod_uid_of("ns1", "chained1", uid, 128));
+	ck_assert_msg(alias_exists(alias), "no host link has alias %s", alias);
+	ck_assert_uint_eq(fx_count_blocks(), 0); /* no IPAM */
+	ck_assert_msg(plugin("CHECK", "e1", args, out, sizeof(out)) == 0, "CHECK: %s", out);
+	ck_assert_msg(plugin("DEL", "e1", args, out, sizeof(out)) == 0, "DEL: %s", out);
+	ck_assert(alias_exists(alias)); /* the chained plugin's DEL removes the veth */
+	ptp_del("e1", args);
+	ck_assert(!alias_exists(alias));
+	ck_assert_int_ne(plugin("CHECK", "e1", args, out, sizeof(out)), 0);
+	expect_error(out, 999, "check failed");
+
+	/* unchained in egress-only mode: no host interface to tag */
+	ck_assert_int_ne(plugin("ADD", "e2", args, out, sizeof(out)), 0);
+	expect_error(out, 999,
+		     "failed to set interface alias: no host-side interface in prevResult");
+
+	/* a NAT client: the gateway is read, the client setup fails for want of FoU */
+	create_annotated_pod("ns1", "chained2", "{\"egress.coil.cybozu.com/ns2\":\"egress\"}");
+	create_object(&COILAPI_RES_EGRESSES, "ns2", EGRESS_JSON("[\"0.0.0.0/0\"]"));
+	create_object(&KUBE_RES_SERVICES, "ns2", SERVICE_JSON("[\"10.96.0.10\"]"));
+	const char *args2 = "IgnoreUnknown=1;K8S_POD_NAMESPACE=ns1;K8S_POD_NAME=chained2";
+	ck_assert_int_ne(chained_add("e3", args2, out, sizeof(out)), 0);
+	expect_error(out, 999, "failed to setup pod network egress");
+	expect_details(out, "fou module");
+	ptp_del("e3", args2);
+	ck_assert_int_eq(stop_daemon(), 0);
 }
 END_TEST
 
@@ -481,6 +606,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_daemon_end_to_end);
 	tcase_add_test(tc, test_nat_client_errors);
+	tcase_add_test(tc, test_egress_only_chained);
 	suite_add_tcase(s, tc);
 	SRunner *runner = srunner_create(s);
 	srunner_set_fork_status(runner, CK_NOFORK);

@@ -32,7 +32,7 @@ static void record(const struct nl_ip *ip)
 		snprintf(rec.ips[rec.n++], NL_IP_STRLEN, "%s", text);
 }
 
-static int record_update(void *arg, const struct nl_ip *v4, const struct nl_ip *v6,
+static int record_update(void *arg, const char *uid, const struct nl_ip *v4, const struct nl_ip *v6,
 			 const struct natclient_gateways *gws, char *err, size_t errlen)
 {
 	pthread_mutex_lock(&rec.lock);

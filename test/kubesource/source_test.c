@@ -38,7 +38,7 @@ START_TEST(test_open_errors)
 	ck_assert_int_eq(kubesource_open(&cfg, &ks, err, sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err, "COIL_NODE_NAME environment variable should be set");
 	unsetenv("COIL_NODE_NAME");
-	ck_assert_int_eq(kubesource_open_default(NULL, &ks, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(kubesource_open_default(NULL, false, &ks, err, sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err, "COIL_NODE_NAME environment variable should be set");
 	cfg.node_name = "no-such-node";
 	ck_assert_int_eq(kubesource_open(&cfg, &ks, err, sizeof(err)), -ENOENT);
@@ -62,7 +62,7 @@ START_TEST(test_open_default)
 	setenv("COIL_NODE_NAME", "node2", 1);
 	struct kubesource *ks = NULL;
 	char err[ERRLEN];
-	int ret = kubesource_open_default(path, &ks, err, sizeof(err));
+	int ret = kubesource_open_default(path, false, &ks, err, sizeof(err));
 	unsetenv("COIL_NODE_NAME");
 	unlink(path);
 	ck_assert_msg(ret == 0, "open_default: %s", err);

@@ -5,6 +5,7 @@
 # netns on that bridge with its own containerd and kubelet. Pods get their
 # network from the reference plugins (ptp + host-local) until coil replaces
 # them. kube-proxy (iptables mode) runs on every node; CoreDNS does not run.
+# Dual-stack: the bridge, the nodes and the Service ranges have IPv4 and IPv6.
 #
 #   test/realcluster/cluster.sh up [--nodes N]   # build/reuse components, start, wait Ready
 #   test/realcluster/cluster.sh status           # versions, processes, node conditions

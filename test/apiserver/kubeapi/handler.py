@@ -10,7 +10,7 @@ import time
 import traceback
 import urllib.parse
 
-from . import errors, rbac, selectors
+from . import errors, rbac, selectors, warnings
 from .errors import ApiError
 from .storage import DROP, STOP, obj_key
 
@@ -104,6 +104,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache, private")
         for k, v in (headers or {}).items():
             self.send_header(k, str(v))
+        for v in warnings.headers():
+            self.send_header("Warning", v)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
@@ -119,6 +121,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                                                   keep_blank_values=True).items()}
         self.status_code = 0
         self.user = None
+        warnings.begin()
         self.is_watch = _truthy(self.query.get("watch", "")) or "/watch/" in self.url_path
         started = time.time()
         try:

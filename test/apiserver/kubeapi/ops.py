@@ -9,7 +9,7 @@ import json
 import random
 import re
 
-from . import defaults, errors, patch, schema
+from . import defaults, errors, patch, schema, warnings
 from .errors import ApiError
 from .selectors import selector_string
 from .storage import meta
@@ -196,6 +196,8 @@ class Api:
         obj = self.admission.mutate(rt, None, "CREATE", obj, None, ns, m["name"])
         self._prepare(rt, obj, creating=True)
         self._check_schema(rt, obj)
+        if rt.crd:
+            warnings.finalizer_warnings(obj)
         self.admission.validate(rt, None, "CREATE", obj, None, ns, m["name"])
         if dry_run:
             return obj
@@ -281,6 +283,8 @@ class Api:
             new = self.admission.mutate(rt, subresource, "UPDATE", new, cur, ns, name)
             self._prepare(rt, new, creating=False)
         self._check_schema(rt, new)
+        if rt.crd:
+            warnings.finalizer_warnings(new, cur)
         if admit:
             self.admission.validate(rt, subresource, "UPDATE", new, cur, ns, name)
         self._set_generation(rt, cur, new)

@@ -4,6 +4,7 @@ import base64
 import http.client
 import json
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -17,7 +18,8 @@ CRD_DIR = os.path.join(REPO, "deploy", "crd")
 
 
 class ServerProcess:
-    """test/apiserver/run on a free port; stop() kills it by its PID."""
+    """test/apiserver/run on a free port; stop() kills it by its PID and removes its temp dir
+    (port file and log)."""
 
     def __init__(self, *extra):
         self.tmp = tempfile.mkdtemp(prefix="apiserver-test-")
@@ -29,7 +31,9 @@ class ServerProcess:
         while not os.path.exists(port_file):
             if self.proc.poll() is not None or time.time() > deadline:
                 self.log.seek(0)
-                raise RuntimeError("apiserver did not start: " + self.log.read())
+                why = self.log.read()
+                self.stop()
+                raise RuntimeError("apiserver did not start: " + why)
             time.sleep(0.02)
         with open(port_file) as f:
             self.port = int(f.read())
@@ -38,6 +42,7 @@ class ServerProcess:
         self.proc.kill()
         self.proc.wait()
         self.log.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 class Response:

@@ -344,6 +344,30 @@ class Deletion(ServerTest):
         self.ok(self.c.patch(POOLS + "/fin", {"metadata": {"finalizers": None}}))
         self.assertEqual(self.c.get(POOLS + "/fin").status, 404)
 
+    def test_finalizer_warnings(self):
+        """Finalizers without a path draw the real server's Warning headers on the create or
+        update that adds them (custom resources only), and only then."""
+        fin = ('299 - "metadata.finalizers: \\"coil.cybozu.com\\": prefer a domain-qualified '
+               'finalizer name including a path (/) to avoid accidental conflicts with other '
+               'finalizer writers"')
+        bare = ('299 - "metadata.finalizers: \\"f1\\": prefer a domain-qualified finalizer '
+                'name to avoid accidental conflicts with other finalizer writers"')
+        r = self.c.post(POOLS, pool("warn", finalizers=["coil.cybozu.com", "a.b/c", "orphan"]))
+        self.assertEqual(r.status, 201)
+        self.assertEqual(r.headers.get_all("Warning"), [fin])
+        r = self.c.patch(POOLS + "/warn", {"metadata": {"labels": {"x": "y"}}})
+        self.assertEqual((r.status, r.headers.get_all("Warning")), (200, None))
+        r = self.c.patch(POOLS + "/warn", {"metadata": {"finalizers": [
+            "coil.cybozu.com", "f1", "a.b/c", "orphan"]}})
+        self.assertEqual((r.status, r.headers.get_all("Warning")), (200, [bare]))
+        cm = {"apiVersion": "v1", "kind": "ConfigMap",
+              "metadata": {"name": "warn", "finalizers": ["coil.cybozu.com"]}}
+        r = self.c.post("/api/v1/namespaces/default/configmaps", cm)
+        self.assertEqual((r.status, r.headers.get_all("Warning")), (201, None))
+        self.ok(self.c.patch("/api/v1/namespaces/default/configmaps/warn",
+                             {"metadata": {"finalizers": None}}))
+        self.ok(self.c.patch(POOLS + "/warn", {"metadata": {"finalizers": None}}))
+
     def test_delete_collection(self):
         for i in range(4):
             self.ok(self.c.post(POOLS, pool("dc%d" % i, labels={"grp": "dc" if i < 3 else "x"})),

@@ -1,6 +1,7 @@
 /* Fuzzes the small parsers of outside text in lib/kube: label selectors, RFC 3339 times (which
- * must survive a format/parse round trip) and path building from arbitrary names. */
-#include "kube/kube.h"
+ * must survive a format/parse round trip), Warning header values (the text stays inside its
+ * buffer and NUL-terminated) and path building from arbitrary names. */
+#include "kube/internal.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -35,6 +36,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	json_decref(obj);
 	check_time(text);
+	char warning[16];
+	if (kube_parse_warning(text, size, warning, sizeof(warning)) == 0 &&
+	    strlen(warning) >= sizeof(warning))
+		abort();
 	char *escaped = kube_query_escape(text);
 	free(escaped);
 	kube_path(&KUBE_RES_PODS, text, text, "status", path, sizeof(path));

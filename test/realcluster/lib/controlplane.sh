@@ -5,18 +5,24 @@
 # machine's own netns, so fixed ports never collide with anything else.
 # Sourced by cluster.sh.
 
+# The cluster is dual-stack: the node network, the nodes' addresses and the Service ranges
+# have an IPv4 and an IPv6 part (IPv4 first: the primary family, as on most clusters).
 RC_CP_IP=10.250.0.1
 RC_NET_PREFIX=10.250.0
-RC_SERVICE_CIDR=10.96.0.0/16
-RC_SERVICE_IP=10.96.0.1 # the "kubernetes" Service: first address of the range
+RC_CP_IP6=fd00:10:250::1
+RC_NET6_PREFIX=fd00:10:250:
+RC_SERVICE_CIDR=10.96.0.0/16,fd00:10:96::/112
+RC_SERVICE_IP=10.96.0.1 # the "kubernetes" Service: first address of the (primary) range
 RC_API_PORT=6443
 
-# cp_network: the control-plane netns with the bridge br0 at RC_CP_IP.
+# cp_network: the control-plane netns with the bridge br0 at RC_CP_IP and RC_CP_IP6 (nodad:
+# usable at once, nothing else on the bridge claims it).
 cp_network() {
 	ip netns add "$RC_CP_NETNS"
 	ip -n "$RC_CP_NETNS" link set lo up
 	ip -n "$RC_CP_NETNS" link add br0 type bridge
 	ip -n "$RC_CP_NETNS" addr add "$RC_CP_IP/24" dev br0
+	ip -n "$RC_CP_NETNS" addr add "$RC_CP_IP6/64" dev br0 nodad
 	ip -n "$RC_CP_NETNS" link set br0 up
 }
 
@@ -27,7 +33,7 @@ cp_pki() {
 	mkdir -p "$pki" "$kc"
 	pki_ca "$pki"
 	pki_cert "$pki" apiserver serverAuth kube-apiserver "" \
-		"DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,DNS:localhost,IP:127.0.0.1,IP:$RC_CP_IP,IP:$RC_SERVICE_IP"
+		"DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,DNS:localhost,IP:127.0.0.1,IP:$RC_CP_IP,IP:$RC_CP_IP6,IP:$RC_SERVICE_IP"
 	# What the API server presents to kubelets (logs, exec, port-forward).
 	pki_cert "$pki" apiserver-kubelet-client clientAuth kube-apiserver-kubelet-client system:masters
 	pki_cert "$pki" admin clientAuth coil-realcluster-admin system:masters

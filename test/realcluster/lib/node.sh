@@ -22,6 +22,7 @@ RC_KUBELET_SYSCTLS=(vm.overcommit_memory=1 vm.panic_on_oom=0 kernel.panic=10
 
 node_name() { echo "node-$1"; }
 node_ip() { echo "$RC_NET_PREFIX.$((10 + $1))"; }
+node_ip6() { echo "$RC_NET6_PREFIX:$((10 + $1))"; }
 node_netns() { echo "$RC_PREFIX-n$1"; }
 node_dir() { echo "$RC_DIR/nodes/$(node_name "$1")"; }
 node_cgroup() { echo "/$RC_PREFIX-n$1"; }
@@ -43,9 +44,11 @@ node__network() {
 	ip -n "$RC_CP_NETNS" link add "veth-n$n" type veth peer name eth0 netns "$ns"
 	ip -n "$RC_CP_NETNS" link set "veth-n$n" master br0 up
 	ip -n "$ns" addr add "$(node_ip "$n")/24" dev eth0
+	ip -n "$ns" addr add "$(node_ip6 "$n")/64" dev eth0 nodad
 	ip -n "$ns" link set eth0 up
 	ip -n "$ns" route add default via "$RC_CP_IP"
-	nsenter --net="/run/netns/$ns" -- sysctl -qw net.ipv4.ip_forward=1
+	ip -n "$ns" -6 route add default via "$RC_CP_IP6"
+	nsenter --net="/run/netns/$ns" -- sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 }
 
 # node__mount_ns N: NODE_DIR/mntns, with kubelet's kernel tunables faked.
@@ -211,7 +214,7 @@ node__kubelet() {
 	proc_spawn "kubelet-n$n" "$(node_netns "$n")" "$dir/mntns" "$RC_BIN/kubelet" \
 		--config="$dir/kubelet.yaml" --kubeconfig="$dir/kubelet.kubeconfig" \
 		--root-dir="$dir/kubelet" --cert-dir="$dir/kubelet/pki" \
-		--hostname-override="$name" --node-ip="$(node_ip "$n")" --v=1
+		--hostname-override="$name" --node-ip="$(node_ip "$n"),$(node_ip6 "$n")" --v=1
 }
 
 # node__kube_proxy N: the Service proxy of the node (iptables mode, in the

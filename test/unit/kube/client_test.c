@@ -96,6 +96,57 @@ START_TEST(test_retry_after_honoured)
 }
 END_TEST
 
+/* The logger's stderr, captured while fn runs: returns what was written (static buffer). */
+static const char *stderr_of(void (*fn)(void))
+{
+	static char out[4096];
+	FILE *tmp = tmpfile();
+	ck_assert_ptr_nonnull(tmp);
+	fflush(stderr);
+	int saved = dup(2);
+	ck_assert_int_ge(saved, 0);
+	dup2(fileno(tmp), 2);
+	fn();
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tmp);
+	size_t n = fread(out, 1, sizeof(out) - 1, tmp);
+	out[n] = '\0';
+	fclose(tmp);
+	return out;
+}
+
+static void create_with_warnings(void)
+{
+	json_t *obj = json_pack("{s:{s:s}}", "metadata", "name", "b");
+	json_t *out = NULL;
+	char err[256];
+	ck_assert_int_eq(kube_create(client, &KUBE_RES_PODS, "ns", obj, &out, err, sizeof(err)), 0);
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(json_object_get(out, "metadata"), "name")), "x");
+	json_decref(obj);
+	json_decref(out);
+}
+
+/* A write the API server answers with Warning headers succeeds; each warning is logged. */
+START_TEST(test_warning_logged)
+{
+	fake_server_push(fs, &(struct fake_reply){
+				 .status = 201,
+				 .body = pod_x,
+				 .warning = "299 - \"metadata.finalizers: \\\"coil.cybozu.com\\\": "
+					    "prefer a domain-qualified finalizer name\""});
+	const char *log = stderr_of(create_with_warnings);
+	ck_assert_msg(strstr(log, "\"msg\":\"API server warning\""), "not logged: %s", log);
+	ck_assert_msg(strstr(log, "\"warning\":\"metadata.finalizers: \\\"coil.cybozu.com\\\": "
+				  "prefer a domain-qualified finalizer name\""),
+		      "text not unquoted: %s", log);
+	ck_assert_msg(strstr(log, "\"method\":\"POST\""), "no method: %s", log);
+	ck_assert_int_eq(fake_server_nrequests(fs), 1);
+}
+END_TEST
+
 START_TEST(test_retries_bounded)
 {
 	fake_server_set_default(
@@ -391,6 +442,7 @@ Suite *client_suite(void)
 	tcase_add_test(tc, test_get);
 	tcase_add_test(tc, test_retry_5xx);
 	tcase_add_test(tc, test_retry_after_honoured);
+	tcase_add_test(tc, test_warning_logged);
 	tcase_add_test(tc, test_retries_bounded);
 	tcase_add_test(tc, test_deadline_bounds_retry_after);
 	tcase_add_test(tc, test_errors_not_retried);

@@ -87,6 +87,8 @@ static struct MHD_Response *make_response(struct fake_server *fs, const struct f
 	MHD_add_response_header(resp, "Content-Type", "application/json");
 	if (reply->retry_after)
 		MHD_add_response_header(resp, "Retry-After", reply->retry_after);
+	if (reply->warning)
+		MHD_add_response_header(resp, "Warning", reply->warning);
 	return resp;
 }
 

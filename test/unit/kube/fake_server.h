@@ -10,6 +10,7 @@ struct fake_reply {
 	int status;
 	const char *body;	   /* borrowed; a whole body (NULL = empty) */
 	const char *retry_after;   /* Retry-After header value or NULL */
+	const char *warning;	   /* a Warning header value or NULL */
 	const char *const *chunks; /* borrowed, NULL-terminated: a chunked stream instead of body */
 	int chunk_delay_ms;	   /* before each chunk after the first */
 	long hold_ms;		   /* keep a stream open this long after its chunks */

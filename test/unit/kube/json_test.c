@@ -123,6 +123,48 @@ START_TEST(test_retry_after)
 }
 END_TEST
 
+/* Warning header values: what the text parses to, or NULL when it is no warn-value. */
+static const struct {
+	const char *in, *text;
+} warning_cases[] = {
+    {"299 - \"metadata.finalizers: \\\"coil.cybozu.com\\\": prefer a domain-qualified finalizer\"",
+     "metadata.finalizers: \"coil.cybozu.com\": prefer a domain-qualified finalizer"},
+    {" 299 - \"plain\"", "plain"},
+    {"299 kube-apiserver \"with agent\" \"Wed, 21 Oct 2015 07:28:00 GMT\"", "with agent"},
+    {"299 - \"back\\\\slash\"", "back\\slash"},
+    {"299 - \"\"", ""},
+    {"299 - \"unterminated", NULL},
+    {"299 - \"dangling\\", NULL},
+    {"29 - \"short code\"", NULL},
+    {"2999 - \"long code\"", NULL},
+    {"299 -", NULL},
+    {"299", NULL},
+    {"", NULL},
+    {"text only", NULL},
+};
+
+START_TEST(test_warning_table)
+{
+	char text[128] = "";
+	const char *in = warning_cases[_i].in;
+	int ret = kube_parse_warning(in, strlen(in), text, sizeof(text));
+	if (!warning_cases[_i].text) {
+		ck_assert_msg(ret == -EINVAL, "'%s' accepted as '%s'", in, text);
+		return;
+	}
+	ck_assert_msg(ret == 0, "'%s' refused", in);
+	ck_assert_str_eq(text, warning_cases[_i].text);
+}
+END_TEST
+
+START_TEST(test_warning_cut)
+{
+	char text[5];
+	ck_assert_int_eq(kube_parse_warning("299 - \"abcdefgh\"", 16, text, sizeof(text)), 0);
+	ck_assert_str_eq(text, "abcd");
+}
+END_TEST
+
 static const struct {
 	long status;
 	const char *body;
@@ -210,6 +252,8 @@ Suite *json_suite(void)
 	tcase_add_test(tc, test_time_format);
 	tcase_add_loop_test(tc, test_base64_table, 0, N(base64_cases));
 	tcase_add_test(tc, test_retry_after);
+	tcase_add_loop_test(tc, test_warning_table, 0, N(warning_cases));
+	tcase_add_test(tc, test_warning_cut);
 	tcase_add_loop_test(tc, test_status_table, 0, N(status_cases));
 	tcase_add_test(tc, test_backoff_bounds);
 	tcase_add_test(tc, test_event_build);
