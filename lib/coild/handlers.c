@@ -360,8 +360,7 @@ void coild_gc_attachments(struct coild *d, const struct cni_rpc_request *req,
 	if (d->cfg.egress_only) /* nothing of coil's to collect */
 		return;
 	if (gc_pod_networks(d, req, err, sizeof(err)) < 0)
-		return coild_coild_fail(resp, CNI_ERR_INTERNAL, "failed to destroy pod network",
-					err);
+		return coild_fail(resp, CNI_ERR_INTERNAL, "failed to destroy pod network", err);
 	struct gc_keep keep = {d, req};
 	if (node_ipam_gc(d->ipam, gc_keep_record, &keep, err, sizeof(err)) < 0)
 		coild_fail(resp, CNI_ERR_INTERNAL, "failed to free addresses", err);
