@@ -34,7 +34,7 @@ struct daemon_opts {
 	int export_table, protocol, pod_table, pod_rule_prio, egress_port, mtu;
 	bool enable_ipam, enable_egress, clear_routes, register_from_main, compat_calico;
 	bool originating_only, standalone;
-	double gc_interval;
+	double gc_interval, empty_block_grace;
 };
 
 static struct daemon_opts opts = {
@@ -52,6 +52,7 @@ static struct daemon_opts opts = {
     .enable_ipam = true,
     .enable_egress = true,
     .gc_interval = 300,
+    .empty_block_grace = 300,
 };
 
 static const struct flag daemon_flags[] = {
@@ -70,6 +71,8 @@ static const struct flag daemon_flags[] = {
     {"enable-egress", FLAG_BOOL, &opts.enable_egress, "enable egress related features"},
     {"addressblock-gc-interval", FLAG_DURATION, &opts.gc_interval,
      "interval of the address block garbage collection"},
+    {"empty-block-grace", FLAG_DURATION, &opts.empty_block_grace,
+     "how long a block its last pod left stays before a GC releases it (0: at once)"},
     {"clear-routes-on-shutdown", FLAG_BOOL, &opts.clear_routes,
      "empty the export table on shutdown"},
     {"backend", FLAG_STRING, &opts.backend, "backend for egress NAT rules: iptables, nftables"},
@@ -124,6 +127,7 @@ static int build_config(struct coild_config *cfg, char *err, size_t len)
 	cfg->state_dir = opts.state_dir;
 	cfg->default_pool = "default";
 	cfg->register_from_main = opts.register_from_main;
+	cfg->empty_block_grace_ms = (long)(opts.empty_block_grace * 1000);
 	cfg->egress_only = !opts.enable_ipam;
 	/* With Kubernetes, an address not given comes from the Node (use_kubernetes). */
 	if (podnet_node_address(opts.node_ipv4, AF_INET, opts.standalone, &cfg->podnet.node_ipv4,

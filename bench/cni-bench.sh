@@ -276,9 +276,9 @@ summarize() {
 # ---- the report --------------------------------------------------------------
 
 METRICS=(add_p50_ms add_p99_ms del_p50_ms del_p99_ms burst_add_wall_ms burst_add_p99_ms
-	burst_del_wall_ms rss_after_adds_mib)
-HEAD1=("ADD" "ADD" "DEL" "DEL" "burst ADD" "burst ADD" "burst DEL" "RSS after")
-HEAD2=("p50" "p99" "p50" "p99" "wall" "p99" "wall" "ADDs MiB")
+	burst_del_wall_ms gap_add_p50_ms empty_add_p50_ms empty_del_p50_ms rss_after_adds_mib)
+HEAD1=("ADD" "ADD" "DEL" "DEL" "burst ADD" "burst ADD" "burst DEL" "gap ADD" "empty ADD" "empty DEL" "RSS after")
+HEAD2=("p50" "p99" "p50" "p99" "wall" "p99" "wall" "p50" "p50" "p50" "ADDs MiB")
 
 print_row() {
 	local first=$1
@@ -332,6 +332,32 @@ print_ratios() {
 	done
 }
 
+# goal LABEL VALUE OP LIMIT: one line "met" or "MISSED" (awk compares the numbers).
+goal() {
+	awk -v label="$1" -v v="$2" -v op="$3" -v limit="$4" 'BEGIN {
+		if (v == "" || v == "-") { printf "  %-58s %8s  %s\n", label, "-", "no figure"; exit }
+		ok = (op == "<=") ? (v + 0 <= limit + 0) : (v + 0 < limit + 0)
+		printf "  %-58s %8s  %s\n", label, v, ok ? "met" : "MISSED" }'
+}
+
+# print_goals: the performance goals of a configuration against its reference of this run.
+print_goals() {
+	local name ref
+	for name in "${NAMES[@]}"; do
+		ref=${COMPARE[$name]:-}
+		[[ -n $ref && -n ${RES[$ref.add_p50_ms]:-} && $name == coil* ]] || continue
+		echo
+		echo "goals of $name (against $ref of this run)"
+		goal "ADD p50 / reference ADD p50 <= 0.20 (5x faster)" \
+			"$(ratio "${RES[$name.add_p50_ms]:-}" "${RES[$ref.add_p50_ms]:-}")" "<=" 0.20
+		goal "DEL p50 / reference DEL p50 <= 0.10 (10x faster)" \
+			"$(ratio "${RES[$name.del_p50_ms]:-}" "${RES[$ref.del_p50_ms]:-}")" "<=" 0.10
+		goal "$PODS DELs at once, wall ms < 80" "${RES[$name.burst_del_wall_ms]:-}" "<" 80
+		goal "ADD p50 on a node that empties / on a warm one (same pauses) <= 1.20" \
+			"$(ratio "${RES[$name.empty_add_p50_ms]:-}" "${RES[$name.gap_add_p50_ms]:-}")" "<=" 1.20
+	done
+}
+
 main() {
 	local conf
 	while (($#)); do
@@ -362,6 +388,7 @@ main() {
 	summarize
 	print_table
 	print_ratios
+	print_goals
 	if ((FAILED)); then
 		echo "cni-bench: some configuration failed (see above)"
 		exit 1

@@ -8,6 +8,12 @@
  *   del      N sequential DELs                        -> p50, p99, mean, max
  *   burst    N ADDs started at once                   -> wall time, p50, p99
  *   burst_del  N DELs started at once                 -> wall time, p50, p99
+ *   gap      N ADDs, each followed by the pause below, the pods staying: a warm node
+ *            whose ADDs come one at a time after idle moments -> ADD p50, p99
+ *            (then N untimed DELs)
+ *   empty    N times: ADD, DEL, then a pause (--empty-gap-ms, default 200) so the node
+ *            has nothing left in between, as a node whose pods come and go one at a
+ *            time                                      -> ADD and DEL p50, p99
  * Results go to stdout as key=value lines; failures (with the plugin's output)
  * to stderr; the exit status is 1 if any call failed. */
 #include "cni_call.h"
@@ -31,7 +37,8 @@ struct bench_opts {
 	const char *ifname;
 	const char *pod_namespace;
 	int pods;
-	long rss_pid; /* 0: none */
+	long rss_pid;	   /* 0: none */
+	long empty_gap_ms; /* pause after each DEL of the empty phase */
 };
 
 struct bench {
@@ -47,7 +54,7 @@ static void usage(FILE *out)
 {
 	fprintf(out, "usage: cni-bench --plugin BIN --netconf FILE --netns-prefix PATH\n"
 		     "                 [--pods N] [--cni-path DIR] [--ifname eth0]\n"
-		     "                 [--pod-namespace NS] [--rss-pid PID]\n"
+		     "                 [--pod-namespace NS] [--rss-pid PID] [--empty-gap-ms MS]\n"
 		     "Pod i uses the netns PATH<i>, i = 0 .. N-1 (made beforehand).\n");
 }
 
@@ -81,7 +88,13 @@ static int parse_option(struct bench_opts *o, const char *name, const char *valu
 		o->ifname = value;
 	else if (!strcmp(name, "--pod-namespace"))
 		o->pod_namespace = value;
-	else if (!strcmp(name, "--pods") || !strcmp(name, "--rss-pid")) {
+	else if (!strcmp(name, "--empty-gap-ms")) {
+		if (parse_int(value, 0, 60000, &n) < 0) {
+			snprintf(err, errlen, "%s: bad number '%s'", name, value);
+			return -EINVAL;
+		}
+		o->empty_gap_ms = n;
+	} else if (!strcmp(name, "--pods") || !strcmp(name, "--rss-pid")) {
 		if (parse_int(value, 1, !strcmp(name, "--pods") ? MAX_PODS : 1 << 30, &n) < 0) {
 			snprintf(err, errlen, "%s: bad number '%s'", name, value);
 			return -EINVAL;
@@ -99,7 +112,8 @@ static int parse_option(struct bench_opts *o, const char *name, const char *valu
 
 static int parse_args(int argc, char **argv, struct bench_opts *o, char *err, size_t errlen)
 {
-	*o = (struct bench_opts){.ifname = "eth0", .pod_namespace = "bench", .pods = 100};
+	*o = (struct bench_opts){
+	    .ifname = "eth0", .pod_namespace = "bench", .pods = 100, .empty_gap_ms = 200};
 	for (int i = 1; i < argc; i += 2) {
 		if (i + 1 >= argc) {
 			snprintf(err, errlen, "option '%s' needs a value", argv[i]);
@@ -291,6 +305,65 @@ static void run_burst(struct bench *b, const char *command, const char *phase, c
 	print_figures(label, b->samples, b->opts.pods);
 }
 
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* The same pauses on a node that keeps its pods: what an ADD after an idle moment costs
+ * anyway (cold caches, a sleeping daemon), the fair comparison for the empty phase. */
+static void run_gapped(struct bench *b)
+{
+	char err[256];
+
+	for (int pod = 0; pod < b->opts.pods; pod++) {
+		b->samples[pod] = 0.0;
+		if (start_call(b, pod, "ADD", "gap") < 0)
+			continue;
+		if (cni_call_wait(&b->calls[pod], err, sizeof(err)) < 0)
+			fprintf(stderr, "cni-bench: %s\n", err);
+		finish_call(b, pod, "ADD", "gap");
+		sleep_ms(b->opts.empty_gap_ms);
+	}
+	print_figures("gap_add", b->samples, b->opts.pods);
+	run_sequential(b, "DEL", "gap", "gap_del");
+}
+
+/* A node that empties between pods: each pod is added and deleted alone, with a pause
+ * after the DEL for whatever the plugin finishes in the background. */
+static void run_empty(struct bench *b)
+{
+	double *dels = calloc((size_t)b->opts.pods, sizeof(*dels));
+	char err[256];
+
+	if (!dels) {
+		fprintf(stderr, "cni-bench: out of memory\n");
+		b->failures++;
+		return;
+	}
+	for (int pod = 0; pod < b->opts.pods; pod++) {
+		const char *commands[] = {"ADD", "DEL"};
+		double took[2] = {0, 0};
+		for (int i = 0; i < 2; i++) {
+			b->samples[pod] = 0.0;
+			if (start_call(b, pod, commands[i], "empty") < 0)
+				continue;
+			if (cni_call_wait(&b->calls[pod], err, sizeof(err)) < 0)
+				fprintf(stderr, "cni-bench: %s\n", err);
+			finish_call(b, pod, commands[i], "empty");
+			took[i] = b->samples[pod];
+		}
+		b->samples[pod] = took[0];
+		dels[pod] = took[1];
+		sleep_ms(b->opts.empty_gap_ms);
+	}
+	print_figures("empty_add", b->samples, b->opts.pods);
+	print_figures("empty_del", dels, b->opts.pods);
+	free(dels);
+}
+
 /* VmRSS of a process in KiB, or -1. */
 static long vmrss_kib(long pid)
 {
@@ -351,6 +424,10 @@ static void run_phases(struct bench *b)
 	run_burst(b, "ADD", "burst", "burst_add");
 	print_rss(b, "rss_after_burst");
 	run_burst(b, "DEL", "burst", "burst_del");
+	sleep_ms(b->opts.empty_gap_ms);
+	run_gapped(b);
+	sleep_ms(b->opts.empty_gap_ms);
+	run_empty(b);
 	fflush(stdout);
 }
 

@@ -221,7 +221,7 @@ start_node_daemon() {
 	start_bg DAEMON_PID "$ns" coild COIL_NODE_NAME="$node" -- \
 		"$COIL" daemon --kubeconfig "$WORK/kubeconfig-daemon" --socket "$WORK/coild.sock" \
 		--state-dir "$WORK/state" --metrics-addr 127.0.0.1:9384 --health-addr 127.0.0.1:9385 \
-		--enable-egress=false
+		--enable-egress=false --empty-block-grace 0 # burst.sh checks the DELs release the blocks
 	wait_until 20 "coil daemon to start" daemon_started
 	printf '{"cniVersion":"1.0.0","name":"k8s-pod-network","type":"coil","socket":"%s"}\n' \
 		"$WORK/coild.sock" >"$WORK/netconf.json"

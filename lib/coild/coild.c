@@ -66,12 +66,16 @@ static void release_stale_records(struct coild *d, const struct podnet_entry *po
 	free(records);
 }
 
-/* Rebuild and stale-record release over one view of the kernel's pods. */
+/* Rebuild and stale-record release over one view of the kernel's pods. Links retired by a
+ * daemon that stopped before reaping them go first: their records are then released as
+ * stale with the others, and never before their links are gone. */
 static int reconcile_with_kernel(struct coild *d, char *err, size_t errlen)
 {
 	struct podnet_entry *pods = NULL;
 	size_t n = 0;
-	int rc = podnet_list(d->podnet, &pods, &n, err, errlen);
+	int rc = podnet_reap(d->podnet, err, errlen);
+	if (rc == 0)
+		rc = podnet_list(d->podnet, &pods, &n, err, errlen);
 	if (rc == 0)
 		rc = restore_pods(d, pods, n, err, errlen);
 	if (rc == 0)
@@ -115,11 +119,14 @@ int coild_new(const struct coild_config *cfg, const struct block_source *source,
 	    .node_name = cfg->node_name,
 	    .blocks_changed = coild_blocks_changed,
 	    .blocks_changed_arg = d,
+	    .empty_grace_ms = cfg->empty_block_grace_ms,
 	};
 	if (rc == 0)
 		rc = node_ipam_new(&icfg, &d->ipam, err, errlen);
 	if (rc == 0)
 		rc = reconcile_with_kernel(d, err, errlen);
+	if (rc == 0)
+		rc = coild_reaper_start(d, &d->reaper, err, errlen);
 	if (rc == 0) {
 		startup_gc(d);
 		rc = coild_export_routes(d, err, errlen);
@@ -137,6 +144,7 @@ void coild_free(struct coild *d)
 {
 	if (!d)
 		return;
+	coild_reaper_stop(d->reaper);
 	node_ipam_destroy(d->ipam);
 	podnet_free(d->podnet);
 	pthread_mutex_destroy(&d->export_lock);

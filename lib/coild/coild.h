@@ -19,11 +19,12 @@ struct coild_config {
 	/* --enable-ipam=false: chained after another CNI, only the NAT client (no node IPAM,
 	 * no export, no block source: coild_new's source may be NULL). Needs pod_lookup. */
 	bool egress_only;
-	uint32_t export_table;	  /* --export-table-id (119) */
-	const char *state_dir;	  /* allocation records; NULL = memory only */
-	const char *node_name;	  /* written into the records; NULL = not checked */
-	const char *default_pool; /* the pool STATUS reports on ("default") */
-	bool register_from_main;  /* --register-from-main: accepted, unused (table 116 only) */
+	uint32_t export_table;	   /* --export-table-id (119) */
+	const char *state_dir;	   /* allocation records; NULL = memory only */
+	const char *node_name;	   /* written into the records; NULL = not checked */
+	const char *default_pool;  /* the pool STATUS reports on ("default") */
+	long empty_block_grace_ms; /* --empty-block-grace: node_ipam_config.empty_grace_ms */
+	bool register_from_main;   /* --register-from-main: accepted, unused (table 116 only) */
 	/* Kubernetes mode: looks the pod up on ADD; K8S_POD_NAME and K8S_POD_NAMESPACE are then
 	 * required and a failure is "failed to get pod" (-EAGAIN: CNI code 11). *pod (may be
 	 * NULL) gets the Pod object (caller json_decref()s). NULL (standalone): no lookup,

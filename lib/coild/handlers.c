@@ -191,8 +191,17 @@ static void add_pod(struct coild *d, const struct cni_rpc_request *req,
 	int rc = choose_pool(d, req, pool, sizeof(pool), err, sizeof(err));
 	if (rc < 0)
 		return coild_fail(resp, coild_error_code(rc), "failed to get namespace", err);
+	rc = coild_reaper_settle(d->reaper, req->container_id, req->ifname, err, sizeof(err));
+	if (rc < 0)
+		return coild_fail(resp, CNI_ERR_INTERNAL,
+				  "failed to destroy the previous pod network", err);
 	rc = node_ipam_allocate(d->ipam, pool, req->container_id, req->ifname, v4, v6, err,
 				sizeof(err));
+	/* Addresses of pods being reaped come back within milliseconds: a full node waits for
+	 * them rather than failing. */
+	if (rc < 0 && rc != -EINVAL && coild_reaper_flush(d->reaper))
+		rc = node_ipam_allocate(d->ipam, pool, req->container_id, req->ifname, v4, v6, err,
+					sizeof(err));
 	if (rc < 0)
 		return coild_fail(resp, coild_error_code(rc), "failed to allocate address", err);
 	fault_point("add:allocated");
@@ -235,16 +244,34 @@ void coild_add(struct coild *d, const struct cni_rpc_request *req, struct cni_rp
 	natclient_gateways_free(&gws);
 }
 
+/* Takes the attachment's pod network out of service: its host veth is retired (down, its
+ * routes gone, invisible to every lookup) and handed to the reaper, which deletes it in the
+ * background and then frees the address. Without a veth the address is freed here. A DEL of
+ * an attachment the reaper already has is done. */
+static int remove_attachment(struct coild *d, const char *container_id, const char *ifname,
+			     const char **what, char *err, size_t errlen)
+{
+	int ifindex = 0;
+	*what = "failed to destroy pod network";
+	if (coild_reaper_owns(d->reaper, container_id, ifname))
+		return 0;
+	int rc = podnet_retire(d->podnet, container_id, ifname, &ifindex, err, errlen);
+	if (rc == 0 && ifindex)
+		return coild_reaper_add(d->reaper, container_id, ifname, ifindex, err, errlen);
+	if (rc < 0)
+		return rc;
+	*what = "failed to free addresses";
+	return node_ipam_free(d->ipam, container_id, ifname, err, errlen);
+}
+
 void coild_del(struct coild *d, const struct cni_rpc_request *req, struct cni_rpc_response *resp)
 {
 	char err[ERRLEN] = "";
+	const char *what;
 	if (d->cfg.egress_only) /* the chained plugin owns the pod network; NAT dies with it */
 		return;
-	if (podnet_destroy(d->podnet, req->container_id, req->ifname, err, sizeof(err)) < 0)
-		return coild_fail(resp, CNI_ERR_INTERNAL, "failed to destroy pod network", err);
-	fault_point("del:veth-deleted");
-	if (node_ipam_free(d->ipam, req->container_id, req->ifname, err, sizeof(err)) < 0)
-		return coild_fail(resp, CNI_ERR_INTERNAL, "failed to free addresses", err);
+	if (remove_attachment(d, req->container_id, req->ifname, &what, err, sizeof(err)) < 0)
+		coild_fail(resp, CNI_ERR_INTERNAL, what, err);
 }
 
 void coild_check(struct coild *d, const struct cni_rpc_request *req, struct cni_rpc_response *resp)
@@ -262,6 +289,8 @@ void coild_status(struct coild *d, const struct cni_rpc_request *req, struct cni
 	if (d->cfg.egress_only) /* no addresses to run out of */
 		return;
 	int ready = node_ipam_pool_ready(d->ipam, pool);
+	if (ready == 0 && coild_reaper_flush(d->reaper)) /* as an ADD would wait for them */
+		ready = node_ipam_pool_ready(d->ipam, pool);
 	if (ready == 1)
 		return;
 	char details[NODE_NAME_MAX + 64];
@@ -295,8 +324,9 @@ static int gc_pod_networks(struct coild *d, const struct cni_rpc_request *req, c
 			continue;
 		log_info("gc: removing pod network", "container_id", pods[i].container_id, "ifname",
 			 pods[i].ifname);
+		const char *what;
 		first =
-		    podnet_destroy(d->podnet, pods[i].container_id, pods[i].ifname, err, errlen);
+		    remove_attachment(d, pods[i].container_id, pods[i].ifname, &what, err, errlen);
 	}
 	free(pods);
 	return first;
@@ -314,8 +344,9 @@ static bool gc_keep_record(const struct node_ipam_record *r, void *arg)
 {
 	struct gc_keep *k = arg;
 	char err[ERRLEN];
-	if (attachment_valid(k->req, r->container_id, r->ifname))
-		return true;
+	if (attachment_valid(k->req, r->container_id, r->ifname) ||
+	    coild_reaper_owns(k->d->reaper, r->container_id, r->ifname))
+		return true; /* the reaper frees a retired pod's address */
 	if (podnet_destroy_by_name(k->d->podnet, r->container_id, r->ifname, err, sizeof(err)) <
 	    0) {
 		log_warn("gc: keeping an address whose pod network cannot be deleted",

@@ -14,6 +14,7 @@ struct coild {
 	struct metrics *metrics;	   /* borrowed */
 	struct podnet *podnet;
 	struct node_ipam *ipam;
+	struct coild_reaper *reaper; /* owned; started by coild_new */
 	pthread_mutex_t export_lock; /* one export-table sync at a time */
 	bool ready;
 };
@@ -45,6 +46,25 @@ void coild_add_chained(struct coild *d, const struct cni_rpc_request *req,
 		       struct cni_rpc_response *resp);
 void coild_check_chained(struct coild *d, const struct cni_rpc_request *req,
 			 struct cni_rpc_response *resp);
+
+/* reaper.c: the background reap of retired host veths (one thread). A retired attachment is
+ * "owned" by the reaper until its link is deleted and its address freed. */
+struct coild_reaper;
+int coild_reaper_start(struct coild *d, struct coild_reaper **out, char *err, size_t errlen);
+/* Stops the thread and reaps what is pending; NULL ok. */
+void coild_reaper_stop(struct coild_reaper *r);
+/* Hands a retired link (podnet_retire) over; it frees the attachment's address once the
+ * link is gone. Reaps at once when the list cannot grow. */
+int coild_reaper_add(struct coild_reaper *r, const char *container_id, const char *ifname,
+		     int ifindex, char *err, size_t errlen);
+bool coild_reaper_owns(struct coild_reaper *r, const char *container_id, const char *ifname);
+/* Before an ADD of the attachment: reaps its retired link now (waits if its batch is in the
+ * kernel) and frees its address, so the ADD starts from nothing. */
+int coild_reaper_settle(struct coild_reaper *r, const char *container_id, const char *ifname,
+			char *err, size_t errlen);
+/* Hurries the pending reaps and waits (bounded) until they are done: true if there were
+ * any, i.e. addresses may have come back. */
+bool coild_reaper_flush(struct coild_reaper *r);
 
 /* observe.c: upstream's gRPC metric names and access log. */
 void coild_metrics_declare(struct metrics *m);

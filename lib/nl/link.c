@@ -170,3 +170,31 @@ int nl_link_delete_by_name(struct nl_sock *s, const char *name, char *err, size_
 	mnl_attr_put_strz(req, IFLA_IFNAME, name);
 	return nl_exec(s, req, what, err, errlen);
 }
+
+int nl_link_retire(struct nl_sock *s, int index, uint32_t group, const char *alias, char *err,
+		   size_t errlen)
+{
+	char buf[NL_SEND_BUF], what[64];
+	snprintf(what, sizeof(what), "retire link #%d", index);
+	if (strlen(alias) >= NL_ALIAS_MAX)
+		return nl_fail(err, errlen, -EINVAL, what, "alias too long");
+	struct nlmsghdr *req = nl_msg_start(buf, RTM_NEWLINK, 0);
+	struct ifinfomsg *ifi = link_msg(req, index);
+	ifi->ifi_change = IFF_UP;
+	ifi->ifi_flags = 0;
+	mnl_attr_put_u32(req, IFLA_GROUP, group);
+	mnl_attr_put(req, IFLA_IFALIAS, strlen(alias), alias);
+	return nl_exec(s, req, what, err, errlen);
+}
+
+int nl_link_delete_group(struct nl_sock *s, uint32_t group, char *err, size_t errlen)
+{
+	char buf[NL_SEND_BUF], what[64];
+	snprintf(what, sizeof(what), "delete link group %u", group);
+	if (group == 0)
+		return nl_fail(err, errlen, -EINVAL, what, "group 0 is every link's");
+	struct nlmsghdr *req = nl_msg_start(buf, RTM_DELLINK, 0);
+	link_msg(req, 0);
+	mnl_attr_put_u32(req, IFLA_GROUP, group);
+	return nl_exec(s, req, what, err, errlen);
+}

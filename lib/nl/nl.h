@@ -114,6 +114,13 @@ int nl_link_set_alias(struct nl_sock *s, int index, const char *alias, char *err
 int nl_link_rename(struct nl_sock *s, int index, const char *name, char *err, size_t errlen);
 int nl_link_delete(struct nl_sock *s, int index, char *err, size_t errlen);
 int nl_link_delete_by_name(struct nl_sock *s, const char *name, char *err, size_t errlen);
+/* Takes a link out of service in one request (so no kill can leave it half done): link
+ * group `group`, alias `alias`, and down (which makes the kernel drop its routes). */
+int nl_link_retire(struct nl_sock *s, int index, uint32_t group, const char *alias, char *err,
+		   size_t errlen);
+/* Deletes every link of group `group` (non-zero) in one request, so the kernel waits for
+ * its RCU grace period once for all of them. No link in the group is -ENODEV. */
+int nl_link_delete_group(struct nl_sock *s, uint32_t group, char *err, size_t errlen);
 
 /* A veth pair created in one request: `name` in the socket's netns and `peer_name` directly
  * in the netns open as peer_netns_fd (-1: the same netns). mtu 0 = kernel default. Both

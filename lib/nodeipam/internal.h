@@ -15,6 +15,7 @@
 struct nipam_block {
 	struct node_block info;
 	struct block_alloc *alloc; /* owned */
+	long emptied_ms;	   /* wake_now_ms() when a free emptied it; 0: not in grace */
 };
 
 struct nipam_pool {
@@ -34,6 +35,7 @@ struct node_ipam {
 	char *node_name; /* owned; NULL = records of any node are applied */
 	void (*blocks_changed)(void *arg);
 	void *blocks_changed_arg;
+	long empty_grace_ms; /* node_ipam_config.empty_grace_ms */
 
 	pthread_mutex_t pools_lock;
 	struct nipam_pool *pools; /* only grows until destroy: pointers stay valid */
@@ -89,6 +91,9 @@ int store_save(struct node_ipam *ipam, const struct node_ipam_record *record, ch
 void store_remove(struct node_ipam *ipam, const struct node_ipam_record *record);
 /* Inserts every persisted record into the record map. */
 int store_load(struct node_ipam *ipam, char *err, size_t errlen);
+
+/* Whether an empty block is still in its grace period (pool->lock held). */
+bool block_in_grace(const struct node_ipam *ipam, const struct nipam_block *block);
 
 /* ---- sync (sync.c) ---- */
 

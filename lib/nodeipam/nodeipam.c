@@ -8,6 +8,7 @@
 
 #include "fault/fault.h"
 #include "log/log.h"
+#include "wake/wake.h"
 
 void notify_blocks_changed(struct node_ipam *ipam)
 {
@@ -83,6 +84,7 @@ int node_ipam_new(const struct node_ipam_config *config, struct node_ipam **out,
 	ipam->source = *config->source;
 	ipam->blocks_changed = config->blocks_changed;
 	ipam->blocks_changed_arg = config->blocks_changed_arg;
+	ipam->empty_grace_ms = config->empty_grace_ms > 0 ? config->empty_grace_ms : 0;
 	pthread_mutex_init(&ipam->pools_lock, NULL);
 	pthread_mutex_init(&ipam->records_lock, NULL);
 	pthread_mutex_init(&ipam->owned_lock, NULL);
@@ -216,6 +218,7 @@ static int allocate_locked(struct node_ipam *ipam, struct nipam_pool *pool,
 		snprintf(err, errlen, "block %s unexpectedly full", block->info.name);
 		return offset;
 	}
+	block->emptied_ms = 0;
 	snprintf(rec->pool, sizeof(rec->pool), "%s", pool->name);
 	snprintf(rec->block, sizeof(rec->block), "%s", block->info.name);
 	rec->offset = (uint32_t)offset;
@@ -271,6 +274,11 @@ int node_ipam_allocate(struct node_ipam *ipam, const char *pool_name, const char
 	return 0;
 }
 
+bool block_in_grace(const struct node_ipam *ipam, const struct nipam_block *block)
+{
+	return block->emptied_ms && wake_now_ms() - block->emptied_ms < ipam->empty_grace_ms;
+}
+
 /* Frees the record's address with pool->lock held; *rec is the record as
  * re-read under the lock. Releases the block if it becomes empty. */
 static int free_locked(struct node_ipam *ipam, struct nipam_pool *pool,
@@ -284,7 +292,13 @@ static int free_locked(struct node_ipam *ipam, struct nipam_pool *pool,
 		struct block_alloc *alloc = block->alloc;
 		bool empties =
 		    block_alloc_is_used(alloc, rec->offset) && block_alloc_used(alloc) == 1;
-		if (empties) {
+		if (empties && ipam->empty_grace_ms > 0) {
+			/* Kept for the next pods; a GC after the grace period releases it. */
+			long now = wake_now_ms();
+			block->emptied_ms = now ? now : 1;
+			block_alloc_free_offset(alloc, rec->offset);
+			pool_update_nonfull(pool);
+		} else if (empties) {
 			/* Release before clearing the bit. If that fails the address is
 			 * freed anyway: the block stays owned (and routed), empty, and
 			 * the next GC releases it; a DEL never fails for it. */

@@ -46,6 +46,11 @@ struct node_ipam_config {
 	 * re-export its block routes. May be NULL. */
 	void (*blocks_changed)(void *arg);
 	void *blocks_changed_arg;
+	/* How long a block that a free emptied stays owned before a GC may release it
+	 * (monotonic ms), so that a node whose pods come and go keeps its block instead of
+	 * giving it back and asking for one again at the next ADD. 0: the free that empties
+	 * a block releases it at once (upstream's way). */
+	long empty_grace_ms;
 };
 
 /* One pod interface's addresses; key "<container_id>:<ifname>". */
@@ -81,7 +86,8 @@ int node_ipam_allocate(struct node_ipam *ipam, const char *pool, const char *con
 		       char ipv6[static IP_ADDR_STRLEN], char *err, size_t errlen);
 
 /* Frees the key's address; an unknown key is success. A block that became
- * empty is released through the source; if that fails (API server away,
+ * empty is kept for empty_grace_ms when that is set (a later GC releases
+ * it); else it is released through the source at once; if that fails (API server away,
  * full disk) the address is freed all the same and the empty block stays
  * owned until a GC releases it. Fault points: del:block-released,
  * del:record-removed. Returns 0 or -EINVAL/-ENOMEM. */
@@ -105,7 +111,8 @@ int node_ipam_sync(struct node_ipam *ipam, char *err, size_t errlen);
 typedef bool (*node_ipam_keep_fn)(const struct node_ipam_record *record, void *arg);
 
 /* GC: if keep is set, frees every record it rejects (CNI GC); then syncs and
- * releases every empty, non-reserved block (startup and periodic GC).
+ * releases every empty, non-reserved block (startup and periodic GC) but
+ * those a free emptied less than empty_grace_ms ago.
  * Continues past errors and returns the first one. */
 int node_ipam_gc(struct node_ipam *ipam, node_ipam_keep_fn keep, void *arg, char *err,
 		 size_t errlen);

@@ -142,7 +142,8 @@ static int release_empty_blocks(struct node_ipam *ipam, struct nipam_pool *pool,
 	pthread_mutex_lock(&pool->lock);
 	for (size_t i = pool->n_blocks; i-- > 0;) {
 		struct nipam_block *block = &pool->blocks[i];
-		if (block->info.reserved || !block_alloc_is_empty(block->alloc))
+		if (block->info.reserved || !block_alloc_is_empty(block->alloc) ||
+		    block_in_grace(ipam, block))
 			continue;
 		char why[256] = "";
 		int ret =

@@ -126,6 +126,31 @@ int podnet_setup(struct podnet *pn, const struct podnet_pod *pod, struct podnet_
 int podnet_destroy(struct podnet *pn, const char *container_id, const char *ifname, char *err,
 		   size_t errlen);
 
+/* DEL off the kernel's slow path. Deleting a link makes the kernel wait for an RCU grace
+ * period (tens of milliseconds, most of a DEL), and one request that deletes many links
+ * waits once. So a DEL retires the host veth instead: one RTM_NEWLINK puts it down (the
+ * kernel drops its routes), into link group PODNET_REAP_GROUP and renames its alias to
+ * PODNET_RETIRED_PREFIX ":<containerID>:<ifname>", after which no lookup of this file
+ * (podnet_find_*, podnet_check, podnet_list, drift repair) sees it as the attachment's any
+ * more. podnet_reap then deletes every retired link of the node in one request; the caller
+ * keeps the attachment's address until then. */
+#define PODNET_REAP_GROUP     0x434f494cu /* "COIL"; a group nothing else on a node uses */
+#define PODNET_RETIRED_PREFIX "COILREAP"
+
+/* Retires the attachment's host veth, found as podnet_destroy finds it. *ifindex is the
+ * retired link, or 0 when there was none (success too). Fault point: del:retired. */
+int podnet_retire(struct podnet *pn, const char *container_id, const char *ifname, int *ifindex,
+		  char *err, size_t errlen);
+
+/* Deletes every retired link in one request; none is success. */
+int podnet_reap(struct podnet *pn, char *err, size_t errlen);
+
+/* Deletes link ifindex at once if it still is the attachment's retired link (an ADD of the
+ * same attachment cannot wait for the next batch: the pod netns may still have the ifname).
+ * Gone already is success. */
+int podnet_reap_one(struct podnet *pn, const char *container_id, const char *ifname, int ifindex,
+		    char *err, size_t errlen);
+
 /* podnet_destroy by the attachment's name only (no dump): for the GC of crash leftovers
  * that a podnet_list, which sees aliased links only, has already covered. */
 int podnet_destroy_by_name(struct podnet *pn, const char *container_id, const char *ifname,

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault/fault.h"
+
 static bool alias_names(const char *alias, const char *container_id, const char *ifname)
 {
 	struct podnet_entry e;
@@ -129,4 +131,64 @@ int podnet_find_by_name(struct podnet *pn, const char *container_id, const char 
 {
 	unsigned how = PODNET_FIND_NAME | PODNET_FIND_HALF_MADE;
 	return with_host_socket(pn, container_id, find_only, ifname, how, err, errlen);
+}
+
+static void retired_alias(const char *container_id, const char *ifname, char alias[NL_ALIAS_MAX])
+{
+	snprintf(alias, NL_ALIAS_MAX, PODNET_RETIRED_PREFIX ":%s:%s", container_id, ifname);
+}
+
+int podnet_retire(struct podnet *pn, const char *container_id, const char *ifname, int *ifindex,
+		  char *err, size_t errlen)
+{
+	unsigned how = PODNET_FIND_NAME | PODNET_FIND_HALF_MADE | PODNET_FIND_ALIAS;
+	char alias[NL_ALIAS_MAX];
+	struct nl_sock s;
+	struct nl_link l;
+	*ifindex = 0;
+	retired_alias(container_id, ifname, alias);
+	pthread_mutex_t *lock = podnet_lock_for(pn->container_locks, container_id);
+	pthread_mutex_lock(lock);
+	int rc = nl_sock_open(&s, err, errlen);
+	if (rc == 0)
+		rc = podnet_find_host(&s, container_id, ifname, how, &l, err, errlen);
+	if (rc == 0)
+		rc = nl_link_retire(&s, l.index, PODNET_REAP_GROUP, alias, err, errlen);
+	if (rc == 0) {
+		*ifindex = l.index;
+		fault_point("del:retired");
+	}
+	nl_sock_close(&s);
+	pthread_mutex_unlock(lock);
+	/* Gone already, or deleted concurrently by the pod netns going away. */
+	return rc == -ENOENT || rc == -ENODEV ? 0 : rc;
+}
+
+int podnet_reap(struct podnet *pn, char *err, size_t errlen)
+{
+	struct nl_sock s;
+	(void)pn;
+	int rc = nl_sock_open(&s, err, errlen);
+	if (rc == 0)
+		rc = nl_link_delete_group(&s, PODNET_REAP_GROUP, err, errlen);
+	nl_sock_close(&s);
+	return rc == -ENODEV ? 0 : rc;
+}
+
+int podnet_reap_one(struct podnet *pn, const char *container_id, const char *ifname, int ifindex,
+		    char *err, size_t errlen)
+{
+	char alias[NL_ALIAS_MAX];
+	struct nl_sock s;
+	struct nl_link l;
+	(void)pn;
+	retired_alias(container_id, ifname, alias);
+	int rc = nl_sock_open(&s, err, errlen);
+	if (rc == 0)
+		rc = nl_link_get_by_index(&s, ifindex, &l, err, errlen);
+	/* An index is reused only after the kernel's counter wraps; the alias makes sure. */
+	if (rc == 0 && strcmp(l.alias, alias) == 0)
+		rc = nl_link_delete(&s, ifindex, err, errlen);
+	nl_sock_close(&s);
+	return rc == -ENODEV ? 0 : rc;
 }

@@ -119,7 +119,9 @@ class Procs:
         proc = self.start(name, [
             self.coil, "daemon", "--kubeconfig", kubeconfig, "--socket", socket,
             "--state-dir", state_dir, "--metrics-addr", "127.0.0.1:9384",
-            "--health-addr", "127.0.0.1:9385", "--enable-egress=false"], ns,
+            "--health-addr", "127.0.0.1:9385", "--enable-egress=false",
+            # The scenarios check that a node's last DEL releases its blocks.
+            "--empty-block-grace", "0"], ns,
             {"COIL_NODE_NAME": node})
         deadline = time.monotonic() + 20
         while proc.count('"coild started"') <= before:

@@ -156,8 +156,10 @@ start_daemon() {
 	started=$(grep -c '"coild started"' "$WORK/coild.log" 2>/dev/null)
 	# nsenter itself, not in_node: a backgrounded function runs in a subshell, and $! would
 	# be that subshell's PID instead of the daemon's (exec'd by nsenter).
+	# --empty-block-grace 0: these tests check that the DEL that empties a block releases
+	# it (test_reap checks the grace period).
 	nsenter --net="/var/run/netns/$NODE" "$COIL" daemon --standalone --config "$POOLS" \
-		--state-dir "$STATE" \
+		--state-dir "$STATE" --empty-block-grace "${EMPTY_BLOCK_GRACE:-0}" \
 		--socket "$SOCKET" --node-ipv4 "$NODE_IPV4" --node-ipv6 "$NODE_IPV6" \
 		--metrics-addr "127.0.0.1:$METRICS_PORT" --health-addr "127.0.0.1:$HEALTH_PORT" \
 		"$@" >>"$WORK/coild.log" 2>&1 &
@@ -321,11 +323,35 @@ host_veth_of() { # host_veth_of CONTAINER-ID: the host veth's name
 		| select((.ifalias // "") | split(":") | .[0] == "COIL" and .[2] == $id and .[3] == "eth0")
 		| .ifname'
 }
+# A DEL retires the host veth (down, link group COIL_REAP_GROUP, alias COILREAP:...) and the
+# daemon deletes it in the background. Checks of what a DEL leaves behind in the end wait
+# for that reap first (bounded: a reap that does not happen leaves the veth to be counted).
+COIL_REAP_GROUP=1129269580
+retired_veths() {
+	# ip -j prints an empty object for each link outside the group.
+	ip -n "$NODE" -j link show group "$COIL_REAP_GROUP" | jq -r '.[].ifname // empty'
+}
+wait_reaped() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		# The text output shows only the group's links: one process, no jq.
+		[ -z "$(ip -n "$NODE" link show group "$COIL_REAP_GROUP")" ] && return 0
+		sleep 0.05
+	done
+	log "retired veths not reaped after 10 s: $(retired_veths | paste -sd' ')"
+	return 1
+}
 # link_attr NETNS DEV JQ-FIELD: e.g. link_attr "$NODE" veth0 .mtu (sysfs would show the
 # links of the netns that mounted it, not of the one we entered).
 link_attr() { ip -n "$1" -j link show dev "$2" | jq -r ".[0]$3"; }
-link_exists() { ip -n "$1" link show dev "$2" >/dev/null 2>&1; }
-all_veths() { ip -n "$NODE" -j link show type veth | jq -r '.[].ifname'; }
+link_exists() {
+	wait_reaped
+	ip -n "$1" link show dev "$2" >/dev/null 2>&1
+}
+all_veths() {
+	wait_reaped
+	ip -n "$NODE" -j link show type veth | jq -r '.[].ifname'
+}
 table_routes() { # table_routes 4|6 TABLE: "dst dev" per line
 	local routes errors
 	routes=$(ip -n "$NODE" -"$1" -j route show table "$2" 2>&1 >/dev/null)
@@ -337,14 +363,21 @@ table_routes() { # table_routes 4|6 TABLE: "dst dev" per line
 	fi
 	ip -n "$NODE" -"$1" -j route show table "$2" | jq -r '.[] | "\(.dst) \(.dev)"'
 }
-allocation_count() { find "$STATE/allocations" -type f 2>/dev/null | wc -l; }
+allocation_count() {
+	wait_reaped
+	find "$STATE/allocations" -type f 2>/dev/null | wc -l
+}
 allocation_ids() { # container IDs with an allocation record
 	local f
+	wait_reaped
 	for f in "$STATE"/allocations/*; do
 		[ -f "$f" ] && jq -r .container_id "$f"
 	done
 }
-state_blocks() { jq -r '.blocks | length' "$STATE/blocks.json" 2>/dev/null || echo 0; }
+state_blocks() {
+	wait_reaped
+	jq -r '.blocks | length' "$STATE/blocks.json" 2>/dev/null || echo 0
+}
 
 # Every eth0 address of the given pods, default every pod netns we made ("addr netns" per
 # line).
@@ -354,6 +387,7 @@ pod_addresses() {
 		list=()
 		for p in "$@"; do list+=("$(pod_ns "$p")"); done
 	fi
+	wait_reaped
 	for ns in "${list[@]}"; do
 		[ "$ns" != "$NODE" ] || continue
 		ip -n "$ns" -j addr show dev eth0 2>/dev/null |
@@ -377,7 +411,14 @@ check_no_double_use() { # LABEL [POD...]: among the given pods, default all
 }
 
 # check_node_empty: nothing of any pod is left on the node (state dir included).
+# The reap frees the addresses after the veths are gone, and the release of an emptied block
+# re-exports table 119 after that: a moment to settle (bounded) before the checks.
+node_looks_empty() {
+	[ -z "$(aliased_veths)$(table_routes 4 119)$(table_routes 6 119)" ] &&
+		[ "$(allocation_count)" == 0 ]
+}
 check_node_empty() { # check_node_empty LABEL
+	wait_for 5 node_looks_empty || true
 	check_eq "$1: aliased veths" "" "$(aliased_veths)"
 	check_eq "$1: table 116 IPv4" "" "$(table_routes 4 116)"
 	check_eq "$1: table 116 IPv6" "" "$(table_routes 6 116)"

@@ -10,7 +10,10 @@ setup_node
 
 ADD_POINTS=(add:allocated add:veth-created add:aliased add:pod-addresses add:host-routes
 	add:set-up)
-DEL_POINTS=(del:veth-deleted del:block-released del:record-removed)
+DEL_POINTS=(del:retired)
+# The background reap after a DEL that answered: retired veths deleted, then their addresses
+# freed (the last DEL of a block also releases the block).
+REAP_POINTS=(reap:deleting reap:links-deleted del:block-released del:record-removed)
 
 add_pod keep
 check_eq "bystander ADD [$OUT]" 0 "$RC"
@@ -40,7 +43,10 @@ check_only_live() {
 		"$(pod_addresses keep | awk '{print $1}' | sort | paste -sd,)"
 	check "$1: bystander pings the node" in_pod keep ping -c1 -W2 -q "$NODE_IPV4" >/dev/null
 }
-no_eth0() { ! ip -n "$(pod_ns "$1")" link show dev eth0 >/dev/null 2>&1; }
+no_eth0() {
+	wait_reaped
+	! ip -n "$(pod_ns "$1")" link show dev eth0 >/dev/null 2>&1
+}
 
 i=0
 for point in "${ADD_POINTS[@]}"; do
@@ -79,13 +85,28 @@ done
 # --- killed in DEL, then DEL again ------------------------------------------------------
 # The pods are in pool v4 (blocks of 4 addresses) of their own, so that each DEL empties
 # and releases a block.
+# v4_pod_armed POINT: pod v$i added in pool v4 by a fresh daemon, then the daemon restarted
+# with POINT armed.
+v4_pod_armed() {
+	stop_daemon
+	restart "$1"
+	add_pod "v$i" ns-v4
+	check_eq "$1: ADD in pool v4 [$OUT]" 0 "$RC"
+	restart_with_fault "$1"
+}
+# next_v4_pod POINT: the released block and address serve the next pod of the pool; then
+# both pods' netns go.
+next_v4_pod() {
+	add_pod "w$i" ns-v4
+	check_eq "$1: next ADD in pool v4 [$OUT]" 0 "$RC"
+	check_no_double_use "$1, next ADD"
+	check "$1: DEL of the next pod" del_pod "w$i" >/dev/null
+	del_netns "$(pod_ns "v$i")"
+	del_netns "$(pod_ns "w$i")"
+}
 for point in "${DEL_POINTS[@]}"; do
 	i=$((i + 1))
-	stop_daemon
-	restart "$point"
-	add_pod "v$i" ns-v4
-	check_eq "$point: ADD in pool v4 [$OUT]" 0 "$RC"
-	restart_with_fault "$point"
+	v4_pod_armed "$point"
 	out=$(del_pod "v$i")
 	check_not "$point: the interrupted DEL fails [$out]" [ -z "$(err_code "$out")" ]
 	expect_daemon_killed "$point (DEL, then DEL again)"
@@ -93,13 +114,21 @@ for point in "${DEL_POINTS[@]}"; do
 	check "$point: DEL again" del_pod "v$i" >/dev/null
 	check "$point: no eth0 left in the pod" no_eth0 "v$i"
 	check_only_live "$point, DEL again"
-	# The released block and address serve the next pod of the pool.
-	add_pod "w$i" ns-v4
-	check_eq "$point: next ADD in pool v4 [$OUT]" 0 "$RC"
-	check_no_double_use "$point, next ADD"
-	check "$point: DEL of the next pod" del_pod "w$i" >/dev/null
-	del_netns "$(pod_ns "v$i")"
-	del_netns "$(pod_ns "w$i")"
+	next_v4_pod "$point"
+done
+# --- killed in the background reap of a DEL that answered, then restarted ----------------
+for point in "${REAP_POINTS[@]}"; do
+	i=$((i + 1))
+	v4_pod_armed "$point"
+	check "$point: the DEL answers before the reap" del_pod "v$i" >/dev/null
+	check_eq "$point: the DEL took the pod's IPv4 route" "${#LIVE[@]}" \
+		"$(table_routes 4 116 | wc -l)"
+	expect_daemon_killed "$point (reap after DEL)"
+	restart "$point"
+	check "$point: no eth0 left in the pod" no_eth0 "v$i"
+	check_only_live "$point, restarted"
+	check "$point: DEL again" del_pod "v$i" >/dev/null
+	next_v4_pod "$point"
 done
 check_eq "GC at the end" "0:" "$(o=$(gc_cni keep); echo "$?:$o")"
 check_only_live "at the end"

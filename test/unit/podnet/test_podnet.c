@@ -643,6 +643,47 @@ END_TEST
 /* The same crash with today's naming: the pair carries the attachment's name and no alias.
  * DEL and the name-only destroy of the GC find it (no dump), CHECK does not count it, and a
  * link of that name that is another attachment's is never touched. */
+/* A retired pod is out of every lookup at once (down, no routes) and the reap deletes it; a
+ * second retire and a reap with nothing retired are no-ops; reap_one spares a link that is not
+ * the attachment's retired one. */
+START_TEST(retire_then_reap)
+{
+	struct pod a, b;
+	struct nl_link l;
+	struct podnet_entry *pods;
+	size_t n;
+	int ia = 0, ib = 0, none = -1;
+	pod_init(&a, "ret-a", "10.1.2.3", "fd02::1");
+	pod_init(&b, "ret-b", "10.1.2.4", "fd02::2");
+	pod_setup(&a);
+	pod_setup(&b);
+	ck_assert_int_eq(podnet_retire(pn, "ret-a", "eth0", &ia, err, sizeof(err)), 0);
+	ck_assert_int_eq(podnet_retire(pn, "ret-b", "eth0", &ib, err, sizeof(err)), 0);
+	ck_assert_int_eq(ia, a.res.host_ifindex);
+	ck_assert_int_eq(podnet_retire(pn, "ret-a", "eth0", &none, err, sizeof(err)), 0);
+	ck_assert_int_eq(none, 0); /* already retired: nothing found */
+	ck_assert_int_eq(podnet_check(pn, "ret-a", "eth0", err, sizeof(err)), -ENOENT);
+	ck_assert_int_eq(podnet_find_by_name(pn, "ret-a", "eth0", err, sizeof(err)), -ENOENT);
+	ck_assert_int_eq(podnet_list(pn, &pods, &n, err, sizeof(err)), 0);
+	ck_assert_uint_eq(n, 0);
+	free(pods);
+	ck_assert_uint_eq(count_table_routes(116), 0);
+	ck_assert_int_eq(nl_link_get_by_index(&hs, ia, &l, err, sizeof(err)), 0);
+	ck_assert_str_eq(l.alias, PODNET_RETIRED_PREFIX ":ret-a:eth0");
+	ck_assert_uint_eq(l.flags & IFF_UP, 0);
+	/* Not b's link: spared. */
+	ck_assert_int_eq(podnet_reap_one(pn, "ret-b", "eth0", ia, err, sizeof(err)), 0);
+	ck_assert_int_eq(nl_link_get_by_index(&hs, ia, &l, err, sizeof(err)), 0);
+	ck_assert_int_eq(podnet_reap_one(pn, "ret-b", "eth0", ib, err, sizeof(err)), 0);
+	ck_assert_int_eq(nl_link_get_by_index(&hs, ib, &l, err, sizeof(err)), -ENODEV);
+	ck_assert_int_eq(podnet_reap(pn, err, sizeof(err)), 0);
+	ck_assert_uint_eq(count_veths(), 0);
+	ck_assert_int_eq(podnet_reap(pn, err, sizeof(err)), 0);
+	pod_close(&a);
+	pod_close(&b);
+}
+END_TEST
+
 START_TEST(destroy_finds_unaliased_pair_by_name)
 {
 	struct pod p;
@@ -881,6 +922,7 @@ static Suite *podnet_suite(void)
 	tcase_add_test(k, rollback_when_ifname_taken);
 	tcase_add_test(k, setup_replaces_unaliased_leftover_pair);
 	tcase_add_test(k, destroy_finds_unaliased_pair_by_name);
+	tcase_add_test(k, retire_then_reap);
 	tcase_add_test(k, rollback_when_route_step_fails);
 	tcase_add_test(k, rejects_bad_input_before_touching_the_kernel);
 	tcase_add_test(k, second_setup_replaces_leftover);
