@@ -101,7 +101,7 @@ check_installed() {
 
 start_coild() {
 	run_image -d coild coild --standalone --config /etc/coil/pools.yaml \
-		--state-dir /run/coild-state --socket /run/coild.sock \
+		--state-dir /run/coild-state --socket /run/coild.sock --empty-block-grace 0 \
 		--node-ipv4 10.20.30.41 --node-ipv6 fd10::41 >/dev/null || fail "ctr run coild failed"
 	for _ in $(seq 100); do
 		[[ -S $RIG_DIR/run/coild.sock ]] && break
