@@ -157,9 +157,8 @@ struct nipam_block *pool_add_block(struct node_ipam *ipam, struct nipam_pool *po
 		snprintf(err, errlen, "block %s of pool %s: out of memory", info->name, pool->name);
 		return NULL;
 	}
-	block->info = *info;
+	*block = (struct nipam_block){.info = *info, .alloc = alloc}; /* the slot is realloc'ed */
 	snprintf(block->info.pool, sizeof(block->info.pool), "%s", pool->name);
-	block->alloc = alloc;
 	records_mark_block(ipam, block);
 	pool_update_nonfull(pool);
 	pool->changed = true;
