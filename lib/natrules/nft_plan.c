@@ -215,6 +215,13 @@ static bool oifname_is(struct nftnl_rule *r, const char *ifname)
 	return meta_load(r, NFT_META_OIFNAME) && cmp(r, NFT_CMP_EQ, ifname, strlen(ifname) + 1);
 }
 
+/* nftnl_rule_free does not take NULL. */
+static void rule_free(struct nftnl_rule *r)
+{
+	if (r)
+		nftnl_rule_free(r);
+}
+
 static struct nftnl_rule *masq_rule(const struct natrules_masq *m)
 {
 	static const unsigned char ones[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
@@ -227,7 +234,7 @@ static struct nftnl_rule *masq_rule(const struct natrules_masq *m)
 	    cmp(r, NFT_CMP_NEQ, m->self.bytes, alen) && oifname_is(r, m->oif) &&
 	    simple(r, "counter") && simple(r, "masq"))
 		return r;
-	nftnl_rule_free(r);
+	rule_free(r); /* r is NULL when new_rule ran out of memory */
 	return NULL;
 }
 
@@ -241,8 +248,21 @@ static struct nftnl_rule *invalid_rule(const struct natrules_masq *m)
 	    bitwise(r, &mask, sizeof(mask)) && cmp(r, NFT_CMP_NEQ, &zero, sizeof(zero)) &&
 	    simple(r, "counter") && verdict(r, NF_DROP))
 		return r;
-	nftnl_rule_free(r);
+	rule_free(r); /* r is NULL when new_rule ran out of memory */
 	return NULL;
+}
+
+/* Both rules into out, or neither (-ENOMEM when either could not be built). */
+static int rule_pair(struct nftnl_rule *first, struct nftnl_rule *second, struct nftnl_rule *out[2])
+{
+	if (first && second) {
+		out[0] = first;
+		out[1] = second;
+		return 0;
+	}
+	rule_free(first);
+	rule_free(second);
+	return -ENOMEM;
 }
 
 int natrules_nft_masq_rules(const struct natrules_masq *m, struct nftnl_rule *out[2])
@@ -250,14 +270,7 @@ int natrules_nft_masq_rules(const struct natrules_masq *m, struct nftnl_rule *ou
 	out[0] = out[1] = NULL;
 	if ((m->self.family != AF_INET && m->self.family != AF_INET6) || !nl_ifname_valid(m->oif))
 		return -EINVAL;
-	out[0] = masq_rule(m);
-	out[1] = invalid_rule(m);
-	if (out[0] && out[1])
-		return 0;
-	nftnl_rule_free(out[0]);
-	nftnl_rule_free(out[1]);
-	out[0] = out[1] = NULL;
-	return -ENOMEM;
+	return rule_pair(masq_rule(m), invalid_rule(m), out);
 }
 
 struct nftnl_set *natrules_nft_connmark_set(const struct natrules_connmark *c)
@@ -293,7 +306,7 @@ static struct nftnl_rule *input_rule(const struct natrules_connmark *c)
 	    cmp(r, NFT_CMP_NEQ, &zero, sizeof(zero)) && simple(r, "counter") &&
 	    immediate_u32(r, c->mark) && ct_store(r, NFT_CT_MARK))
 		return r;
-	nftnl_rule_free(r);
+	rule_free(r); /* r is NULL when new_rule ran out of memory */
 	return NULL;
 }
 
@@ -305,7 +318,7 @@ static struct nftnl_rule *output_rule(const struct natrules_connmark *c)
 	if (r && ct_load(r, NFT_CT_MARK) && cmp(r, NFT_CMP_EQ, &c->mark, sizeof(c->mark)) &&
 	    simple(r, "counter") && ct_load(r, NFT_CT_MARK) && meta_store(r, NFT_META_MARK))
 		return r;
-	nftnl_rule_free(r);
+	rule_free(r); /* r is NULL when new_rule ran out of memory */
 	return NULL;
 }
 
@@ -314,12 +327,5 @@ int natrules_nft_connmark_rules(const struct natrules_connmark *c, struct nftnl_
 	out[0] = out[1] = NULL;
 	if ((c->family != AF_INET && c->family != AF_INET6) || !nl_ifname_valid(c->ifname))
 		return -EINVAL;
-	out[0] = input_rule(c);
-	out[1] = output_rule(c);
-	if (out[0] && out[1])
-		return 0;
-	nftnl_rule_free(out[0]);
-	nftnl_rule_free(out[1]);
-	out[0] = out[1] = NULL;
-	return -ENOMEM;
+	return rule_pair(input_rule(c), output_rule(c), out);
 }
