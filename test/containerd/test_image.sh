@@ -203,6 +203,11 @@ main() {
 	pass "$PODS pod sandboxes through CRI got their addresses from the image's coild"
 
 	rig_cri --timeout 30 rmall >>"$RIG_DIR/netns-ours" || fail "removing the pods failed"
+	# coild frees an address once its reaper has deleted the veth, a moment after the DEL.
+	for _ in $(seq 50); do
+		[[ -z $(ls -A "$RIG_DIR/run/coild-state/allocations") ]] && break
+		sleep 0.1
+	done
 	[[ -z $(ls -A "$RIG_DIR/run/coild-state/allocations") ]] || fail "addresses still allocated"
 	pass "pods removed, every address given back"
 	remove_coild
