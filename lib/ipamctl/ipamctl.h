@@ -38,13 +38,17 @@ int ipamctl_pool_manager_new(struct kube_client *client, struct metrics *metrics
 			     struct ipamctl_pool_manager **out, char *err, size_t errlen);
 void ipamctl_pool_manager_free(struct ipamctl_pool_manager *pm);
 
-/* Creates the pool's state if needed, then re-reads the pool and its blocks directly from the
- * API server (SyncPool). -ENOENT when the pool does not exist. */
+/* Reads blocks from this AddressBlock cache (made with the codec and indexes of
+ * blockcache.h; borrowed, NULL = list them directly from the API server, the default). */
+void ipamctl_pool_manager_use_blocks(struct ipamctl_pool_manager *pm, struct kube_informer *blocks);
+
+/* Creates the pool's state if needed, then re-reads the pool from the API server and its
+ * blocks from the cache (SyncPool). -ENOENT when the pool does not exist. */
 int ipamctl_pool_manager_sync_pool(struct ipamctl_pool_manager *pm, const char *pool, char *err,
 				   size_t errlen);
 /* Forgets the pool and deletes its gauge series. */
 void ipamctl_pool_manager_drop_pool(struct ipamctl_pool_manager *pm, const char *pool);
-/* Whether any AddressBlock is labeled with the pool (direct list). */
+/* Whether any AddressBlock is labeled with the pool (always a direct list). */
 int ipamctl_pool_manager_is_used(struct ipamctl_pool_manager *pm, const char *pool, bool *used,
 				 char *err, size_t errlen);
 /* Carves the lowest free block of pool for node and creates its AddressBlock. *block (may be
@@ -58,6 +62,9 @@ int ipamctl_pool_manager_allocate(struct ipamctl_pool_manager *pm, const char *p
 struct ipamctl_pools {
 	int (*sync_pool)(void *arg, const char *pool, char *err, size_t errlen);
 	void (*drop_pool)(void *arg, const char *pool);
+	/* The controller's AddressBlock cache once it is there, NULL before it goes (may be NULL).
+	 */
+	void (*use_blocks)(void *arg, struct kube_informer *blocks);
 	int (*is_used)(void *arg, const char *pool, bool *used, char *err, size_t errlen);
 	/* Writes the created block's name into block_name (IPAMCTL_BLOCK_NAME_MAX bytes). */
 	int (*allocate)(void *arg, const char *pool, const char *node, const char *request_uid,
@@ -76,13 +83,20 @@ int ipamctl_reconcile_pool(struct kube_client *client, const struct ipamctl_pool
 			   const char *name, char *err, size_t errlen);
 
 /* BlockRequest `name`: answer a request without conditions with a block (reusing one
- * already carved for its UID) or with the out-of-blocks failure, via the status subresource. */
+ * already carved for its UID) or with the out-of-blocks failure, via the status subresource.
+ * The carved block is looked up in blocks (the AddressBlock cache, see blockcache.h) and, when
+ * the cache has none and retrying is set (an earlier try may have carved one the cache has not
+ * seen yet), or blocks is NULL, in a direct list. */
 int ipamctl_reconcile_request(struct kube_client *client, const struct ipamctl_pools *pools,
-			      const char *name, char *err, size_t errlen);
+			      struct kube_informer *blocks, bool retrying, const char *name,
+			      char *err, size_t errlen);
 
 /* One orphan-block GC run: every AddressBlock whose node label names no existing Node
- * loses its finalizer and is deleted. *removed (may be NULL) counts deleted blocks. */
-int ipamctl_gc_orphan_blocks(struct kube_client *client, int *removed, char *err, size_t errlen);
+ * loses its finalizer and is deleted. blocks and nodes are the controller's caches (the codecs
+ * of blockcache.h) or NULL for direct lists; orphans found in the caches are confirmed against
+ * a direct list of Nodes first. *removed (may be NULL) counts deleted blocks. */
+int ipamctl_gc_orphan_blocks(struct kube_client *client, struct kube_informer *blocks,
+			     struct kube_informer *nodes, int *removed, char *err, size_t errlen);
 
 /* ---- the leader's controller ------------------------------------------ */
 
