@@ -97,6 +97,14 @@ static void node_deleted(void *arg, const char *key, const void *item)
 
 /* ---- workers ---- */
 
+static struct ipamctl_caches caches_of(const struct ipamctl_controller *ctl)
+{
+	return (struct ipamctl_caches){.pools = ctl->informers[INF_POOLS],
+				       .blocks = ctl->informers[INF_BLOCKS],
+				       .requests = ctl->informers[INF_REQUESTS],
+				       .nodes = ctl->informers[INF_NODES]};
+}
+
 static bool caches_synced(struct ipamctl_controller *ctl)
 {
 	for (int i = 0; i < N_INFORMERS; i++) {
@@ -127,8 +135,8 @@ static int reconcile_request(void *arg, const char *key, char *err, size_t errle
 		workqueue_add_after(queue, key, UNSYNCED_RETRY_MS);
 		return 0;
 	}
-	return ipamctl_reconcile_request(ctl->cfg.client, &ctl->cfg.pools,
-					 ctl->informers[INF_BLOCKS],
+	struct ipamctl_caches caches = caches_of(ctl);
+	return ipamctl_reconcile_request(ctl->cfg.client, &ctl->cfg.pools, &caches,
 					 workqueue_failures(queue, key) > 0, key, err, errlen);
 }
 
@@ -138,8 +146,8 @@ static void gc_once(struct ipamctl_controller *ctl)
 {
 	char err[1024] = "";
 	int removed = 0;
-	int ret = ipamctl_gc_orphan_blocks(ctl->cfg.client, ctl->informers[INF_BLOCKS],
-					   ctl->informers[INF_NODES], &removed, err, sizeof(err));
+	struct ipamctl_caches caches = caches_of(ctl);
+	int ret = ipamctl_gc_orphan_blocks(ctl->cfg.client, &caches, &removed, err, sizeof(err));
 	if (removed > 0) {
 		char count[16];
 		snprintf(count, sizeof(count), "%d", removed);
@@ -205,8 +213,6 @@ static int start_informer(struct ipamctl_controller *ctl, int which, struct kube
 	if (ret == 0 && which == INF_BLOCKS &&
 	    (ret = ipamctl_block_cache_indexes(ctl->informers[which])))
 		snprintf(err, errlen, "AddressBlock cache: %s", strerror(-ret));
-	if (ret == 0 && which == INF_BLOCKS && ctl->cfg.pools.use_blocks)
-		ctl->cfg.pools.use_blocks(ctl->cfg.pools.arg, ctl->informers[which]);
 	if (ret == 0)
 		ret = kube_informer_start(ctl->informers[which], err, errlen);
 	return ret;
@@ -234,6 +240,10 @@ static int start_informers(struct ipamctl_controller *ctl, char *err, size_t err
 		ret = start_informer(ctl, INF_REQUESTS, requests, err, errlen);
 	if (ret == 0 && !ctl->cfg.disable_gc)
 		ret = start_informer(ctl, INF_NODES, nodes, err, errlen);
+	if (ret == 0 && ctl->cfg.pools.use_caches) {
+		struct ipamctl_caches caches = caches_of(ctl);
+		ctl->cfg.pools.use_caches(ctl->cfg.pools.arg, &caches);
+	}
 	return ret;
 }
 
@@ -295,8 +305,8 @@ void ipamctl_controller_stop(struct ipamctl_controller *ctl)
 		pthread_join(ctl->gc_thread, NULL);
 	workqueue_worker_stop(&ctl->pool_worker);
 	workqueue_worker_stop(&ctl->request_worker);
-	if (ctl->informers[INF_BLOCKS] && ctl->cfg.pools.use_blocks)
-		ctl->cfg.pools.use_blocks(ctl->cfg.pools.arg, NULL);
+	if (ctl->cfg.pools.use_caches)
+		ctl->cfg.pools.use_caches(ctl->cfg.pools.arg, NULL);
 	kube_informers_free_all(ctl->informers, N_INFORMERS);
 	wake_destroy(&ctl->gc_wake);
 	free(ctl);

@@ -111,9 +111,11 @@ static int confirm(struct kube_client *client, struct orphans *o, char *err, siz
 	return ret;
 }
 
-int ipamctl_gc_orphan_blocks(struct kube_client *client, struct kube_informer *blocks,
-			     struct kube_informer *nodes, int *removed, char *err, size_t errlen)
+int ipamctl_gc_orphan_blocks(struct kube_client *client, const struct ipamctl_caches *caches,
+			     int *removed, char *err, size_t errlen)
 {
+	struct kube_informer *blocks = caches ? caches->blocks : NULL;
+	struct kube_informer *nodes = caches ? caches->nodes : NULL;
 	struct orphans o = {.nodes = nodes, .found = json_array()};
 	int count = 0, ret = o.found ? 0 : -ENOMEM;
 	if (ret == 0 && !nodes)

@@ -27,7 +27,7 @@ struct pool_state {
 struct ipamctl_pool_manager {
 	struct kube_client *client;   /* borrowed */
 	struct metrics *metrics;      /* borrowed, may be NULL */
-	struct kube_informer *blocks; /* borrowed, NULL = list directly; guarded by cache_lock */
+	struct ipamctl_caches caches; /* only pools and blocks used; guarded by cache_lock */
 	pthread_mutex_t cache_lock;   /* apart from map_lock: syncs run with map_lock held */
 	pthread_mutex_t map_lock;
 	struct pool_state *pools;
@@ -119,19 +119,35 @@ void ipamctl_pool_manager_free(struct ipamctl_pool_manager *pm)
 	free(pm);
 }
 
-void ipamctl_pool_manager_use_blocks(struct ipamctl_pool_manager *pm, struct kube_informer *blocks)
+void ipamctl_pool_manager_use_caches(struct ipamctl_pool_manager *pm,
+				     const struct ipamctl_caches *caches)
 {
 	pthread_mutex_lock(&pm->cache_lock);
-	pm->blocks = blocks;
+	pm->caches = caches ? *caches : (struct ipamctl_caches){0};
 	pthread_mutex_unlock(&pm->cache_lock);
+}
+
+static struct ipamctl_caches caches_of(struct ipamctl_pool_manager *pm)
+{
+	pthread_mutex_lock(&pm->cache_lock);
+	struct ipamctl_caches caches = pm->caches;
+	pthread_mutex_unlock(&pm->cache_lock);
+	return caches;
 }
 
 static struct kube_informer *block_cache(struct ipamctl_pool_manager *pm)
 {
-	pthread_mutex_lock(&pm->cache_lock);
-	struct kube_informer *blocks = pm->blocks;
-	pthread_mutex_unlock(&pm->cache_lock);
-	return blocks;
+	return caches_of(pm).blocks;
+}
+
+/* The AddressPool from the cache, or from the API server when the cache has not seen it. */
+static int read_pool(struct ipamctl_pool_manager *pm, const char *name, json_t **pool, char *err,
+		     size_t errlen)
+{
+	struct kube_informer *pools = caches_of(pm).pools;
+	if (pools && (*pool = kube_informer_get(pools, NULL, name)))
+		return 0;
+	return kube_get(pm->client, &COILAPI_RES_ADDRESSPOOLS, NULL, name, pool, err, errlen);
 }
 
 /* Collects the pool's block indexes into an index set. */
@@ -295,8 +311,7 @@ static int build_block(struct ipamctl_pool_manager *pm, const char *pool_name, u
 	json_t *pool = NULL;
 	struct coilapi_pool spec;
 	struct ipam_block_cidrs cidrs;
-	int ret =
-	    kube_get(pm->client, &COILAPI_RES_ADDRESSPOOLS, NULL, pool_name, &pool, err, errlen);
+	int ret = read_pool(pm, pool_name, &pool, err, errlen);
 	if (ret)
 		return ret;
 	if (ipamctl_being_deleted(pool)) {
@@ -389,9 +404,9 @@ static void ops_drop(void *arg, const char *pool)
 	ipamctl_pool_manager_drop_pool(arg, pool);
 }
 
-static void ops_use_blocks(void *arg, struct kube_informer *blocks)
+static void ops_use_caches(void *arg, const struct ipamctl_caches *caches)
 {
-	ipamctl_pool_manager_use_blocks(arg, blocks);
+	ipamctl_pool_manager_use_caches(arg, caches);
 }
 
 static int ops_is_used(void *arg, const char *pool, bool *used, char *err, size_t errlen)
@@ -415,7 +430,7 @@ struct ipamctl_pools ipamctl_pool_manager_ops(struct ipamctl_pool_manager *pm)
 {
 	return (struct ipamctl_pools){.sync_pool = ops_sync,
 				      .drop_pool = ops_drop,
-				      .use_blocks = ops_use_blocks,
+				      .use_caches = ops_use_caches,
 				      .is_used = ops_is_used,
 				      .allocate = ops_allocate,
 				      .arg = pm};

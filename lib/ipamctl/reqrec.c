@@ -75,13 +75,25 @@ static int answer(struct kube_client *client, const struct ipamctl_pools *pools,
 	return write_status(client, request, ipamctl_status_allocated(block, &now), err, errlen);
 }
 
+/* The request from the cache, or from the API server when there is no cache or it has not
+ * seen the request. */
+static int read_request(struct kube_client *client, struct kube_informer *requests,
+			const char *name, json_t **request, char *err, size_t errlen)
+{
+	if (requests && (*request = kube_informer_get(requests, NULL, name)))
+		return 0;
+	return kube_get(client, &COILAPI_RES_BLOCKREQUESTS, NULL, name, request, err, errlen);
+}
+
 int ipamctl_reconcile_request(struct kube_client *client, const struct ipamctl_pools *pools,
-			      struct kube_informer *blocks, bool retrying, const char *name,
+			      const struct ipamctl_caches *caches, bool retrying, const char *name,
 			      char *err, size_t errlen)
 {
-	struct block_lookup lookup = {.blocks = blocks, .retrying = retrying};
+	struct block_lookup lookup = {.blocks = caches ? caches->blocks : NULL,
+				      .retrying = retrying};
 	json_t *request = NULL;
-	int ret = kube_get(client, &COILAPI_RES_BLOCKREQUESTS, NULL, name, &request, err, errlen);
+	int ret =
+	    read_request(client, caches ? caches->requests : NULL, name, &request, err, errlen);
 	if (ret == -ENOENT)
 		return 0;
 	struct coilapi_request req;
