@@ -13,7 +13,8 @@
 # time from the controller's start to leadership, to its last block allocation (its log) and
 # to the settled state (polled every 100 ms), its VmRSS once settled and its VmHWM (peak), and
 # how long one paged LIST of the AddressBlocks and of the Nodes takes the API server (curl,
-# after the run): the floor under the start-up, which lists both before anything is carved.
+# after the run): the floor under the start-up, which lists both before anything is carved;
+# and the controller's CPU time until settled (its own share of the start-up).
 set -euo pipefail
 
 # shellcheck source=bench/cluster/lib.sh
@@ -51,6 +52,11 @@ log_seconds_after() {
 	jq -Rrn --arg m "$1" --arg pick "$3" '[inputs | fromjson? | select(.msg == $m) | .ts]
 		| (if $pick == "first" then first else last end) // empty' "$WORK/controller.log" |
 		awk -v t0="$2" 'NF {printf "%.2f", $1 - t0 / 1000; found = 1} END {if (!found) print "-"}'
+}
+
+# cpu_seconds PID: user + system CPU time the process has used so far.
+cpu_seconds() {
+	awk -v hz="$(getconf CLK_TCK)" '{sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz}' "/proc/$1/stat"
 }
 
 # paged_list_ms PATH: milliseconds one paged LIST of PATH takes (pages of 500, as the
@@ -100,7 +106,7 @@ parse_args() {
 }
 
 main() {
-	local t0 fill_ms settle_ms rss hwm leader_s first_s last_s blocks_ms nodes_ms
+	local t0 fill_ms settle_ms rss hwm cpu_s leader_s first_s last_s blocks_ms nodes_ms
 	parse_args "$@"
 	init_bench
 	make_netns "$NS"
@@ -118,6 +124,7 @@ main() {
 	settle_ms=$(($(now_ms) - t0))
 	rss=$(proc_kib "$CONTROLLER_PID" VmRSS)
 	hwm=$(proc_kib "$CONTROLLER_PID" VmHWM)
+	cpu_s=$(cpu_seconds "$CONTROLLER_PID")
 	leader_s=$(log_seconds_after "leader election: became leader" "$t0" first)
 	first_s=$(log_seconds_after "allocated a block" "$t0" first)
 	last_s=$(log_seconds_after "allocated a block" "$t0" last)
@@ -136,6 +143,7 @@ main() {
 		"start -> last block allocated (its log)" "$last_s"
 	printf '  %-44s %9s s   (polled every 50 ms)\n' "start -> settled (all answered, gauge $TOTAL_BLOCKS)" \
 		"$(awk -v m="$settle_ms" 'BEGIN {printf "%.2f", m / 1000}')"
+	printf '  %-44s %9s s\n' "controller CPU time until settled (user+sys)" "$cpu_s"
 	printf '  %-44s %9s s   (curl, pages of 500, after the run)\n' \
 		"API server: one LIST of the AddressBlocks" "$(awk -v m="$blocks_ms" 'BEGIN {printf "%.2f", m / 1000}')" \
 		"API server: one LIST of the Nodes" "$(awk -v m="$nodes_ms" 'BEGIN {printf "%.2f", m / 1000}')"
