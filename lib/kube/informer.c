@@ -348,7 +348,8 @@ static void drop_vanished(struct kube_informer *inf, const struct entry_list *fr
 		log_warn("informer: out of memory, vanished objects stay", "resource",
 			 inf->res.plural);
 	for (size_t i = 0; i < all.n; i++) {
-		if (bsearch(&all.v[i], fresh->v, fresh->n, sizeof(*fresh->v), by_key_ref))
+		if (fresh->n &&
+		    bsearch(&all.v[i], fresh->v, fresh->n, sizeof(*fresh->v), by_key_ref))
 			continue;
 		struct cache_entry *old = cache_remove(inf, all.v[i]->key);
 		if (old)
@@ -361,7 +362,8 @@ static void drop_vanished(struct kube_informer *inf, const struct entry_list *fr
 /* Moves a full list into the cache, calling handlers for the differences; takes the entries. */
 static void replace_all(struct kube_informer *inf, struct entry_list *fresh)
 {
-	qsort(fresh->v, fresh->n, sizeof(*fresh->v), by_key_ref);
+	if (fresh->n) /* v is NULL for an empty list */
+		qsort(fresh->v, fresh->n, sizeof(*fresh->v), by_key_ref);
 	pthread_mutex_lock(&inf->handler_lock);
 	drop_vanished(inf, fresh);
 	for (size_t i = 0; i < fresh->n; i++) {
