@@ -13,22 +13,27 @@
 
 #include "lazy/lazy.h"
 
-#ifdef COIL_CURL_PRIVATE
+#ifdef COIL_CURL_DIR
 /* COIL_CURL=minimal: the lean libcurl built for coil (third_party/curl: HTTP and HTTPS over
  * GnuTLS, none of the 20-odd libraries Debian's build pulls in, about 3 MiB less resident
- * memory per daemon), installed at COIL_CURL_PRIVATE relative to the coil binary. */
+ * memory per daemon), installed as COIL_CURL_DIR/COIL_CURL_NAME relative to the coil binary.
+ * Programs without it beside them (the test programs of the build tree) load it by name,
+ * through their run path. The name is coil's own, so that a miss can never load Debian's
+ * libcurl (OpenSSL's flavour) instead. */
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <unistd.h>
 
 static char private_curl[PATH_MAX];
 static pthread_once_t private_curl_once = PTHREAD_ONCE_INIT;
 
 static void find_private_curl(void)
 {
-	/* Without /proc the relative path stands, and lazy_symbol's message names it. */
-	if (lazy_beside_self(COIL_CURL_PRIVATE, private_curl, sizeof(private_curl)) < 0)
-		snprintf(private_curl, sizeof(private_curl), "%s", COIL_CURL_PRIVATE);
+	const char *relpath = COIL_CURL_DIR "/" COIL_CURL_NAME;
+	if (lazy_beside_self(relpath, private_curl, sizeof(private_curl)) < 0 ||
+	    access(private_curl, F_OK) != 0)
+		snprintf(private_curl, sizeof(private_curl), "%s", COIL_CURL_NAME);
 }
 
 static const char *curl_library(void)

@@ -163,7 +163,9 @@ main() {
 		case "$(iptables --version)" in *nf_tables*) ;; *) exit 1 ;; esac; ip6tables-save -V; nft --version; ip -V
 		conntrack --version; modprobe --version
 		# Loaded with dlopen at run time by the daemons: ldd of coil does not list them.
-		for l in libcurl-gnutls.so.4 libmicrohttpd.so.12 libgnutls.so.30; do
+		# libcurl: coil'"'"'s own lean build beside it, or Debian'"'"'s (COIL_CURL=system).
+		[ -e /usr/local/lib/coil/libcoil-curl.so.4 ] || [ -e /usr/lib/x86_64-linux-gnu/libcurl-gnutls.so.4 ]
+		for l in libmicrohttpd.so.12 libgnutls.so.30; do
 			[ -e /usr/lib/x86_64-linux-gnu/$l ]; done' >"$RIG_DIR/test/content.log" 2>&1 ||
 		fail "image content: $(cat "$RIG_DIR/test/content.log")"
 	pass "image content: the upstream program names on PATH, iptables-nft, nft, ip, conntrack, kmod, the dlopen libraries"

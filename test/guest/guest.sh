@@ -45,6 +45,10 @@ stage() {
 			cp -L "$lib" "$share/stage/lib/"
 		done
 	done
+	# coil's private libraries (its lean libcurl) sit at ../lib/coil beside it: /opt/lib/coil.
+	if [ -d "$(dirname "$COIL")/../lib/coil" ]; then
+		cp -a "$(dirname "$COIL")/../lib/coil" "$share/stage/lib/"
+	fi
 	cp -a "$HERE/scenarios/." "$share/scenarios/"
 	cp "$HERE/../shell/checks.sh" "$share/scenarios/"
 }
