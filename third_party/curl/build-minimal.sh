@@ -8,15 +8,15 @@
 #
 #   third_party/curl/build-minimal.sh OUT     writes the shared library to OUT
 #
-# The sources are downloaded once into $COIL_BUILD_CACHE (default /var/cache/coil-build)
-# and checked against the SHA-256 sums of Debian's .dsc; the built library is cached there
-# too, keyed by this script's content, so every build directory (gcc, clang, sanitizers)
-# shares one build and a warm build only copies. The library is always built with the
-# system's cc and Debian's hardening flags, whatever compiler the coil build uses.
+# The sources are downloaded once into $COIL_BUILD_CACHE (default /var/cache/coil-build, or
+# ~/.cache/coil-build for a user who cannot write there) and checked against the SHA-256
+# sums of Debian's .dsc; the built library is cached there too, keyed by the version and the
+# flags below, so every build directory (gcc, clang, sanitizers) shares one build and a warm
+# build only copies. The library is always built with the system's cc and Debian's
+# hardening flags, whatever compiler the coil build uses.
 set -euo pipefail
 
 out=${1:?usage: $0 OUT}
-cache=${COIL_BUILD_CACHE:-/var/cache/coil-build}
 version=7.88.1
 revision=10+deb12u15
 orig=curl_$version.orig.tar.gz
@@ -45,7 +45,8 @@ configure_flags=(--disable-static --enable-shared --disable-dependency-tracking
 	--without-gssapi --without-libgsasl
 	--with-ca-bundle=/etc/ssl/certs/ca-certificates.crt --with-ca-path=/etc/ssl/certs
 	--without-ca-fallback)
-hardening='-O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fcf-protection'
+cflags='-O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fcf-protection'
+ldflags='-Wl,-z,relro -Wl,-z,now'
 
 log() { printf 'curl-minimal: %s\n' "$*" >&2; }
 die() {
@@ -69,7 +70,17 @@ fetch() {
 		log "$url failed or does not match SHA-256 $sha256"
 	done
 	rm -f "$cache/$file.part"
-	die "cannot fetch $file"
+	die "cannot fetch $file into $cache (offline? put it there, or configure with -DCOIL_CURL=system)"
+}
+
+# default_cache: /var/cache/coil-build if it is (or can be made) writable, else the user's.
+default_cache() {
+	local system=/var/cache/coil-build
+	if mkdir -p "$system" 2>/dev/null && [[ -w $system ]]; then
+		echo "$system"
+	else
+		echo "${XDG_CACHE_HOME:-$HOME/.cache}/coil-build"
+	fi
 }
 
 # build DEST: unpack, apply Debian's patches, configure and build libcurl only.
@@ -89,7 +100,7 @@ build() {
 				die "Debian patch $patch does not apply"
 		done
 	log "configuring (HTTP and HTTPS over GnuTLS only)"
-	(cd "$src" && CC=cc CFLAGS=$hardening LDFLAGS='-Wl,-z,relro -Wl,-z,now' \
+	(cd "$src" && CC=cc CFLAGS=$cflags LDFLAGS=$ldflags \
 		./configure -q "${configure_flags[@]}" >"$work/configure.log" 2>&1) ||
 		die "configure failed: $(tail -n 20 "$work/configure.log")"
 	log "building"
@@ -101,8 +112,10 @@ build() {
 	trap - EXIT
 }
 
+cache=${COIL_BUILD_CACHE:-$(default_cache)}
 mkdir -p "$cache"
-key=$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-12)
+# What makes the library: a change of any of it builds again.
+key=$(echo "$version $revision ${configure_flags[*]} $cflags $ldflags" | sha256sum | cut -c1-12)
 built=$cache/libcurl-$version-$revision-minimal-$key.so.4
 # One build at a time: the build directories of a suite run may build in parallel.
 exec 9>"$cache/curl-minimal.lock"
