@@ -47,6 +47,10 @@ stage() {
 			cp -L "$lib" "$share/stage/lib/"
 		done
 	done
+	# coil's private libraries (its lean libcurl) sit at ../lib/coil beside it: /opt/lib/coil.
+	if [ -d "$(dirname "$COIL")/../lib/coil" ]; then
+		cp -a "$(dirname "$COIL")/../lib/coil" "$share/stage/lib/"
+	fi
 	cp -a "$HERE/scenarios/." "$share/scenarios/"
 	# shellcheck disable=SC2086 # GUEST_SCENARIOS_EXTRA is a list of paths
 	for extra in ${GUEST_SCENARIOS_EXTRA:-}; do
