@@ -326,17 +326,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         labels, fields = self._selectors(rt, name)
         if self.is_watch:
             return self._watch(rt, ns, labels, fields)
-        items, rv = self.ctx.store.list(rt.key, ns, labels, fields)
-        md = {"resourceVersion": str(rv)}
+        start = None
         token = self.query.get("continue")
         if token:
             try:
                 state = json.loads(base64.urlsafe_b64decode(token.encode()))
-                start, rv = tuple(state["start"]), state["rv"]
+                start, token_rv = tuple(state["start"]), int(state["rv"])
+                if len(start) != 2 or not all(isinstance(part, str) for part in start):
+                    raise ValueError("start must be [namespace, name]")
             except (ValueError, KeyError, TypeError):
                 raise errors.bad_request("invalid continue token %r" % token)
-            md["resourceVersion"] = str(rv)
-            items = [o for o in items if obj_key(o) > start]
+        items, rv = self.ctx.store.list(rt.key, ns, labels, fields, after=start)
+        md = {"resourceVersion": str(token_rv if token else rv)}
         limit = int(self.query.get("limit") or 0)
         if limit > 0 and len(items) > limit:
             rest = len(items) - limit

@@ -5,6 +5,7 @@ Stored objects are never modified in place: every write stores a new dict, so re
 serialize stored dicts without copying them. All methods are safe to call from many threads.
 """
 
+import bisect
 import collections
 import queue
 import threading
@@ -83,6 +84,9 @@ class Store:
         self.history_size = history_size
         self.rv = 0
         self._buckets = collections.defaultdict(dict)  # key -> {(ns, name): obj}
+        # key -> the bucket's (ns, name) keys sorted, made again after an insert or a removal:
+        # the pages of a big list are then each a bisection, not a sort of the whole bucket.
+        self._sorted = {}
         self._history = collections.defaultdict(
             lambda: collections.deque(maxlen=self.history_size))
         self._compacted = collections.defaultdict(int)  # key -> newest rv no longer in history
@@ -97,12 +101,21 @@ class Store:
         with self.lock:
             return self._buckets[key].get((ns or "", name))
 
-    def list(self, key, ns=None, label_reqs=(), field_reqs=()):
-        """Matching objects sorted by (namespace, name), and the store's resourceVersion."""
+    def _sorted_keys(self, key):
+        keys = self._sorted.get(key)
+        if keys is None:
+            keys = self._sorted[key] = sorted(self._buckets[key])
+        return keys
+
+    def list(self, key, ns=None, label_reqs=(), field_reqs=(), after=None):
+        """Matching objects sorted by (namespace, name), only those whose key is greater than
+        `after` when given (a continued list), and the store's resourceVersion."""
         with self.lock:  # one consistent snapshot, so that a watch from `rv` misses nothing
             bucket = self._buckets[key]
+            keys = self._sorted_keys(key)
+            first = bisect.bisect_right(keys, tuple(after)) if after is not None else 0
             out = []
-            for k in sorted(bucket):
+            for k in keys[first:]:
                 obj = bucket[k]
                 if ns and k[0] != ns:
                     continue
@@ -154,6 +167,7 @@ class Store:
             m["resourceVersion"] = self._next_rv()
             m.setdefault("creationTimestamp", errors.now_rfc3339())
             self._buckets[rt.key][k] = obj
+            self._sorted.pop(rt.key, None)
             self._uids[m["uid"]] = (rt.key,) + k
             self._record(rt.key, "ADDED", obj, None)
             return obj
@@ -189,6 +203,7 @@ class Store:
 
     def _remove_locked(self, rt, k):
         cur = self._buckets[rt.key].pop(k)
+        self._sorted.pop(rt.key, None)
         self._uids.pop(meta(cur).get("uid"), None)
         # The DELETED event carries the object at a new resourceVersion, as etcd reports it.
         final = dict(cur)
@@ -213,6 +228,7 @@ class Store:
                 for w in ws:
                     w.queue.put(STOP)
             self._buckets.clear()
+            self._sorted.clear()
             self._history.clear()
             self._compacted.clear()
             self._uids.clear()
