@@ -17,6 +17,15 @@ static int enable_forwarding(const char *const *parts, size_t n, char *err, size
 	return nl_sysctl_write(parts, n, "1", err, errlen);
 }
 
+/* Table 0 is "no table" (egress-only installs pass --pod-table-id=0): nothing to consult.
+ * The kernel refuses "lookup 0" for IPv6 ("Invalid table") and, for IPv4, makes the rule
+ * point at a fresh empty table with the first free id, which another program may fill later
+ * and then find consulted at this priority. So no rule is added (nor repaired) for it. */
+static bool wants_rule(const struct podnet_config *cfg)
+{
+	return cfg->table != 0;
+}
+
 /* Adds "pref <prio> lookup <table>" unless a rule with that priority exists (any table);
  * *added (may be NULL) tells whether it did. */
 static int ensure_rule(struct nl_sock *s, const struct podnet_config *cfg, int family, bool *added,
@@ -24,6 +33,10 @@ static int ensure_rule(struct nl_sock *s, const struct podnet_config *cfg, int f
 {
 	struct nl_rule *rules;
 	size_t n;
+	if (added)
+		*added = false;
+	if (!wants_rule(cfg))
+		return 0;
 	int rc = nl_rule_list(s, family, &rules, &n, err, errlen);
 	if (rc < 0)
 		return rc;
@@ -59,6 +72,10 @@ static int init_rules(struct podnet *pn, int *first, char *err, size_t errlen)
 {
 	char msg[512];
 	struct nl_sock s;
+	if (!wants_rule(&pn->cfg)) {
+		log_info("no pod-table rule: the pod table is 0");
+		return 0;
+	}
 	int rc = nl_sock_open(&s, msg, sizeof(msg));
 	note(rc, "rules", msg, first, err, errlen);
 	if (rc < 0)

@@ -263,6 +263,31 @@ START_TEST(init_is_idempotent)
 }
 END_TEST
 
+/* Table 0 (egress-only installs) has no rule to add: none at start, none put back. */
+START_TEST(no_rule_for_pod_table_0)
+{
+	uint32_t table = 0;
+	int fams[] = {AF_INET, AF_INET6};
+	for (size_t i = 0; i < 2; i++) {
+		struct nl_rule r = {
+		    .family = fams[i], .has_priority = true, .priority = 2000, .table = 116};
+		ck_assert_msg(nl_rule_del(&hs, &r, err, sizeof(err)) == 0, "%s", err);
+	}
+	struct podnet_config cfg;
+	podnet_config_default(&cfg);
+	cfg.table = 0;
+	struct podnet *p0 = NULL;
+	ck_assert_int_eq(podnet_new(&cfg, &p0, err, sizeof(err)), 0);
+	ck_assert_msg(podnet_init(p0, err, sizeof(err)) == 0, "%s", err);
+	int added = -1;
+	ck_assert_msg(podnet_ensure_rules(p0, &added, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(added, 0);
+	ck_assert_int_eq(rules_with_prio(AF_INET, 2000, &table), 0);
+	ck_assert_int_eq(rules_with_prio(AF_INET6, 2000, &table), 0);
+	podnet_free(p0);
+}
+END_TEST
+
 START_TEST(mtu_detection_follows_default_route)
 {
 	int peer = testns_new();
@@ -910,6 +935,7 @@ static Suite *podnet_suite(void)
 	tcase_add_checked_fixture(k, enter_host, leave_host);
 	tcase_set_timeout(k, 120);
 	tcase_add_test(k, init_is_idempotent);
+	tcase_add_test(k, no_rule_for_pod_table_0);
 	tcase_add_test(k, mtu_detection_follows_default_route);
 	tcase_add_test(k, setup_dual_stack);
 	tcase_add_test(k, setup_ipv4_only);
