@@ -6,10 +6,12 @@
 # for the BIRD example (test/node/test_bird.sh runs its own BIRDs in network namespaces).
 set -euo pipefail
 
-# coil is built against libcurl4-openssl-dev's headers but loads libcurl's GnuTLS flavour
-# (libcurl3-gnutls) at run time: one TLS stack with libmicrohttpd's.
+# coil is built against libcurl4-openssl-dev's headers but loads a GnuTLS libcurl at run time
+# (one TLS stack with libmicrohttpd's): by default its own lean build of Debian's curl source
+# (third_party/curl, which downloads with curl and unpacks with xz and patch), with
+# COIL_CURL=system Debian's libcurl3-gnutls.
 build_pkgs=(build-essential cmake pkg-config libmnl-dev libnftnl-dev libjansson-dev libyaml-dev check
-	libcurl4-openssl-dev libcurl3-gnutls libmicrohttpd-dev libgnutls28-dev)
+	libcurl4-openssl-dev libcurl3-gnutls libmicrohttpd-dev libgnutls28-dev curl xz-utils patch)
 # The sanitizer and fuzz builds use clang and its runtime libraries.
 test_pkgs=(clang libclang-rt-14-dev iproute2 iputils-ping nftables iptables
 	containernetworking-plugins containerd runc busybox-static python3 python3-grpcio procps

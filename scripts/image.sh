@@ -4,9 +4,10 @@
 #
 # The root holds what upstream's image carries next to coil: iptables (nf_tables flavour as
 # `iptables`), nftables, iproute2, conntrack, kmod, plus the libraries coil loads at run time
-# with dlopen (libcurl's GnuTLS flavour, libmicrohttpd, GnuTLS; ldd does not show them). It is unpacked with
-# dpkg-deb from the machine's apt sources (no debootstrap: about 60 packages instead of 90, no
-# maintainer scripts) and cached by the exact package versions, so a warm build only copies.
+# with dlopen (libmicrohttpd, GnuTLS, and Debian's libcurl3-gnutls unless coil brings its own
+# lean libcurl; ldd does not show them). It is unpacked with dpkg-deb from the machine's apt
+# sources (no debootstrap: about 60 packages instead of 90, no maintainer scripts) and cached
+# by the exact package versions, so a warm build only copies.
 #
 # Usage: scripts/image.sh [--coil PATH] [--coil-static PATH] [--out FILE]
 #        build (defaults: build/cmd/coil, coil-static beside it, build/coil-image.tar)
@@ -24,8 +25,11 @@ out=$repo/build/coil-image.tar
 # The programs upstream ships, each a link to the multi-call binary.
 programs=(coild coil-installer coil-ipam-controller coil-router coil-egress
 	coil-egress-controller coil-migrator)
-packages=(iptables nftables iproute2 conntrack kmod libcurl3-gnutls libmicrohttpd12 libgnutls30
-	netbase dash)
+packages=(iptables nftables iproute2 conntrack kmod libmicrohttpd12 libgnutls30 netbase dash)
+# The libraries installed with coil (COIL_CURL=minimal: its own libcurl), at ../lib/coil
+# relative to the binary, as the build and lib/lazy place them; they go to /usr/local/lib/coil
+# beside /usr/local/coil. Without them (COIL_CURL=system) coil loads Debian's libcurl.
+private_libs= # default: ../lib/coil beside $coil
 # Bump when the way the root is assembled changes, so old caches are not reused.
 root_format=2
 
@@ -96,6 +100,12 @@ assemble_root() {
 	ldconfig -r "$dir" 2>/dev/null || true
 }
 
+# runtime_packages: the packages coil loads at run time, ldd cannot see them (dlopen).
+runtime_packages() {
+	printf '%s\n' "${packages[@]}"
+	[[ -e $private_libs/libcoil-curl.so.4 ]] || echo libcurl3-gnutls
+}
+
 # cached_root: print the cached root for the current package versions, making it if needed.
 # Fails (without dying) when a package cannot be downloaded: the apt lists may be stale.
 cached_root() {
@@ -103,7 +113,7 @@ cached_root() {
 	mkdir -p "$cache"
 	list=$(mktemp "$cache/closure.XXXXXX")
 	# shellcheck disable=SC2046 # one package name a word
-	"$here/image/closure.sh" "${packages[@]}" $(linked_packages) >"$list" ||
+	"$here/image/closure.sh" $(runtime_packages) $(linked_packages) >"$list" ||
 		die "resolving the packages failed"
 	key=$( (echo "$root_format" && cat "$list") | sha256sum | cut -c1-16)
 	root=$cache/root-$key
@@ -144,6 +154,7 @@ build() {
 	ref=$(image_ref)
 	[[ -x $coil ]] || die "no coil binary at $coil (build it first: scripts/build.sh)"
 	coil_static=${coil_static:-$(dirname "$coil")/coil-static}
+	private_libs=$(dirname "$coil")/../lib/coil
 	[[ -x $coil_static ]] || die "no static host plugin at $coil_static (a normal build makes it)"
 	command -v podman >/dev/null || die "podman is needed (scripts/deps.sh test)"
 	command -v jq >/dev/null || die "jq is needed (scripts/deps.sh test)"
@@ -160,6 +171,8 @@ build() {
 	cp -al "$root" "$ctx/root"
 	mkdir "$ctx/coil"
 	cp "$coil" "$ctx/coil/coil"
+	mkdir -p "$ctx/lib/coil"
+	if [[ -d $private_libs ]]; then cp -L "$private_libs"/* "$ctx/lib/coil/"; fi
 	# The host plugin: the same program linked statically, which coil-installer copies to
 	# the node (the image's coil links glibc and libmnl, which a host may lack).
 	cp "$coil_static" "$ctx/coil/coil-static"

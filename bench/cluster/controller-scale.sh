@@ -11,7 +11,10 @@
 # The API server and the controller run in a throw-away netns (fixed ports, nothing shared
 # with the host). Printed: the time to fill the API server (not part of the figures), the
 # time from the controller's start to leadership, to its last block allocation (its log) and
-# to the settled state (polled every 100 ms), its VmRSS once settled and its VmHWM (peak).
+# to the settled state (polled every 100 ms), its VmRSS once settled and its VmHWM (peak), and
+# how long one paged LIST of the AddressBlocks and of the Nodes takes the API server (curl,
+# after the run): the floor under the start-up, which lists both before anything is carved;
+# and the controller's CPU time until settled (its own share of the start-up).
 set -euo pipefail
 
 # shellcheck source=bench/cluster/lib.sh
@@ -51,6 +54,24 @@ log_seconds_after() {
 		awk -v t0="$2" 'NF {printf "%.2f", $1 - t0 / 1000; found = 1} END {if (!found) print "-"}'
 }
 
+# cpu_seconds PID: user + system CPU time the process has used so far.
+cpu_seconds() {
+	awk -v hz="$(getconf CLK_TCK)" '{sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz}' "/proc/$1/stat"
+}
+
+# paged_list_ms PATH: milliseconds one paged LIST of PATH takes (pages of 500, as the
+# controller's informers list), to tell the API server's share of the start-up.
+paged_list_ms() {
+	local t0 token="" page
+	t0=$(now_ms)
+	while :; do
+		page=$(api_get "$NS" "$1?limit=500${token:+&continue=$token}")
+		token=$(jq -r '.metadata.continue // empty | @uri' <<<"$page")
+		[[ -n $token ]] || break
+	done
+	echo $(($(now_ms) - t0))
+}
+
 # check_result: every request got its own new block, the old ones are untouched.
 check_result() {
 	local blocks answered failed indexes
@@ -85,7 +106,7 @@ parse_args() {
 }
 
 main() {
-	local t0 fill_ms settle_ms rss hwm leader_s first_s last_s
+	local t0 fill_ms settle_ms rss hwm cpu_s leader_s first_s last_s blocks_ms nodes_ms
 	parse_args "$@"
 	init_bench
 	make_netns "$NS"
@@ -103,11 +124,14 @@ main() {
 	settle_ms=$(($(now_ms) - t0))
 	rss=$(proc_kib "$CONTROLLER_PID" VmRSS)
 	hwm=$(proc_kib "$CONTROLLER_PID" VmHWM)
+	cpu_s=$(cpu_seconds "$CONTROLLER_PID")
 	leader_s=$(log_seconds_after "leader election: became leader" "$t0" first)
 	first_s=$(log_seconds_after "allocated a block" "$t0" first)
 	last_s=$(log_seconds_after "allocated a block" "$t0" last)
 	check_result
 	check_log_clean controller
+	blocks_ms=$(paged_list_ms "$GROUP_PATH/addressblocks")
+	nodes_ms=$(paged_list_ms /api/v1/nodes)
 
 	echo
 	echo "coil ipam-controller start-up: $NODES Nodes, $((NODES * BLOCKS_PER_NODE)) AddressBlocks," \
@@ -119,6 +143,10 @@ main() {
 		"start -> last block allocated (its log)" "$last_s"
 	printf '  %-44s %9s s   (polled every 50 ms)\n' "start -> settled (all answered, gauge $TOTAL_BLOCKS)" \
 		"$(awk -v m="$settle_ms" 'BEGIN {printf "%.2f", m / 1000}')"
+	printf '  %-44s %9s s\n' "controller CPU time until settled (user+sys)" "$cpu_s"
+	printf '  %-44s %9s s   (curl, pages of 500, after the run)\n' \
+		"API server: one LIST of the AddressBlocks" "$(awk -v m="$blocks_ms" 'BEGIN {printf "%.2f", m / 1000}')" \
+		"API server: one LIST of the Nodes" "$(awk -v m="$nodes_ms" 'BEGIN {printf "%.2f", m / 1000}')"
 	printf '  %-44s %9s MiB\n' "VmRSS once settled" "$(mib "$rss")" "VmHWM (peak)" "$(mib "$hwm")"
 }
 

@@ -2,8 +2,8 @@
 # Where the node daemon's memory goes: `coil daemon` in Kubernetes mode (test API server, one
 # ipam-controller handing out the blocks) serves PODS ADDs, then its memory is broken down
 # from /proc/PID/smaps_rollup and /proc/PID/smaps: VmRSS and VmHWM, anonymous against file
-# pages, the shared libraries it mapped (and which TLS libraries among them), and the
-# mappings that cost the most. The metrics endpoint is scraped once first, as Prometheus
+# pages, Pss and private dirty/clean against shared clean, the shared libraries it mapped
+# (and which TLS libraries among them), and the mappings that cost the most. The metrics endpoint is scraped once first, as Prometheus
 # would, so its cost is in the figure.
 #
 #   bench/cluster/daemon-rss.sh [--pods N] [--top N] [--max-mib M]
@@ -34,11 +34,14 @@ libraries() {
 	awk '$6 ~ /\.so/ {print $6}' "/proc/$DAEMON_PID/maps" | sort -u
 }
 
-# top_mappings: Rss per mapping name (anonymous ones as [anon]), summed, largest first.
+# top_mappings: Rss and private dirty KiB per mapping name (anonymous ones as [anon]),
+# summed, largest Rss first.
 top_mappings() {
 	awk '/^[0-9a-f]+-[0-9a-f]+ / {name = (NF >= 6) ? $6 : "[anon]"; next}
 	     $1 == "Rss:" {rss[name] += $2}
-	     END {for (n in rss) if (rss[n] > 0) printf "%8d KiB  %s\n", rss[n], n}' \
+	     $1 == "Private_Dirty:" {dirty[name] += $2}
+	     END {for (n in rss) if (rss[n] > 0)
+	              printf "%8d KiB %6d dirty  %s\n", rss[n], dirty[n], n}' \
 		"/proc/$DAEMON_PID/smaps" | sort -rn | head -n "$TOP"
 }
 
@@ -53,11 +56,14 @@ report() {
 	echo "coil daemon memory: Kubernetes mode, $PODS pods, $(nproc) CPUs"
 	printf '  %-30s %8s MiB\n' "VmRSS after the ADDs" "$(mib "$rss")" \
 		"VmHWM" "$(mib "$hwm")" "anonymous" "$(mib "$(rollup Anonymous)")" \
-		"file-backed (Rss - Anonymous)" "$(mib $(($(rollup Rss) - $(rollup Anonymous))))"
+		"file-backed (Rss - Anonymous)" "$(mib $(($(rollup Rss) - $(rollup Anonymous))))" \
+		"Pss" "$(mib "$(rollup Pss)")" "private dirty" "$(mib "$(rollup Private_Dirty)")" \
+		"private clean" "$(mib "$(rollup Private_Clean)")" \
+		"shared clean" "$(mib "$(rollup Shared_Clean)")"
 	printf '  %-30s %8s\n' "threads" "$(proc_kib "$DAEMON_PID" Threads)"
 	printf '  %-30s %8s\n' "shared libraries mapped" "$nlibs"
 	printf '  %-30s %s\n' "TLS libraries mapped" "${tls:-none}"
-	echo "  largest mappings (Rss):"
+	echo "  largest mappings (Rss, of it private dirty):"
 	top_mappings | sed 's/^/    /'
 	if [[ -n $MAX_MIB ]] && ((rss > MAX_MIB * 1024)); then
 		die "VmRSS $(mib "$rss") MiB exceeds --max-mib $MAX_MIB"

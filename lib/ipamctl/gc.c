@@ -1,7 +1,10 @@
 /* The orphan-block garbage collector: blocks whose node label names no Node (a missing label
- * counts as "", so such a block is orphaned too). */
+ * counts as "", so such a block is orphaned too). The leader's controller reads both from its
+ * caches and confirms the orphans it finds against a direct list of Nodes; without caches both
+ * are listed directly. */
 #include "ipamctl.h"
 #include "log/log.h"
+#include "blockcache.h"
 #include "objects.h"
 
 #include <stdio.h>
@@ -52,7 +55,7 @@ static int remove_block(struct kube_client *client, const char *name, const char
 	return ret;
 }
 
-/* Node names as a set (object name → true). */
+/* Node names as a set (object name → true), from a direct list. */
 static int list_node_names(struct kube_client *client, json_t **names, char *err, size_t errlen)
 {
 	json_t *nodes = NULL;
@@ -71,27 +74,70 @@ static int list_node_names(struct kube_client *client, json_t **names, char *err
 	return 0;
 }
 
-int ipamctl_gc_orphan_blocks(struct kube_client *client, int *removed, char *err, size_t errlen)
+/* Collects orphan candidates: [name, node] pairs of blocks whose node is not known. */
+struct orphans {
+	struct kube_informer *nodes; /* the cache, or NULL with names */
+	json_t *names;		     /* a direct list's node names */
+	json_t *found;
+};
+
+static void check_block(void *arg, const char *name, const void *item)
 {
-	json_t *nodes = NULL, *blocks = NULL;
-	int count = 0;
-	int ret = list_node_names(client, &nodes, err, errlen);
-	if (ret == 0)
-		ret = kube_list_all(client, &COILAPI_RES_ADDRESSBLOCKS, NULL, NULL, &blocks, NULL,
-				    0, err, errlen);
+	struct orphans *o = arg;
+	const struct ipamctl_block_item *block = item;
+	const char *node = block->node ? block->node : "";
+	bool known = o->nodes ? *node && kube_informer_contains(o->nodes, NULL, node)
+			      : json_object_get(o->names, node) != NULL;
+	if (!known && *name)
+		json_array_append_new(o->found, json_pack("[ss]", name, node));
+}
+
+/* The candidates the cache found, confirmed against a direct list of Nodes (taken only when
+ * there are candidates): a Node the cache has not seen yet keeps its blocks. */
+static int confirm(struct kube_client *client, struct orphans *o, char *err, size_t errlen)
+{
+	json_t *names = NULL, *kept = json_array();
+	int ret = kept ? list_node_names(client, &names, err, errlen) : -ENOMEM;
 	size_t i;
-	json_t *block;
-	json_array_foreach(blocks, i, block)
+	json_t *pair;
+	json_array_foreach(o->found, i, pair)
 	{
-		const char *node = kube_obj_label(block, COILAPI_LABEL_NODE);
-		const char *name = kube_obj_name(block);
-		if (ret || !name || json_object_get(nodes, node ? node : ""))
-			continue;
-		ret = remove_block(client, name, node ? node : "", err, errlen);
+		if (ret == 0 && !json_object_get(names, json_string_value(json_array_get(pair, 1))))
+			json_array_append(kept, pair);
+	}
+	json_decref(names);
+	json_decref(o->found);
+	o->found = kept;
+	return ret;
+}
+
+int ipamctl_gc_orphan_blocks(struct kube_client *client, const struct ipamctl_caches *caches,
+			     int *removed, char *err, size_t errlen)
+{
+	struct kube_informer *blocks = caches ? caches->blocks : NULL;
+	struct kube_informer *nodes = caches ? caches->nodes : NULL;
+	struct orphans o = {.nodes = nodes, .found = json_array()};
+	int count = 0, ret = o.found ? 0 : -ENOMEM;
+	if (ret == 0 && !nodes)
+		ret = list_node_names(client, &o.names, err, errlen);
+	if (ret == 0)
+		ret = ipamctl_blocks_visit(client, blocks, NULL, NULL, check_block, &o, NULL, err,
+					   errlen);
+	if (ret == 0 && nodes && json_array_size(o.found) > 0)
+		ret = confirm(client, &o, err, errlen);
+	size_t i;
+	json_t *pair;
+	json_array_foreach(o.found, i, pair)
+	{
+		if (ret)
+			break;
+		const char *name = json_string_value(json_array_get(pair, 0));
+		const char *node = json_string_value(json_array_get(pair, 1));
+		ret = remove_block(client, name, node, err, errlen);
 		count += ret == 0;
 	}
-	json_decref(nodes);
-	json_decref(blocks);
+	json_decref(o.names);
+	json_decref(o.found);
 	if (removed)
 		*removed = count;
 	return ret;

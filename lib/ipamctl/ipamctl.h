@@ -28,6 +28,12 @@
 /* Declares the two coil_controller_* gauges in m (idempotent). */
 int ipamctl_metrics_declare(struct metrics *m);
 
+/* The leader's informer caches (borrowed), as blockcache.h describes them: pools and requests
+ * hold JSON trees, blocks and nodes compact items. A NULL cache means "ask the API server". */
+struct ipamctl_caches {
+	struct kube_informer *pools, *blocks, *requests, *nodes;
+};
+
 /* ---- the pool manager: pool state and carving ----------------------- */
 
 struct ipamctl_pool_manager;
@@ -38,13 +44,18 @@ int ipamctl_pool_manager_new(struct kube_client *client, struct metrics *metrics
 			     struct ipamctl_pool_manager **out, char *err, size_t errlen);
 void ipamctl_pool_manager_free(struct ipamctl_pool_manager *pm);
 
-/* Creates the pool's state if needed, then re-reads the pool and its blocks directly from the
- * API server (SyncPool). -ENOENT when the pool does not exist. */
+/* Reads blocks and pools from these caches (copied; their informers borrowed) from now on;
+ * NULL (the default) = from the API server. A pool the cache has not seen is read directly. */
+void ipamctl_pool_manager_use_caches(struct ipamctl_pool_manager *pm,
+				     const struct ipamctl_caches *caches);
+
+/* Creates the pool's state if needed, then re-reads the pool from the API server and its
+ * blocks from the cache (SyncPool). -ENOENT when the pool does not exist. */
 int ipamctl_pool_manager_sync_pool(struct ipamctl_pool_manager *pm, const char *pool, char *err,
 				   size_t errlen);
 /* Forgets the pool and deletes its gauge series. */
 void ipamctl_pool_manager_drop_pool(struct ipamctl_pool_manager *pm, const char *pool);
-/* Whether any AddressBlock is labeled with the pool (direct list). */
+/* Whether any AddressBlock is labeled with the pool (always a direct list). */
 int ipamctl_pool_manager_is_used(struct ipamctl_pool_manager *pm, const char *pool, bool *used,
 				 char *err, size_t errlen);
 /* Carves the lowest free block of pool for node and creates its AddressBlock. *block (may be
@@ -58,6 +69,8 @@ int ipamctl_pool_manager_allocate(struct ipamctl_pool_manager *pm, const char *p
 struct ipamctl_pools {
 	int (*sync_pool)(void *arg, const char *pool, char *err, size_t errlen);
 	void (*drop_pool)(void *arg, const char *pool);
+	/* The controller's caches once they are there, NULL before they go (may be NULL). */
+	void (*use_caches)(void *arg, const struct ipamctl_caches *caches);
 	int (*is_used)(void *arg, const char *pool, bool *used, char *err, size_t errlen);
 	/* Writes the created block's name into block_name (IPAMCTL_BLOCK_NAME_MAX bytes). */
 	int (*allocate)(void *arg, const char *pool, const char *node, const char *request_uid,
@@ -76,13 +89,21 @@ int ipamctl_reconcile_pool(struct kube_client *client, const struct ipamctl_pool
 			   const char *name, char *err, size_t errlen);
 
 /* BlockRequest `name`: answer a request without conditions with a block (reusing one
- * already carved for its UID) or with the out-of-blocks failure, via the status subresource. */
+ * already carved for its UID) or with the out-of-blocks failure, via the status subresource.
+ * The request comes from caches->requests (a stale copy only makes the conditional status write
+ * conflict and the request come back); the carved block is looked up in caches->blocks and,
+ * when the cache has none and retrying is set (an earlier try may have carved one the cache has
+ * not seen yet), in a direct list. caches may be NULL: everything from the API server. */
 int ipamctl_reconcile_request(struct kube_client *client, const struct ipamctl_pools *pools,
-			      const char *name, char *err, size_t errlen);
+			      const struct ipamctl_caches *caches, bool retrying, const char *name,
+			      char *err, size_t errlen);
 
 /* One orphan-block GC run: every AddressBlock whose node label names no existing Node
- * loses its finalizer and is deleted. *removed (may be NULL) counts deleted blocks. */
-int ipamctl_gc_orphan_blocks(struct kube_client *client, int *removed, char *err, size_t errlen);
+ * loses its finalizer and is deleted. Blocks and Nodes come from caches (NULL, or a NULL member:
+ * direct lists); orphans found in the caches are confirmed against a direct list of Nodes
+ * first. *removed (may be NULL) counts deleted blocks. */
+int ipamctl_gc_orphan_blocks(struct kube_client *client, const struct ipamctl_caches *caches,
+			     int *removed, char *err, size_t errlen);
 
 /* ---- the leader's controller ------------------------------------------ */
 

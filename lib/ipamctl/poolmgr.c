@@ -1,11 +1,15 @@
-/* The pool manager: per pool, the set of allocated block indices rebuilt from a
- * direct list of its AddressBlocks, and the carving of the lowest free block. One mutex per
+/* The pool manager: per pool, the set of allocated block indices rebuilt from the
+ * controller's AddressBlock cache (a direct list when it has none), and the carving of the lowest
+ * free block. A cache that lags behind a carve only makes the next carve meet the block's name
+ * taken (AlreadyExists), and that carve moves on to the next free index. One mutex per
  * pool serializes its syncs and carves; map_lock guards the list of pools. Pool states are
  * reference counted so that DropPool cannot free a state another thread is using. */
+#include "blockcache.h"
 #include "indexset.h"
 #include "ipamctl.h"
 #include "log/log.h"
 #include "objects.h"
+#include "err/err.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -21,8 +25,10 @@ struct pool_state {
 };
 
 struct ipamctl_pool_manager {
-	struct kube_client *client; /* borrowed */
-	struct metrics *metrics;    /* borrowed, may be NULL */
+	struct kube_client *client;   /* borrowed */
+	struct metrics *metrics;      /* borrowed, may be NULL */
+	struct ipamctl_caches caches; /* only pools and blocks used; guarded by cache_lock */
+	pthread_mutex_t cache_lock;   /* apart from map_lock: syncs run with map_lock held */
 	pthread_mutex_t map_lock;
 	struct pool_state *pools;
 };
@@ -76,6 +82,7 @@ int ipamctl_pool_manager_new(struct kube_client *client, struct metrics *metrics
 	pm->client = client;
 	pm->metrics = metrics;
 	pthread_mutex_init(&pm->map_lock, NULL);
+	pthread_mutex_init(&pm->cache_lock, NULL);
 	*out = pm;
 	return 0;
 }
@@ -108,26 +115,62 @@ void ipamctl_pool_manager_free(struct ipamctl_pool_manager *pm)
 		state_put(pm, state);
 	}
 	pthread_mutex_destroy(&pm->map_lock);
+	pthread_mutex_destroy(&pm->cache_lock);
 	free(pm);
 }
 
-static int list_pool_blocks(struct ipamctl_pool_manager *pm, const char *pool, json_t **blocks,
-			    char *err, size_t errlen)
+void ipamctl_pool_manager_use_caches(struct ipamctl_pool_manager *pm,
+				     const struct ipamctl_caches *caches)
 {
-	char selector[300];
-	snprintf(selector, sizeof(selector), "%s=%s", COILAPI_LABEL_POOL, pool);
-	struct kube_list_opts opts = {.label_selector = selector};
-	return kube_list_all(pm->client, &COILAPI_RES_ADDRESSBLOCKS, NULL, &opts, blocks, NULL, 0,
-			     err, errlen);
+	pthread_mutex_lock(&pm->cache_lock);
+	pm->caches = caches ? *caches : (struct ipamctl_caches){0};
+	pthread_mutex_unlock(&pm->cache_lock);
 }
 
-/* Re-reads the pool (max blocks gauge) and rebuilds its index set from a direct list of its
- * blocks (allocated gauge); blocks being deleted still hold their index. Called with
+static struct ipamctl_caches caches_of(struct ipamctl_pool_manager *pm)
+{
+	pthread_mutex_lock(&pm->cache_lock);
+	struct ipamctl_caches caches = pm->caches;
+	pthread_mutex_unlock(&pm->cache_lock);
+	return caches;
+}
+
+static struct kube_informer *block_cache(struct ipamctl_pool_manager *pm)
+{
+	return caches_of(pm).blocks;
+}
+
+/* The AddressPool from the cache, or from the API server when the cache has not seen it. */
+static int read_pool(struct ipamctl_pool_manager *pm, const char *name, json_t **pool, char *err,
+		     size_t errlen)
+{
+	struct kube_informer *pools = caches_of(pm).pools;
+	if (pools && (*pool = kube_informer_get(pools, NULL, name)))
+		return 0;
+	return kube_get(pm->client, &COILAPI_RES_ADDRESSPOOLS, NULL, name, pool, err, errlen);
+}
+
+/* Collects the pool's block indexes into an index set. */
+struct used_indexes {
+	struct ipamctl_index_set *set;
+	bool failed;
+};
+
+static void add_used(void *arg, const char *name, const void *item)
+{
+	struct used_indexes *used = arg;
+	const struct ipamctl_block_item *block = item;
+	if (block->index >= 0 && ipamctl_index_set_add(used->set, (uint32_t)block->index) < 0)
+		used->failed = true;
+}
+
+/* Re-reads the pool (max blocks gauge) and rebuilds its index set from its blocks (allocated
+ * gauge); blocks being deleted still hold their index. Called with
  * state->lock held. */
 static int sync_blocks(struct ipamctl_pool_manager *pm, struct pool_state *state, char *err,
 		       size_t errlen)
 {
-	json_t *pool = NULL, *blocks = NULL;
+	json_t *pool = NULL;
 	struct coilapi_pool spec;
 	int ret =
 	    kube_get(pm->client, &COILAPI_RES_ADDRESSPOOLS, NULL, state->name, &pool, err, errlen);
@@ -144,24 +187,17 @@ static int sync_blocks(struct ipamctl_pool_manager *pm, struct pool_state *state
 	coilapi_pool_clear(&spec);
 	json_decref(pool);
 
-	ret = list_pool_blocks(pm, state->name, &blocks, err, errlen);
+	ipamctl_index_set_clear(&state->used);
+	struct used_indexes used = {.set = &state->used};
+	long count = 0;
+	ret = ipamctl_blocks_visit(pm->client, block_cache(pm), IPAMCTL_INDEX_POOL, state->name,
+				   add_used, &used, &count, err, errlen);
 	if (ret)
 		return ret;
-	ipamctl_index_set_clear(&state->used);
-	size_t i;
-	json_t *block;
-	json_array_foreach(blocks, i, block)
-	{
-		int64_t index = ipamctl_block_index(block);
-		if (index >= 0 && ipamctl_index_set_add(&state->used, (uint32_t)index) < 0)
-			ret = -ENOMEM;
-	}
-	set_gauge(pm, IPAMCTL_METRIC_ALLOCATED_BLOCKS, state->name, (double)json_array_size(blocks),
-		  false);
-	json_decref(blocks);
-	if (ret)
-		snprintf(err, errlen, "AddressPool %s: out of memory", state->name);
-	return ret;
+	set_gauge(pm, IPAMCTL_METRIC_ALLOCATED_BLOCKS, state->name, (double)count, false);
+	if (used.failed)
+		return errorf(err, errlen, -ENOMEM, "AddressPool %s: out of memory", state->name);
+	return 0;
 }
 
 static struct pool_state *find_locked(struct ipamctl_pool_manager *pm, const char *name)
@@ -244,19 +280,25 @@ void ipamctl_pool_manager_drop_pool(struct ipamctl_pool_manager *pm, const char 
 		state_put(pm, state);
 }
 
+static void count_block(void *arg, const char *name, const void *item)
+{
+}
+
+/* A direct list, not the cache: a block created just before the pool's deletion began must
+ * keep the pool, even if the cache has not seen it yet. */
 int ipamctl_pool_manager_is_used(struct ipamctl_pool_manager *pm, const char *pool, bool *used,
 				 char *err, size_t errlen)
 {
 	struct pool_state *state;
-	json_t *blocks = NULL;
+	long count = 0;
 	int ret = get_pool(pm, pool, &state, err, errlen);
 	if (ret)
 		return ret;
 	state_put(pm, state);
-	ret = list_pool_blocks(pm, pool, &blocks, err, errlen);
+	ret = ipamctl_blocks_visit(pm->client, NULL, IPAMCTL_INDEX_POOL, pool, count_block, NULL,
+				   &count, err, errlen);
 	if (ret == 0)
-		*used = json_array_size(blocks) > 0;
-	json_decref(blocks);
+		*used = count > 0;
 	return ret;
 }
 
@@ -269,8 +311,7 @@ static int build_block(struct ipamctl_pool_manager *pm, const char *pool_name, u
 	json_t *pool = NULL;
 	struct coilapi_pool spec;
 	struct ipam_block_cidrs cidrs;
-	int ret =
-	    kube_get(pm->client, &COILAPI_RES_ADDRESSPOOLS, NULL, pool_name, &pool, err, errlen);
+	int ret = read_pool(pm, pool_name, &pool, err, errlen);
 	if (ret)
 		return ret;
 	if (ipamctl_being_deleted(pool)) {
@@ -298,21 +339,29 @@ static int build_block(struct ipamctl_pool_manager *pm, const char *pool_name, u
 	return ret;
 }
 
+/* How many taken names one carve steps over: the blocks the cache has not seen yet. */
+#define CARVE_TRIES 16
+
 /* AllocateBlock with the pool's lock held. */
 static int carve_locked(struct ipamctl_pool_manager *pm, struct pool_state *state, const char *node,
 			const char *request_uid, json_t **out, char *err, size_t errlen)
 {
-	uint64_t index = ipamctl_index_set_lowest_free(&state->used);
-	json_t *block = NULL;
-	int ret = build_block(pm, state->name, index, node, request_uid, &block, err, errlen);
-	if (ret)
-		return ret;
-	ret = kube_create(pm->client, &COILAPI_RES_ADDRESSBLOCKS, NULL, block, out, err, errlen);
-	json_decref(block);
-	/* A block of that name exists without the pool label (made by hand): its index cannot be
-	 * used, so skip it until the next sync instead of failing on it forever. */
-	if (ret == 0 || ret == -EEXIST)
-		ipamctl_index_set_add(&state->used, (uint32_t)index);
+	int ret = -EEXIST;
+	for (int tries = 0; ret == -EEXIST && tries < CARVE_TRIES; tries++) {
+		uint64_t index = ipamctl_index_set_lowest_free(&state->used);
+		json_t *block = NULL;
+		ret = build_block(pm, state->name, index, node, request_uid, &block, err, errlen);
+		if (ret)
+			return ret;
+		ret = kube_create(pm->client, &COILAPI_RES_ADDRESSBLOCKS, NULL, block, out, err,
+				  errlen);
+		json_decref(block);
+		/* The name is taken: by a block the cache has not seen yet, or by one made by hand
+		 * without the pool label. Either way its index cannot be used until the next sync.
+		 */
+		if (ret == 0 || ret == -EEXIST)
+			ipamctl_index_set_add(&state->used, (uint32_t)index);
+	}
 	if (ret == 0)
 		set_gauge(pm, IPAMCTL_METRIC_ALLOCATED_BLOCKS, state->name, 1, true);
 	return ret;
@@ -355,6 +404,11 @@ static void ops_drop(void *arg, const char *pool)
 	ipamctl_pool_manager_drop_pool(arg, pool);
 }
 
+static void ops_use_caches(void *arg, const struct ipamctl_caches *caches)
+{
+	ipamctl_pool_manager_use_caches(arg, caches);
+}
+
 static int ops_is_used(void *arg, const char *pool, bool *used, char *err, size_t errlen)
 {
 	return ipamctl_pool_manager_is_used(arg, pool, used, err, errlen);
@@ -376,6 +430,7 @@ struct ipamctl_pools ipamctl_pool_manager_ops(struct ipamctl_pool_manager *pm)
 {
 	return (struct ipamctl_pools){.sync_pool = ops_sync,
 				      .drop_pool = ops_drop,
+				      .use_caches = ops_use_caches,
 				      .is_used = ops_is_used,
 				      .allocate = ops_allocate,
 				      .arg = pm};

@@ -3,6 +3,7 @@
 #include "ipamctl.h"
 #include "err/err.h"
 #include "log/log.h"
+#include "blockcache.h"
 #include "objects.h"
 
 #include <stdio.h>
@@ -21,26 +22,35 @@ static int write_status(struct kube_client *client, json_t *request, json_t *sta
 			       errlen);
 }
 
-/* The name of a block already carved for this request UID ("" if none), from a direct list
- * so that a retry after a failed status write never carves a second block. */
-static int find_carved_block(struct kube_client *client, const char *uid, char *name, char *err,
-			     size_t errlen)
+static void copy_name(void *arg, const char *name, const void *item)
 {
-	char selector[300];
-	json_t *blocks = NULL;
-	snprintf(selector, sizeof(selector), "%s=%s", COILAPI_LABEL_REQUEST, uid);
-	struct kube_list_opts opts = {.label_selector = selector};
-	int ret = kube_list_all(client, &COILAPI_RES_ADDRESSBLOCKS, NULL, &opts, &blocks, NULL, 0,
-				err, errlen);
+	if (!*(char *)arg)
+		snprintf(arg, IPAMCTL_BLOCK_NAME_MAX, "%s", name);
+}
+
+/* The name of a block already carved for this request UID ("" if none), so that a retry after
+ * a failed status write never carves a second block: from the cache, or a direct list when
+ * the cache may not have seen a block this controller carved a moment ago. */
+static int find_carved_block(struct kube_client *client, struct kube_informer *blocks,
+			     bool retrying, const char *uid, char *name, char *err, size_t errlen)
+{
 	name[0] = '\0';
-	if (ret == 0 && json_array_size(blocks) > 0)
-		snprintf(name, IPAMCTL_BLOCK_NAME_MAX, "%s",
-			 kube_obj_name(json_array_get(blocks, 0)));
-	json_decref(blocks);
+	int ret = ipamctl_blocks_visit(client, blocks, IPAMCTL_INDEX_REQUEST, uid, copy_name, name,
+				       NULL, err, errlen);
+	if (ret == 0 && !name[0] && blocks && retrying)
+		ret = ipamctl_blocks_visit(client, NULL, IPAMCTL_INDEX_REQUEST, uid, copy_name,
+					   name, NULL, err, errlen);
 	return ret;
 }
 
-static int answer(struct kube_client *client, const struct ipamctl_pools *pools, json_t *request,
+/* Where carved blocks are looked up (see find_carved_block). */
+struct block_lookup {
+	struct kube_informer *blocks;
+	bool retrying;
+};
+
+static int answer(struct kube_client *client, const struct ipamctl_pools *pools,
+		  const struct block_lookup *lookup, json_t *request,
 		  const struct coilapi_request *req, char *err, size_t errlen)
 {
 	const char *uid = req->uid, *pool = req->pool_name, *node = req->node_name;
@@ -49,7 +59,8 @@ static int answer(struct kube_client *client, const struct ipamctl_pools *pools,
 	if (!*uid || !req->has_spec)
 		return errorf(err, errlen, -EINVAL, "BlockRequest %s: no uid or no spec",
 			      req->name);
-	int ret = find_carved_block(client, uid, block, err, errlen);
+	int ret =
+	    find_carved_block(client, lookup->blocks, lookup->retrying, uid, block, err, errlen);
 	if (ret == 0 && !block[0])
 		ret = pools->allocate(pools->arg, pool, node, uid, block, err, errlen);
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -64,11 +75,25 @@ static int answer(struct kube_client *client, const struct ipamctl_pools *pools,
 	return write_status(client, request, ipamctl_status_allocated(block, &now), err, errlen);
 }
 
-int ipamctl_reconcile_request(struct kube_client *client, const struct ipamctl_pools *pools,
-			      const char *name, char *err, size_t errlen)
+/* The request from the cache, or from the API server when there is no cache or it has not
+ * seen the request. */
+static int read_request(struct kube_client *client, struct kube_informer *requests,
+			const char *name, json_t **request, char *err, size_t errlen)
 {
+	if (requests && (*request = kube_informer_get(requests, NULL, name)))
+		return 0;
+	return kube_get(client, &COILAPI_RES_BLOCKREQUESTS, NULL, name, request, err, errlen);
+}
+
+int ipamctl_reconcile_request(struct kube_client *client, const struct ipamctl_pools *pools,
+			      const struct ipamctl_caches *caches, bool retrying, const char *name,
+			      char *err, size_t errlen)
+{
+	struct block_lookup lookup = {.blocks = caches ? caches->blocks : NULL,
+				      .retrying = retrying};
 	json_t *request = NULL;
-	int ret = kube_get(client, &COILAPI_RES_BLOCKREQUESTS, NULL, name, &request, err, errlen);
+	int ret =
+	    read_request(client, caches ? caches->requests : NULL, name, &request, err, errlen);
 	if (ret == -ENOENT)
 		return 0;
 	struct coilapi_request req;
@@ -78,7 +103,7 @@ int ipamctl_reconcile_request(struct kube_client *client, const struct ipamctl_p
 	} else if (ret == 0) {
 		/* Only a request without conditions is new; one with any was answered before. */
 		if (req.n_conditions == 0)
-			ret = answer(client, pools, request, &req, err, errlen);
+			ret = answer(client, pools, &lookup, request, &req, err, errlen);
 		coilapi_request_clear(&req);
 	}
 	json_decref(request);

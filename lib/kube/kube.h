@@ -141,6 +141,14 @@ int kube_list_all(struct kube_client *client, const struct kube_resource *res, c
 		  const struct kube_list_opts *opts, json_t **items, char *resource_version,
 		  size_t rvlen, char *err, size_t errlen);
 
+/* kube_list_all without holding every page at once: fn gets each page's items array
+ * (borrowed, gone after the call) and returns 0 or a negative errno that ends the listing. When
+ * an expired continue token restarts the listing, fn gets NULL first: forget the pages so far. */
+typedef int (*kube_page_fn)(void *arg, const json_t *items);
+int kube_list_each(struct kube_client *client, const struct kube_resource *res, const char *ns,
+		   const struct kube_list_opts *opts, kube_page_fn fn, void *arg,
+		   char *resource_version, size_t rvlen, char *err, size_t errlen);
+
 /* POST. ns NULL takes metadata.namespace of obj (namespaced resources). out may be NULL. */
 int kube_create(struct kube_client *client, const struct kube_resource *res, const char *ns,
 		const json_t *obj, json_t **out, char *err, size_t errlen);
@@ -250,7 +258,12 @@ int kube_watch(struct kube_client *client, const struct kube_resource *res, cons
 	       void *arg, struct kube_stop *stop, char *err, size_t errlen);
 
 /* ---------------------------------------------------------------------------------------
- * Informers: list + watch on a thread of their own into a cache keyed "namespace/name". */
+ * Informers: list + watch on a thread of their own into a cache keyed "namespace/name".
+ *
+ * By default the cache keeps each object's JSON tree. A codec makes it keep what the user needs
+ * instead (a compact struct, often a tenth of the tree or less): the informer then works on
+ * those items, with item handlers, item indexes and kube_informer_visit; the JSON readers
+ * (get, list, by_index) answer NULL for it. */
 
 struct kube_informer;
 
@@ -265,24 +278,48 @@ struct kube_informer_handlers {
 	void *arg;
 };
 
+/* What a codec informer keeps of an object. decode returns the item (owned by the cache, freed
+ * with free; free NULL: nothing to free, e.g. a static marker when presence is all that
+ * matters) or NULL on allocation failure (the object is then left out, with a warning). It
+ * runs on the informer thread and must not keep obj. */
+struct kube_informer_codec {
+	void *(*decode)(const json_t *obj, void *arg);
+	void (*free)(void *item);
+	void *arg;
+};
+
+/* The handlers of a codec informer: as above, with the cache key and the items. */
+struct kube_informer_item_handlers {
+	void (*on_add)(void *arg, const char *key, const void *item);
+	void (*on_update)(void *arg, const char *key, const void *old_item, const void *new_item);
+	void (*on_delete)(void *arg, const char *key, const void *item);
+	void *arg;
+};
+
 struct kube_informer_opts {
 	const struct kube_resource *res;
 	const char *ns; /* NULL = all namespaces */
 	const char *label_selector, *field_selector;
-	long resync_ms; /* 0 = no periodic resync */
-	long page_size; /* list paging; 0 = 500 */
-	struct kube_informer_handlers handlers;
+	long resync_ms;					  /* 0 = no periodic resync */
+	long page_size;					  /* list paging; 0 = 500 */
+	struct kube_informer_handlers handlers;		  /* JSON informers */
+	const struct kube_informer_codec *codec;	  /* NULL = keep JSON trees; copied */
+	struct kube_informer_item_handlers item_handlers; /* codec informers */
 };
 
 /* An index function returns the malloc'd index value of obj (caller frees), or NULL to leave
- * obj out of the index. */
+ * obj out of the index. Item index functions do the same for a codec informer's items. */
 typedef char *(*kube_index_fn)(const json_t *obj, void *arg);
+typedef char *(*kube_item_index_fn)(const void *item, void *arg);
 
 int kube_informer_new(struct kube_client *client, const struct kube_informer_opts *opts,
 		      struct kube_informer **out, char *err, size_t errlen);
-/* Indexes must be added before kube_informer_start. Returns 0, -EEXIST or -EBUSY (started). */
+/* Indexes must be added before kube_informer_start. Returns 0, -EEXIST, -EBUSY (started) or
+ * -EINVAL (a JSON index on a codec informer, or the other way round). */
 int kube_informer_add_index(struct kube_informer *inf, const char *index, kube_index_fn fn,
 			    void *arg);
+int kube_informer_add_item_index(struct kube_informer *inf, const char *index,
+				 kube_item_index_fn fn, void *arg);
 int kube_informer_add_label_index(struct kube_informer *inf, const char *index,
 				  const char *label_key);
 int kube_informer_add_node_name_index(struct kube_informer *inf, const char *index);
@@ -299,10 +336,23 @@ json_t *kube_informer_list(struct kube_informer *inf); /* an array of every obje
 json_t *kube_informer_by_index(struct kube_informer *inf, const char *index,
 			       const char *value); /* an array; NULL for an unknown index */
 
+/* Calls fn for every cached item (index NULL) or those whose index value is value, with the
+ * cache locked: fn copies what it needs and returns quickly, without calling the informer.
+ * Items are JSON objects for JSON informers. Returns the number of calls, or -ENOENT for an
+ * unknown index. */
+typedef void (*kube_visit_fn)(void *arg, const char *key, const void *item);
+long kube_informer_visit(struct kube_informer *inf, const char *index, const char *value,
+			 kube_visit_fn fn, void *arg);
+/* Whether the cache holds ns/name (ns ignored for cluster-scoped resources). */
+bool kube_informer_contains(struct kube_informer *inf, const char *ns, const char *name);
+
 /* Stops the thread and joins it; idempotent, and NULL is accepted. Free afterwards with
  * kube_informer_free (which also stops). */
 void kube_informer_stop(struct kube_informer *inf);
 void kube_informer_free(struct kube_informer *inf);
+/* Stops the n informers of a controller (NULL entries skipped) in parallel, keeping their
+ * caches readable until they are freed. */
+void kube_informers_stop_all(struct kube_informer **infs, size_t n);
 /* Stops and frees the n informers of a controller (NULL entries skipped) in parallel: an idle
  * watch notices a stop only about once a second, so stopping one after the other adds up. */
 void kube_informers_free_all(struct kube_informer **infs, size_t n);

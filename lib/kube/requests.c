@@ -57,10 +57,10 @@ static void copy_rv(const json_t *list, char *rv, size_t rvlen)
 		snprintf(rv, rvlen, "%s", value ? value : "");
 }
 
-/* Collects every page into items; returns KUBE_ERR_GONE if a continue token expired. */
+/* Hands every page's items to fn; returns KUBE_ERR_GONE if a continue token expired. */
 static int list_pages(struct kube_client *client, const struct kube_resource *res, const char *ns,
-		      struct kube_list_opts *page, json_t *items, char *rv, size_t rvlen, char *err,
-		      size_t errlen)
+		      struct kube_list_opts *page, kube_page_fn fn, void *arg, char *rv,
+		      size_t rvlen, char *err, size_t errlen)
 {
 	char *token = NULL;
 	int ret;
@@ -72,7 +72,11 @@ static int list_pages(struct kube_client *client, const struct kube_resource *re
 		token = NULL;
 		if (ret)
 			break;
-		json_array_extend(items, json_object_get(list, "items"));
+		ret = fn(arg, json_object_get(list, "items"));
+		if (ret) {
+			json_decref(list);
+			return errorf(err, errlen, ret, "list %s: %s", res->plural, strerror(-ret));
+		}
 		copy_rv(list, rv, rvlen);
 		const char *next = kube_json_string(list, "metadata.continue");
 		bool more = next && *next;
@@ -89,25 +93,45 @@ static int list_pages(struct kube_client *client, const struct kube_resource *re
 	return ret;
 }
 
-int kube_list_all(struct kube_client *client, const struct kube_resource *res, const char *ns,
-		  const struct kube_list_opts *opts, json_t **items, char *resource_version,
-		  size_t rvlen, char *err, size_t errlen)
+int kube_list_each(struct kube_client *client, const struct kube_resource *res, const char *ns,
+		   const struct kube_list_opts *opts, kube_page_fn fn, void *arg,
+		   char *resource_version, size_t rvlen, char *err, size_t errlen)
 {
 	struct kube_list_opts page = opts ? *opts : (struct kube_list_opts){0};
 	for (int round = 0;; round++) {
-		json_t *all = json_array();
-		int ret =
-		    list_pages(client, res, ns, &page, all, resource_version, rvlen, err, errlen);
-		if (ret == 0) {
-			*items = all;
-			return 0;
-		}
-		json_decref(all);
+		int ret = list_pages(client, res, ns, &page, fn, arg, resource_version, rvlen, err,
+				     errlen);
 		/* An expired continue token: the snapshot is gone, start a fresh one (once). */
 		if (ret != KUBE_ERR_GONE || round > 0 || page.limit <= 0)
 			return ret;
 		page.resource_version = NULL;
+		if ((ret = fn(arg, NULL)) < 0)
+			return errorf(err, errlen, ret, "list %s: %s", res->plural, strerror(-ret));
 	}
+}
+
+/* Collects the pages of kube_list_all; NULL items (a restart) empty the array again. */
+static int append_page(void *arg, const json_t *items)
+{
+	json_t *all = arg;
+	int ret = items ? json_array_extend(all, (json_t *)items) : json_array_clear(all);
+	return ret ? -ENOMEM : 0;
+}
+
+int kube_list_all(struct kube_client *client, const struct kube_resource *res, const char *ns,
+		  const struct kube_list_opts *opts, json_t **items, char *resource_version,
+		  size_t rvlen, char *err, size_t errlen)
+{
+	json_t *all = json_array();
+	if (!all)
+		return errorf(err, errlen, -ENOMEM, "list %s: out of memory", res->plural);
+	int ret = kube_list_each(client, res, ns, opts, append_page, all, resource_version, rvlen,
+				 err, errlen);
+	if (ret)
+		json_decref(all);
+	else
+		*items = all;
+	return ret;
 }
 
 static const char *namespace_for(const struct kube_resource *res, const char *ns, const json_t *obj)

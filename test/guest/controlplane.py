@@ -2,11 +2,12 @@
 """The host half of an end-to-end guest scenario: the Kubernetes control plane on this host,
 the nodes in the guest.
 
-    controlplane.py [--dual-stack] STATE SCENARIO [ARG...]
+    controlplane.py [--dual-stack] [--block-size-bits N] STATE SCENARIO [ARG...]
                                         (COIL: the coil binary; a guest up in STATE)
 
 starts the test API server (--dual-stack: Services asking for it get an IPv6 ClusterIP too; deploy/crd, deploy/rbac, the Egress webhooks over TLS), Node
-objects node1 and node2, the AddressPool "default", `coil ipam-controller` and `coil
+objects node1 and node2, the AddressPool "default" (blocks of 2^3 addresses, or 2^N with
+--block-size-bits N: a benchmark adding many pods keeps block requests out of its timings), `coil ipam-controller` and `coil
 egress-controller` (each as its own ServiceAccount), all on 127.0.0.1 of this host, where the
 guest reaches them at 10.0.2.2 through QEMU's user networking. It writes what the guest needs
 into STATE/share/cp/ (cp.env: the API server's URL as the guest sees it; NAME.kubeconfig for
@@ -39,9 +40,10 @@ def log(msg):
 
 
 class ControlPlane:
-    def __init__(self, state, dual_stack):
+    def __init__(self, state, dual_stack, block_size_bits):
         self.state = state
         self.dual_stack = dual_stack
+        self.pool = dict(POOL, blockSizeBits=block_size_bits)
         self.work = os.path.join(state, "cp")
         shutil.rmtree(self.work, ignore_errors=True)
         os.makedirs(self.work)
@@ -72,7 +74,7 @@ class ControlPlane:
                         "application/merge-patch+json")
         self.api.ok("POST", ipam.GROUP + "/addresspools", {
             "apiVersion": "coil.cybozu.com/v2", "kind": "AddressPool",
-            "metadata": {"name": "default"}, "spec": POOL})
+            "metadata": {"name": "default"}, "spec": self.pool})
         self.start_ipam_controller()
         self.start_egress_controller(webhook_port)
         self.write_guest_config()
@@ -128,9 +130,18 @@ class ControlPlane:
 
 
 def main(argv):
-    dual_stack = len(argv) > 1 and argv[1] == "--dual-stack"
-    if dual_stack:
-        argv = argv[:1] + argv[2:]
+    dual_stack = False
+    block_size_bits = POOL["blockSizeBits"]
+    while len(argv) > 1 and argv[1].startswith("--"):
+        if argv[1] == "--dual-stack":
+            dual_stack = True
+            argv = argv[:1] + argv[2:]
+        elif argv[1] == "--block-size-bits" and len(argv) > 2 and argv[2].isdigit():
+            block_size_bits = int(argv[2])
+            argv = argv[:1] + argv[3:]
+        else:
+            print("unknown option %s\n%s" % (argv[1], __doc__), file=sys.stderr)
+            return 2
     if len(argv) < 3:
         print(__doc__, file=sys.stderr)
         return 2
@@ -139,7 +150,7 @@ def main(argv):
     if not ipam.COIL:
         log("set COIL to the coil binary")
         return 2
-    cp = ControlPlane(state, dual_stack)
+    cp = ControlPlane(state, dual_stack, block_size_bits)
     rc = 1
     try:
         cp.up()

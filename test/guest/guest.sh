@@ -28,9 +28,11 @@ console_tail() {
 	[ ! -s "$STATE/share/boot.log" ] || { log "boot log:"; tail -n 30 "$STATE/share/boot.log" >&2; }
 }
 
-# stage: the programs under test and their shared libraries, and the scenario scripts.
+# stage: the programs under test and their shared libraries, and the scenario scripts (the
+# suite's, plus the files GUEST_SCENARIOS_EXTRA names: scenarios kept outside the suite, such
+# as the benchmark bench/guest/egress_bench.sh).
 stage() {
-	local share=$STATE/share bin lib
+	local share=$STATE/share bin lib extra
 	: "${COIL:?set COIL to the coil binary to test}"
 	[ -x "$COIL" ] || die "COIL=$COIL is not an executable"
 	rm -rf "$share/stage" "$share/scenarios"
@@ -40,12 +42,21 @@ stage() {
 		[ -x "$bin" ] || die "staged program $bin is not an executable"
 		cp -L "$bin" "$share/stage/bin/"
 		# glibc itself comes with the initramfs; everything else the program links to is copied.
-		for lib in $(ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'); do
+		for lib in $(ldd "$bin" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'); do
 			case "$(basename "$lib")" in libc.so.* | libm.so.* | ld-linux*) continue ;; esac
 			cp -L "$lib" "$share/stage/lib/"
 		done
 	done
+	# coil's private libraries (its lean libcurl) sit at ../lib/coil beside it: /opt/lib/coil.
+	if [ -d "$(dirname "$COIL")/../lib/coil" ]; then
+		cp -a "$(dirname "$COIL")/../lib/coil" "$share/stage/lib/"
+	fi
 	cp -a "$HERE/scenarios/." "$share/scenarios/"
+	# shellcheck disable=SC2086 # GUEST_SCENARIOS_EXTRA is a list of paths
+	for extra in ${GUEST_SCENARIOS_EXTRA:-}; do
+		[ -f "$extra" ] || die "extra scenario $extra is not a file"
+		cp "$extra" "$share/scenarios/"
+	done
 	cp "$HERE/../shell/checks.sh" "$share/scenarios/"
 }
 

@@ -100,10 +100,12 @@ START_TEST(gc_function)
 	create_block("a-0", 0, "node1", true);
 	create_block("a-1", 1, "gone", true);
 	create_block("a-2", 2, "", false);
-	ck_assert_int_eq(ipamctl_gc_orphan_blocks(ipt_ctl_client, &removed, err, sizeof(err)), 0);
+	ck_assert_int_eq(ipamctl_gc_orphan_blocks(ipt_ctl_client, NULL, &removed, err, sizeof(err)),
+			 0);
 	ck_assert_int_eq(removed, 2);
 	ck_assert(exists("a-0") && !exists("a-1") && !exists("a-2"));
-	ck_assert_int_eq(ipamctl_gc_orphan_blocks(ipt_ctl_client, &removed, err, sizeof(err)), 0);
+	ck_assert_int_eq(ipamctl_gc_orphan_blocks(ipt_ctl_client, NULL, &removed, err, sizeof(err)),
+			 0);
 	ck_assert_int_eq(removed, 0);
 }
 END_TEST

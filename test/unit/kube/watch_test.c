@@ -342,6 +342,109 @@ START_TEST(test_informer)
 }
 END_TEST
 
+/* A codec informer keeps the pod's node name only (a malloc'd string). */
+static void *node_of(const json_t *obj, void *arg)
+{
+	const char *node = kube_json_string(obj, "spec.nodeName");
+	return strdup(node ? node : "");
+}
+
+static char *item_value(const void *item, void *arg)
+{
+	return *(const char *)item ? strdup(item) : NULL;
+}
+
+static void item_add(void *arg, const char *key, const void *item)
+{
+	on_add(arg, NULL);
+}
+
+static void item_update(void *arg, const char *key, const void *old_item, const void *new_item)
+{
+	on_update(arg, old_item, new_item);
+}
+
+static void item_delete(void *arg, const char *key, const void *item)
+{
+	ck_assert_ptr_nonnull(item);
+	on_delete(arg, NULL);
+}
+
+/* Joins "key=item" of every visited item into arg (a buffer of 256 bytes). */
+static void join_items(void *arg, const char *key, const void *item)
+{
+	char *buf = arg;
+	size_t len = strlen(buf);
+	snprintf(buf + len, 256 - len, "%s%s=%s", len ? "," : "", key, (const char *)item);
+}
+
+START_TEST(test_informer_codec)
+{
+	static const char *const watch1[] = {
+	    "{\"type\":\"MODIFIED\",\"object\":" POD("a", "n2", "db", "12") "}\n",
+	    "{\"type\":\"DELETED\",\"object\":" POD("c", "n1", "web", "13") "}\n",
+	    "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"code\":410}}\n", NULL};
+	static const char *const quiet[] = {NULL};
+	/* The first list comes in two pages. */
+	fake_server_push(fs, &(struct fake_reply){
+				 .status = 200,
+				 .body = "{\"metadata\":{\"resourceVersion\":\"10\",\"continue\":"
+					 "\"p2\"},\"items\":[" POD("a", "n1", "web", "1") "]}"});
+	fake_server_push(fs,
+			 &(struct fake_reply){
+			     .status = 200,
+			     .body = "{\"metadata\":{\"resourceVersion\":\"10\"},\"items\":[" POD(
+				 "b", "n1", "web", "2") "," POD("c", "n3", "web", "3") "]}"});
+	fake_server_push(
+	    fs, &(struct fake_reply){
+		    .status = 200, .chunks = watch1, .chunk_delay_ms = 50, .hold_ms = 5000});
+	/* The relist after 410: b vanished, d appeared, a unchanged. */
+	fake_server_push(fs,
+			 &(struct fake_reply){
+			     .status = 200,
+			     .body = "{\"metadata\":{\"resourceVersion\":\"20\"},\"items\":[" POD(
+				 "a", "n2", "db", "12") "," POD("d", "n3", "web", "19") "]}"});
+	fake_server_set_default(
+	    fs, &(struct fake_reply){.status = 200, .chunks = quiet, .hold_ms = 20000});
+
+	struct counts c = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	struct kube_informer_codec codec = {.decode = node_of, .free = free};
+	struct kube_informer_opts opts = {
+	    .res = &KUBE_RES_PODS,
+	    .ns = "ns",
+	    .page_size = 2,
+	    .codec = &codec,
+	    .item_handlers = {item_add, item_update, item_delete, &c},
+	};
+	struct kube_informer *inf = NULL;
+	char err[256], buf[256] = "";
+	ck_assert_int_eq(kube_informer_new(client, &opts, &inf, err, sizeof(err)), 0);
+	ck_assert_int_eq(kube_informer_add_label_index(inf, "app", "app"), -EINVAL);
+	ck_assert_int_eq(kube_informer_add_item_index(inf, "node", item_value, NULL), 0);
+	ck_assert_int_eq(kube_informer_add_item_index(inf, "node", item_value, NULL), -EEXIST);
+	ck_assert_int_eq(kube_informer_start(inf, err, sizeof(err)), 0);
+	ck_assert(kube_informer_wait_synced(inf, 5000));
+
+	ck_assert(wait_count(&c, &c.adds, 4));		/* a, b, c, d */
+	ck_assert(wait_count(&c, &c.deletes, 2));	/* c by event, b by relist */
+	ck_assert_int_eq(get_count(&c, &c.updates), 1); /* a; the relist saw a unchanged */
+
+	ck_assert(kube_informer_contains(inf, "ns", "a"));
+	ck_assert(!kube_informer_contains(inf, "ns", "b"));
+	ck_assert_ptr_null(kube_informer_get(inf, "ns", "a")); /* no JSON kept */
+	ck_assert_ptr_null(kube_informer_list(inf));
+	ck_assert_int_eq(kube_informer_visit(inf, NULL, NULL, join_items, buf), 2);
+	ck_assert_str_eq(buf, "ns/a=n2,ns/d=n3");
+	buf[0] = '\0';
+	ck_assert_int_eq(kube_informer_visit(inf, "node", "n3", join_items, buf), 1);
+	ck_assert_str_eq(buf, "ns/d=n3");
+	ck_assert_int_eq(kube_informer_visit(inf, "node", "n1", join_items, buf), 0);
+	ck_assert_int_eq(kube_informer_visit(inf, "nope", "x", join_items, buf), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(fake_server_request(fs, 1).url, "continue=p2"));
+	kube_informer_free(inf);
+}
+END_TEST
+
 Suite *watch_suite(void)
 {
 	Suite *s = suite_create("watch");
@@ -355,6 +458,7 @@ Suite *watch_suite(void)
 	tcase_add_test(tc, test_max_failures);
 	tcase_add_test(tc, test_stop_interrupts_stream);
 	tcase_add_test(tc, test_informer);
+	tcase_add_test(tc, test_informer_codec);
 	suite_add_tcase(s, tc);
 	return s;
 }
