@@ -231,6 +231,33 @@ run_conf() {
 	$ok || { FAILED=1 && log "$C_NAME: FAILED"; }
 }
 
+# kernel_floor: RES[floor.kernel_ms.ROUND] = what the kernel's part of an IPv4 pod network
+# costs by itself, ms per pod: in a throw-away netns with forwarding on (as a node), one
+# `ip -batch` that for each of PODS pods adds a veth pair, sets both ends up, puts a /32 on
+# one end and a route to it on the other, plus one default route in a table of its own (the
+# pod's). One process for all pods, so exec does not count; not the netns move, so it is
+# slightly below any plugin's real kernel work. Deleting the links afterwards is not timed.
+kernel_floor() {
+	local ns=bench-floor-$$ i start end
+	ip netns add "$ns" || die "kernel floor: cannot create netns"
+	CLEAN_NETNS+=("$ns")
+	ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	for ((i = 0; i < PODS; i++)); do
+		local a="10.254.$((i / 250)).$((i % 250 + 1))"
+		echo "link add fh$i type veth peer name fp$i"
+		echo "link set fh$i up"
+		echo "link set fp$i up"
+		echo "addr add $a/32 dev fp$i"
+		echo "route add $a/32 dev fh$i"
+		echo "route add default dev fp$i table $((1000 + i))"
+	done >"$TOP/floor.batch"
+	start=$(date +%s%N)
+	ip -n "$ns" -batch "$TOP/floor.batch" || die "kernel floor: ip -batch failed"
+	end=$(date +%s%N)
+	delete_netns "$ns"
+	RES[floor.kernel_ms.$ROUND]=$(awk -v d=$((end - start)) -v n="$PODS" 'BEGIN { printf "%.2f", d / 1e6 / n }')
+}
+
 # plan_runs: RUN_LIST = the given configurations, plus the COMPARE_TO
 # references nobody asked for (bench/configs/NAME.conf); NAMES in table order.
 plan_runs() {
@@ -276,9 +303,10 @@ summarize() {
 # ---- the report --------------------------------------------------------------
 
 METRICS=(add_p50_ms add_p99_ms del_p50_ms del_p99_ms burst_add_wall_ms burst_add_p99_ms
-	burst_del_wall_ms gap_add_p50_ms empty_add_p50_ms empty_del_p50_ms rss_after_adds_mib)
-HEAD1=("ADD" "ADD" "DEL" "DEL" "burst ADD" "burst ADD" "burst DEL" "gap ADD" "empty ADD" "empty DEL" "RSS after")
-HEAD2=("p50" "p99" "p50" "p99" "wall" "p99" "wall" "p50" "p50" "p50" "ADDs MiB")
+	burst_del_wall_ms gap_add_p50_ms empty_add_p50_ms empty_del_p50_ms rss_after_adds_mib
+	floor_exec_p50_ms floor_burst_wall_ms)
+HEAD1=("ADD" "ADD" "DEL" "DEL" "burst ADD" "burst ADD" "burst DEL" "gap ADD" "empty ADD" "empty DEL" "RSS after" "exec" "exec burst")
+HEAD2=("p50" "p99" "p50" "p99" "wall" "p99" "wall" "p50" "p50" "p50" "ADDs MiB" "p50" "wall")
 
 print_row() {
 	local first=$1
@@ -303,6 +331,8 @@ print_table() {
 		done
 		print_row "$name" "${row[@]}"
 	done
+	echo "exec: the same plugin binary with CNI_COMMAND=VERSION (start-up and exit only), one at a time and $PODS at once"
+	echo "kernel floor of one IPv4 pod network (veth pair, addresses, routes; one ip -batch for all pods): ${RES[floor.kernel_ms]:--} ms"
 }
 
 ratio() {
@@ -342,7 +372,7 @@ goal() {
 
 # print_goals: the performance goals of a configuration against its reference of this run.
 print_goals() {
-	local name ref
+	local name ref floor
 	for name in "${NAMES[@]}"; do
 		ref=${COMPARE[$name]:-}
 		[[ -n $ref && -n ${RES[$ref.add_p50_ms]:-} && $name == coil* ]] || continue
@@ -355,6 +385,12 @@ print_goals() {
 		goal "$PODS DELs at once, wall ms < 80" "${RES[$name.burst_del_wall_ms]:-}" "<" 80
 		goal "ADD p50 on a node that empties / on a warm one (same pauses) <= 1.20" \
 			"$(ratio "${RES[$name.empty_add_p50_ms]:-}" "${RES[$name.gap_add_p50_ms]:-}")" "<=" 1.20
+		floor=$(awk -v e="${RES[$name.floor_exec_p50_ms]:-}" -v k="${RES[floor.kernel_ms]:-}" \
+			'BEGIN { if (e != "" && k != "") printf "%.2f", e + k }')
+		goal "ADD p50 / floor ($floor ms: exec p50 + kernel floor) <= 1.20" \
+			"$(ratio "${RES[$name.add_p50_ms]:-}" "$floor")" "<=" 1.20
+		echo "  (for reading: $PODS DELs at once / $PODS no-op execs at once:" \
+			"$(ratio "${RES[$name.burst_del_wall_ms]:-}" "${RES[$name.floor_burst_wall_ms]:-}"))"
 	done
 }
 
@@ -384,6 +420,7 @@ main() {
 		for conf in "${RUN_LIST[@]}"; do
 			run_conf "$conf"
 		done
+		kernel_floor
 	done
 	summarize
 	print_table

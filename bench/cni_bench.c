@@ -14,6 +14,9 @@
  *   empty    N times: ADD, DEL, then a pause (--empty-gap-ms, default 200) so the node
  *            has nothing left in between, as a node whose pods come and go one at a
  *            time                                      -> ADD and DEL p50, p99
+ *   floor    N sequential calls of the same binary with CNI_COMMAND=VERSION, then N at
+ *            once: what starting the plugin process costs by itself (exec, start-up,
+ *            exit), the floor under every ADD and DEL -> p50, burst wall time
  * Results go to stdout as key=value lines; failures (with the plugin's output)
  * to stderr; the exit status is 1 if any call failed. */
 #include "cni_call.h"
@@ -428,6 +431,8 @@ static void run_phases(struct bench *b)
 	run_gapped(b);
 	sleep_ms(b->opts.empty_gap_ms);
 	run_empty(b);
+	run_sequential(b, "VERSION", "floor", "floor_exec");
+	run_burst(b, "VERSION", "floor", "floor_burst");
 	fflush(stdout);
 }
 

@@ -3,6 +3,7 @@
 #include "cni/cni.h"
 #include "err/err.h"
 #include "cni/internal.h"
+#include "jsonw/jsonw.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -34,11 +35,6 @@ void cni_rpc_response_set_error(struct cni_rpc_response *resp, const char *statu
 
 /* ---- encoding ---- */
 
-static json_t *str(const char *text)
-{
-	return json_string(text ? text : "");
-}
-
 /* Sets key and drops the reference; a NULL value (failed allocation or invalid
  * UTF-8) turns *ok false. */
 static void put(json_t *obj, const char *key, json_t *value, bool *ok)
@@ -47,45 +43,67 @@ static void put(json_t *obj, const char *key, json_t *value, bool *ok)
 		*ok = false;
 }
 
-static json_t *args_json(const struct cni_rpc_request *req, bool *ok)
+static const char *or_empty(const char *text)
 {
-	json_t *args = json_object();
-	if (!args)
-		return NULL;
-	put(args, "K8S_POD_NAMESPACE", str(req->pod_namespace), ok);
-	put(args, "K8S_POD_NAME", str(req->pod_name), ok);
-	put(args, "K8S_POD_INFRA_CONTAINER_ID", str(req->pod_infra_container_id), ok);
-	put(args, "K8S_POD_UID", str(req->pod_uid), ok);
-	put(args, "IS_CHAINED", str(req->is_chained), ok);
-	return args;
+	return text ? text : "";
 }
 
-static json_t *chained_json(const struct cni_rpc_request *req, json_t **interfaces, bool *ok)
+/* ,"key":"value" when value is set and not empty: the daemon reads an absent member as "" */
+static void member_if_set(struct jsonw *w, const char *key, const char *value)
 {
-	json_t *ips = json_array();
-	for (size_t i = 0; i < req->n_ips; i++)
-		if (json_array_append_new(ips, json_string(req->ips[i])) < 0)
-			*ok = false;
-	*interfaces = json_object();
-	for (size_t i = 0; *interfaces && i < req->n_interfaces; i++)
-		put(*interfaces, req->interfaces[i].name ? req->interfaces[i].name : "",
-		    json_boolean(req->interfaces[i].in_sandbox), ok);
-	return ips;
+	if (value && *value)
+		jsonw_member(w, key, value);
 }
 
-static json_t *attachments_json(const struct cni_rpc_request *req, bool *ok)
+/* Every member, "" when unset: a daemon reads an absent one as NULL, which older daemons do
+ * not expect of these. */
+static void args_text(struct jsonw *w, const struct cni_rpc_request *req)
 {
-	json_t *list = json_array();
-	for (size_t i = 0; i < req->n_valid_attachments; i++) {
-		json_t *item = json_object();
-		if (item) {
-			put(item, "containerID", str(req->valid_attachments[i].container_id), ok);
-			put(item, "ifname", str(req->valid_attachments[i].ifname), ok);
+	jsonw_key(w, "args");
+	jsonw_raw(w, "{", 1);
+	jsonw_member(w, "K8S_POD_NAMESPACE", or_empty(req->pod_namespace));
+	jsonw_member(w, "K8S_POD_NAME", or_empty(req->pod_name));
+	jsonw_member(w, "K8S_POD_INFRA_CONTAINER_ID", or_empty(req->pod_infra_container_id));
+	jsonw_member(w, "K8S_POD_UID", or_empty(req->pod_uid));
+	jsonw_member(w, "IS_CHAINED", or_empty(req->is_chained));
+	jsonw_raw(w, "}", 1);
+}
+
+/* The fields of a chained ADD and of GC, each only when it has something. */
+static void lists_text(struct jsonw *w, const struct cni_rpc_request *req)
+{
+	if (req->n_ips) {
+		jsonw_key(w, "ips");
+		jsonw_raw(w, "[", 1);
+		for (size_t i = 0; i < req->n_ips; i++) {
+			jsonw_comma(w);
+			jsonw_string(w, req->ips[i], strlen(req->ips[i]));
 		}
-		if (json_array_append_new(list, item) < 0)
-			*ok = false;
+		jsonw_raw(w, "]", 1);
 	}
-	return list;
+	if (req->n_interfaces) {
+		jsonw_key(w, "interfaces");
+		jsonw_raw(w, "{", 1);
+		for (size_t i = 0; i < req->n_interfaces; i++) {
+			jsonw_key(w, req->interfaces[i].name ? req->interfaces[i].name : "");
+			jsonw_raw(w, req->interfaces[i].in_sandbox ? "true" : "false",
+				  req->interfaces[i].in_sandbox ? 4 : 5);
+		}
+		jsonw_raw(w, "}", 1);
+	}
+	if (req->n_valid_attachments) {
+		jsonw_key(w, "valid_attachments");
+		jsonw_raw(w, "[", 1);
+		for (size_t i = 0; i < req->n_valid_attachments; i++) {
+			const struct cni_attachment *a = &req->valid_attachments[i];
+			jsonw_comma(w);
+			jsonw_raw(w, "{", 1);
+			jsonw_member(w, "containerID", a->container_id ? a->container_id : "");
+			jsonw_member(w, "ifname", a->ifname ? a->ifname : "");
+			jsonw_raw(w, "}", 1);
+		}
+		jsonw_raw(w, "]", 1);
+	}
 }
 
 static int dump(json_t *doc, char **text, size_t *len, char *err, size_t errlen)
@@ -100,6 +118,10 @@ static int dump(json_t *doc, char **text, size_t *len, char *err, size_t errlen)
 	return 0;
 }
 
+/* The compact request (docs/architecture.md, 'The plugin's socket protocol'): written
+ * without a jansson tree, top-level members that are empty left out, and no stdin_data (the daemon
+ * never reads the netconf; a GC's list of attachments was in it twice). A daemon of any
+ * version reads an absent member as empty. */
 int cni_rpc_request_encode(const struct cni_rpc_request *req, char **text, size_t *len, char *err,
 			   size_t errlen)
 {
@@ -108,27 +130,23 @@ int cni_rpc_request_encode(const struct cni_rpc_request *req, char **text, size_
 		snprintf(err, errlen, "no RPC for command %d", (int)req->command);
 		return -EINVAL;
 	}
-	bool ok = true;
-	json_t *doc = json_object(), *interfaces = NULL;
-	if (!doc)
-		return dump(doc, text, len, err, errlen);
-	put(doc, "command", json_string(command), &ok);
-	put(doc, "container_id", str(req->container_id), &ok);
-	put(doc, "netns", str(req->netns), &ok);
-	put(doc, "ifname", str(req->ifname), &ok);
-	put(doc, "path", str(req->path), &ok);
-	put(doc, "stdin_data", json_stringn(req->stdin_data ? req->stdin_data : "", req->stdin_len),
-	    &ok);
-	put(doc, "args", args_json(req, &ok), &ok);
-	put(doc, "ips", chained_json(req, &interfaces, &ok), &ok);
-	put(doc, "interfaces", interfaces, &ok);
-	put(doc, "valid_attachments", attachments_json(req, &ok), &ok);
-	if (!ok) {
-		json_decref(doc);
+	struct jsonw w;
+	jsonw_init(&w, true);
+	jsonw_raw(&w, "{", 1);
+	jsonw_member(&w, "command", command);
+	member_if_set(&w, "container_id", req->container_id);
+	member_if_set(&w, "netns", req->netns);
+	member_if_set(&w, "ifname", req->ifname);
+	member_if_set(&w, "path", req->path);
+	args_text(&w, req);
+	lists_text(&w, req);
+	jsonw_raw(&w, "}", 1);
+	*text = jsonw_take(&w, len);
+	if (!*text) {
 		snprintf(err, errlen, "cannot encode request (out of memory or invalid UTF-8)");
 		return -EINVAL;
 	}
-	return dump(doc, text, len, err, errlen);
+	return 0;
 }
 
 int cni_rpc_response_encode(const struct cni_rpc_response *resp, char **text, size_t *len,

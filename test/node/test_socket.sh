@@ -8,11 +8,19 @@ init_test python3
 setup_node
 
 # --- oversized requests -------------------------------------------------------------------
+# The netconf is not part of the request (the daemon never reads it): a 1.2 MB netconf is a
+# small request and its ADD works.
 BIG=$(head -c 1200000 /dev/zero | tr '\0' a)
 make_netns "$(pod_ns big)"
 OUT=$(cni ADD big "$(pod_ns big)" default eth0 "$(netconf 1.0.0 "\"pad\":\"$BIG\"")")
+check_eq "ADD with a 1.2 MB netconf works" 0 "$?"
+check_eq "its DEL works" 0 "$(cni DEL big "$(pod_ns big)" >/dev/null; echo $?)"
+# A GC whose list of valid attachments is past the limit is refused by the plugin itself.
+LIST=$(python3 -c 'import json; print(json.dumps([{"containerID": "c%032d" % i, "ifname": "eth0"} for i in range(25000)]))')
+OUT=$(in_node env -i PATH="$PATH" CNI_COMMAND=GC CNI_PATH=/usr/lib/cni "$COIL" \
+	<<<"$(netconf 1.1.0 "\"cni.dev/valid-attachments\":$LIST")")
 RC=$?
-check_eq "oversized ADD fails" 1 "$RC"
+check_eq "oversized GC fails" 1 "$RC"
 check_eq "plugin: request too large" "request too large" "$(err_msg "$OUT")"
 check "plugin: names the limit" grep -q "limit of 1048576 bytes" <<<"$(jq -r .details <<<"$OUT")"
 

@@ -77,12 +77,11 @@ START_TEST(test_case4_prev_result_and_request)
 	ck_assert_int_eq(cni_rpc_request_encode(&req, &json, &len, why, sizeof(why)), 0);
 	json_t *got = json_loads(json, 0, NULL);
 	json_t *want = json_pack(
-	    "{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s,s:s,s:s,s:s,s:s}, s:[s], s:{s:b,s:b,s:b}, s:[]}",
-	    "command", "ADD", "container_id", "c1", "netns", "/run/netns/x", "ifname", "eth0",
-	    "path", "/opt/cni/bin", "stdin_data", text, "args", "K8S_POD_NAMESPACE", "ns1",
-	    "K8S_POD_NAME", "foo", "K8S_POD_INFRA_CONTAINER_ID", "", "K8S_POD_UID", "",
-	    "IS_CHAINED", "true", "ips", "10.0.0.5", "interfaces", "cni0", 0, "veth3243", 0, "eth0",
-	    1, "valid_attachments");
+	    "{s:s, s:s, s:s, s:s, s:s, s:{s:s,s:s,s:s,s:s,s:s}, s:[s], s:{s:b,s:b,s:b}}", "command",
+	    "ADD", "container_id", "c1", "netns", "/run/netns/x", "ifname", "eth0", "path",
+	    "/opt/cni/bin", "args", "K8S_POD_NAMESPACE", "ns1", "K8S_POD_NAME", "foo",
+	    "K8S_POD_INFRA_CONTAINER_ID", "", "K8S_POD_UID", "", "IS_CHAINED", "true", "ips",
+	    "10.0.0.5", "interfaces", "cni0", 0, "veth3243", 0, "eth0", 1);
 	ck_assert_ptr_nonnull(want);
 	ck_assert_msg(json_equal(got, want), "request %s", json);
 	json_decref(got);

@@ -108,8 +108,12 @@ wait "$fake_pid"
 expect "ADD 0.4.0" 0 '{"cniVersion":"0.4.0","interfaces":[{"name":"eth0","mac":"5a:2c:00:00:00:01","sandbox":"/run/netns/e2e-none"},{"name":"veth1a2b3c4d","mac":"e6:01:00:00:00:02"}],"ips":[{"version":"4","interface":0,"address":"10.1.2.3/32"},{"version":"6","interface":0,"address":"fd02::1/128"}],"dns":{}}'
 for field in '"command":"ADD"' '"container_id":"pod1"' '"netns":"/run/netns/e2e-none"' \
 	'"ifname":"eth0"' '"K8S_POD_NAMESPACE":"ns1"' '"K8S_POD_NAME":"foo"' '"K8S_POD_UID":"u1"' \
-	'"IS_CHAINED":"false"' '"ips":[]' '"interfaces":{}'; do
+	'"IS_CHAINED":"false"'; do
 	grep -qF -- "$field" "$WORK/request" || fail "request lacks $field: $(cat "$WORK/request")"
+done
+# compact: no empty lists, no copy of the netconf
+for field in '"ips"' '"interfaces"' '"valid_attachments"' '"stdin_data"'; do
+	! grep -qF -- "$field" "$WORK/request" || fail "request has $field: $(cat "$WORK/request")"
 done
 
 fake "{\"result\":$RESULT}"

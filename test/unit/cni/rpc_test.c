@@ -56,8 +56,8 @@ START_TEST(test_request_round_trip)
 	ck_assert_str_eq(back.netns, "/run/netns/x");
 	ck_assert_str_eq(back.ifname, "eth0");
 	ck_assert_str_eq(back.path, "/opt/cni/bin");
-	ck_assert_uint_eq(back.stdin_len, strlen(netconf));
-	ck_assert_str_eq(back.stdin_data, netconf);
+	ck_assert_uint_eq(back.stdin_len, 0); /* the daemon never reads it: not sent */
+	ck_assert_str_eq(back.stdin_data, "");
 	ck_assert_str_eq(back.pod_namespace, "ns1");
 	ck_assert_str_eq(back.pod_name, "foo");
 	ck_assert_str_eq(back.pod_infra_container_id, "infra");
@@ -76,6 +76,21 @@ START_TEST(test_request_round_trip)
 	free(text);
 	cni_rpc_request_free(&back);
 	cni_rpc_request_free(&req);
+
+	/* a DEL carries no empty member and no list; args are always there (older daemons) */
+	req = (struct cni_rpc_request){
+	    .command = CNI_CMD_DEL, .container_id = "c1", .ifname = "eth0"};
+	ck_assert_int_eq(cni_rpc_request_encode(&req, &text, &len, why, sizeof(why)), 0);
+	ck_assert_str_eq(text, "{\"command\":\"DEL\",\"container_id\":\"c1\",\"ifname\":\"eth0\","
+			       "\"args\":{\"K8S_POD_NAMESPACE\":\"\",\"K8S_POD_NAME\":\"\","
+			       "\"K8S_POD_INFRA_CONTAINER_ID\":\"\",\"K8S_POD_UID\":\"\","
+			       "\"IS_CHAINED\":\"\"}}");
+	ck_assert_uint_eq(len, strlen(text));
+	free(text);
+	/* a netns path that is not UTF-8 fails the request instead of naming another path */
+	req.netns = "/run/netns/\xff";
+	ck_assert_int_lt(cni_rpc_request_encode(&req, &text, &len, why, sizeof(why)), 0);
+	ck_assert_msg(why[0], "no message");
 
 	/* a minimal request: absent args stay NULL, strings default to "" */
 	const char *min = "{\"command\":\"GC\"}";
