@@ -79,7 +79,7 @@ find_driver() {
 	done
 	DRIVER=$TOP/cni-bench
 	cc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -o "$DRIVER" \
-		"$HERE/cni_bench.c" "$HERE/cni_call.c" "$HERE/latency.c" -lm ||
+		"$HERE/cni_bench.c" "$HERE/cni_call.c" "$HERE/latency.c" -lm -pthread ||
 		die "building the cni-bench driver failed"
 }
 

@@ -23,11 +23,15 @@
 #include "latency.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_PODS	   4096
 #define MAX_SHOWN_FAILURES 3
@@ -50,7 +54,9 @@ struct bench {
 	size_t netconf_len;
 	struct cni_call *calls; /* owned, opts.pods entries */
 	double *samples;	/* owned, opts.pods entries */
-	int failures;
+	atomic_int failures;	/* the burst's spawning threads count theirs too */
+	/* The burst: the PID of each pod's call once its spawner has it (0 before). */
+	_Atomic pid_t *spawned; /* owned, opts.pods entries */
 };
 
 static void usage(FILE *out)
@@ -274,37 +280,100 @@ static double ms_since(const struct timespec *start)
 	       (double)(now.tv_nsec - start->tv_nsec) / 1e6;
 }
 
-static int find_call(const struct bench *b, pid_t pid)
+/* The pod whose burst call has this PID, -1 if its spawner has not published it yet. */
+static int find_spawned(struct bench *b, pid_t pid)
 {
 	for (int pod = 0; pod < b->opts.pods; pod++)
-		if (b->calls[pod].pid == pid && b->calls[pod].out_fd >= 0)
+		if (atomic_load(&b->spawned[pod]) == pid)
 			return pod;
 	return -1;
 }
 
-/* Starts the plugin for every pod at once, then reaps them as they finish. */
+struct spawner {
+	struct bench *b;
+	const char *command, *phase;
+	int first, step; /* the pods first, first + step, ... */
+	atomic_int *started, *spawners_left;
+};
+
+static void *spawn_share(void *arg)
+{
+	struct spawner *s = arg;
+
+	for (int pod = s->first; pod < s->b->opts.pods; pod += s->step) {
+		if (start_call(s->b, pod, s->command, s->phase) < 0)
+			continue;
+		atomic_fetch_add(s->started, 1);
+		atomic_store(&s->b->spawned[pod], s->b->calls[pod].pid);
+	}
+	atomic_fetch_sub(s->spawners_left, 1);
+	return NULL;
+}
+
+/* Reaps the burst's calls while the spawners may still be starting some. A child can be
+ * reaped before its spawner has published its PID: it waits in `early` for that. */
+static void reap_burst(struct bench *b, const char *command, const char *phase, atomic_int *started,
+		       atomic_int *spawners_left)
+{
+	pid_t early_pid[MAX_PODS];
+	int early_status[MAX_PODS], nearly = 0, reaped = 0, status;
+
+	while (atomic_load(spawners_left) > 0 || reaped < atomic_load(started)) {
+		pid_t pid = waitpid(-1, &status, 0);
+		if (pid < 0 && errno == ECHILD) { /* nothing started yet, or all reaped */
+			struct timespec pause = {0, 50000};
+			nanosleep(&pause, NULL);
+		} else if (pid > 0 && nearly < MAX_PODS) {
+			early_pid[nearly] = pid;
+			early_status[nearly++] = status;
+		}
+		for (int i = 0; i < nearly;) {
+			int pod = find_spawned(b, early_pid[i]);
+			if (pod < 0) {
+				i++;
+				continue;
+			}
+			cni_call_reaped(&b->calls[pod], early_status[i]);
+			finish_call(b, pod, command, phase);
+			reaped++;
+			early_pid[i] = early_pid[--nearly];
+			early_status[i] = early_status[nearly];
+		}
+	}
+}
+
+/* Starts the plugin for every pod at once, as a runtime does: from one thread per CPU, since
+ * one thread would start them one after the other (posix_spawn returns only once the child
+ * has exec'd) while containerd's goroutines spawn on every CPU at the same time. The calls
+ * are reaped as they finish. */
 static void run_burst(struct bench *b, const char *command, const char *phase, const char *label)
 {
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int nthreads = cpus < 1 ? 1 : cpus > 64 ? 64 : (int)cpus;
+	atomic_int started = 0, spawners_left = nthreads;
+	struct spawner spawners[64];
+	pthread_t threads[64];
+	bool threaded[64];
 	struct timespec start;
-	int running = 0, status;
-	pid_t pid;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (int pod = 0; pod < b->opts.pods; pod++) {
 		b->samples[pod] = 0.0;
 		b->calls[pod].out_fd = -1;
-		if (start_call(b, pod, command, phase) == 0)
-			running++;
+		atomic_store(&b->spawned[pod], 0);
 	}
-	while (running > 0 && (pid = waitpid(-1, &status, 0)) > 0) {
-		int pod = find_call(b, pid);
-		if (pod < 0)
-			continue;
-		cni_call_reaped(&b->calls[pod], status);
-		finish_call(b, pod, command, phase);
-		running--;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (int t = 0; t < nthreads; t++) {
+		spawners[t] =
+		    (struct spawner){b, command, phase, t, nthreads, &started, &spawners_left};
+		threaded[t] = pthread_create(&threads[t], NULL, spawn_share, &spawners[t]) == 0;
+		if (!threaded[t])
+			spawn_share(&spawners[t]); /* no thread: this share from here */
 	}
+	reap_burst(b, command, phase, &started, &spawners_left);
 	printf("%s_wall_ms=%.2f\n", label, ms_since(&start));
+	for (int t = 0; t < nthreads; t++)
+		if (threaded[t])
+			pthread_join(threads[t], NULL);
 	print_figures(label, b->samples, b->opts.pods);
 }
 
@@ -453,7 +522,8 @@ int main(int argc, char **argv)
 	}
 	b.calls = calloc((size_t)b.opts.pods, sizeof(*b.calls));
 	b.samples = calloc((size_t)b.opts.pods, sizeof(*b.samples));
-	if (!b.calls || !b.samples) {
+	b.spawned = calloc((size_t)b.opts.pods, sizeof(*b.spawned));
+	if (!b.calls || !b.samples || !b.spawned) {
 		fprintf(stderr, "cni-bench: out of memory\n");
 		return 2;
 	}
@@ -461,6 +531,7 @@ int main(int argc, char **argv)
 	printf("failures=%d\n", b.failures);
 	free(b.calls);
 	free(b.samples);
+	free((void *)b.spawned);
 	free(b.netconf);
 	return b.failures ? 1 : 0;
 }
