@@ -421,13 +421,19 @@ class LeaderTest(Base):
                              r["metadata"]["uid"])
             self.assertEqual(len(r["status"]["conditions"]), 1)
         self.assertEqual(sorted(b["index"] for b in blocks), list(range(total)))
-        # No block was created twice: one successful POST per block, no AlreadyExists. A POST
-        # the killed leader had in flight may have been cut off before it was answered
-        # (status 0: the server never handled it); it created nothing.
+        # Above: every block belongs to exactly one request and none is left over. The POSTs
+        # the server answered were creations or AlreadyExists, nothing else: the new leader
+        # carves from its cache, which may not have seen the last blocks the old one made
+        # yet; such a POST gets 409 and the carve moves on to the next free index (at most
+        # once per block the old leader made). A POST the killed leader had in flight may be
+        # logged with status 0: its answer never reached anyone (the block it made, if any,
+        # is among those checked above).
         log = self.api.ok("GET", "/_test/requests")["items"]
-        posts = [e for e in log if e["method"] == "POST" and e["status"] != 0 and
+        posts = [e["status"] for e in log if e["method"] == "POST" and e["status"] != 0 and
                  e["path"].endswith("/addressblocks")]
-        self.assertEqual(sorted(e["status"] for e in posts), [201] * total)
+        self.assertEqual([s for s in posts if s not in (201, 409)], [])
+        self.assertLessEqual(posts.count(409), kill_at + 1)
+        self.assertGreaterEqual(posts.count(201), total - 1)
         self.assertEqual(second.stop(), 0)
         self.assertIn("became leader", second.output())
 
