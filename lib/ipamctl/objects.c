@@ -54,6 +54,12 @@ bool ipamctl_remove_finalizer(json_t *obj, const char *finalizer)
 	return removed;
 }
 
+bool ipamctl_block_name(char *buf, size_t len, const char *pool, uint32_t index)
+{
+	int n = snprintf(buf, len, "%s-%u", pool, index);
+	return n >= 0 && (size_t)n < len;
+}
+
 json_t *ipamctl_block_build(const json_t *pool, uint32_t index,
 			    const struct ipam_block_cidrs *cidrs, const char *node,
 			    const char *request_uid)
@@ -62,7 +68,7 @@ json_t *ipamctl_block_build(const json_t *pool, uint32_t index,
 	char name[IPAMCTL_BLOCK_NAME_MAX];
 	if (!pool_name || !kube_obj_uid(pool) || !node || !request_uid)
 		return NULL;
-	if (snprintf(name, sizeof(name), "%s-%u", pool_name, index) >= (int)sizeof(name))
+	if (!ipamctl_block_name(name, sizeof(name), pool_name, index))
 		return NULL;
 	struct coilapi_block desc = {
 	    .name = name,

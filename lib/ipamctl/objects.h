@@ -30,6 +30,10 @@ bool ipamctl_has_finalizer(const json_t *obj, const char *finalizer);
  * Returns true when something was removed. */
 bool ipamctl_remove_finalizer(json_t *obj, const char *finalizer);
 
+/* The name of the pool's block at index: `<pool>-<index>`, as upstream names it. False when
+ * it does not fit in len bytes. */
+bool ipamctl_block_name(char *buf, size_t len, const char *pool, uint32_t index);
+
 /* The AddressBlock `<pool>-<index>` as upstream makes it: labels pool/node/request, finalizer,
  * controller owner reference to the pool (uid from the pool object), index and the present
  * families' CIDRs. NULL when the pool has no name or uid (or on ENOMEM). */

@@ -16,11 +16,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Blocks this process carved that a sync may not find in the block cache yet: the watch
+ * delivers them a moment after the create. A sync keeps their indexes used (and counted)
+ * until the cache has them, and asks the API server about the others (a block deleted
+ * before the cache ever saw it must not hold its index). */
+#define RECENT_CARVES 64
+
 struct pool_state {
 	char *name; /* owned */
 	pthread_mutex_t lock;
-	struct ipamctl_index_set used; /* guarded by lock */
-	int refs;		       /* guarded by the manager's map_lock */
+	struct ipamctl_index_set used;	/* guarded by lock */
+	uint32_t recent[RECENT_CARVES]; /* indexes, guarded by lock, oldest first */
+	int nrecent;
+	int refs; /* guarded by the manager's map_lock */
 	struct pool_state *next;
 };
 
@@ -167,6 +175,50 @@ static void add_used(void *arg, const char *name, const void *item)
 /* Re-reads the pool (max blocks gauge) and rebuilds its index set from its blocks (allocated
  * gauge); blocks being deleted still hold their index. Called with
  * state->lock held. */
+static void remember_carve(struct pool_state *state, uint32_t index)
+{
+	if (state->nrecent == RECENT_CARVES) {
+		memmove(state->recent, state->recent + 1,
+			sizeof(state->recent[0]) * (RECENT_CARVES - 1));
+		state->nrecent--;
+	}
+	state->recent[state->nrecent++] = index;
+}
+
+/* Whether the pool's block at index exists on the API server (true on doubt: an index
+ * wrongly kept costs one 409 at most, one wrongly freed nothing, since names are unique). */
+static bool block_exists(struct ipamctl_pool_manager *pm, const char *pool, uint32_t index)
+{
+	char name[IPAMCTL_BLOCK_NAME_MAX], err[256];
+	json_t *block = NULL;
+	if (!ipamctl_block_name(name, sizeof(name), pool, index))
+		return false;
+	int ret =
+	    kube_get(pm->client, &COILAPI_RES_ADDRESSBLOCKS, NULL, name, &block, err, sizeof(err));
+	json_decref(block);
+	return ret != -ENOENT;
+}
+
+/* After a sync rebuilt `used` from the cache: the recent carves the cache has are forgotten;
+ * those it lacks stay used while the API server still has them. Returns how many of them
+ * the cache lacked (to count them). */
+static long keep_recent_carves(struct ipamctl_pool_manager *pm, struct pool_state *state)
+{
+	long missing = 0;
+	int kept = 0;
+	for (int i = 0; i < state->nrecent; i++) {
+		uint32_t index = state->recent[i];
+		if (ipamctl_index_set_contains(&state->used, index) ||
+		    !block_exists(pm, state->name, index))
+			continue;
+		if (ipamctl_index_set_add(&state->used, index) == 0)
+			missing++;
+		state->recent[kept++] = index;
+	}
+	state->nrecent = kept;
+	return missing;
+}
+
 static int sync_blocks(struct ipamctl_pool_manager *pm, struct pool_state *state, char *err,
 		       size_t errlen)
 {
@@ -194,6 +246,7 @@ static int sync_blocks(struct ipamctl_pool_manager *pm, struct pool_state *state
 				   add_used, &used, &count, err, errlen);
 	if (ret)
 		return ret;
+	count += keep_recent_carves(pm, state);
 	set_gauge(pm, IPAMCTL_METRIC_ALLOCATED_BLOCKS, state->name, (double)count, false);
 	if (used.failed)
 		return errorf(err, errlen, -ENOMEM, "AddressPool %s: out of memory", state->name);
@@ -347,8 +400,9 @@ static int carve_locked(struct ipamctl_pool_manager *pm, struct pool_state *stat
 			const char *request_uid, json_t **out, char *err, size_t errlen)
 {
 	int ret = -EEXIST;
+	uint64_t index = 0;
 	for (int tries = 0; ret == -EEXIST && tries < CARVE_TRIES; tries++) {
-		uint64_t index = ipamctl_index_set_lowest_free(&state->used);
+		index = ipamctl_index_set_lowest_free(&state->used);
 		json_t *block = NULL;
 		ret = build_block(pm, state->name, index, node, request_uid, &block, err, errlen);
 		if (ret)
@@ -362,8 +416,10 @@ static int carve_locked(struct ipamctl_pool_manager *pm, struct pool_state *stat
 		if (ret == 0 || ret == -EEXIST)
 			ipamctl_index_set_add(&state->used, (uint32_t)index);
 	}
-	if (ret == 0)
+	if (ret == 0) {
+		remember_carve(state, (uint32_t)index);
 		set_gauge(pm, IPAMCTL_METRIC_ALLOCATED_BLOCKS, state->name, 1, true);
+	}
 	return ret;
 }
 
