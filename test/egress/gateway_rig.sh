@@ -27,8 +27,10 @@ rig_start_api() {
 	ip netns add "$RIG_NS"
 	ip -n "$RIG_NS" link set lo up
 	ip -n "$RIG_NS" link add fou-dummy type veth peer name egress-dummy
-	rig_in /usr/bin/python3 "$RIG_REPO/test/apiserver/run" --port 0 --port-file "$RIG_TMP/port" \
-		>"$RIG_TMP/apiserver.log" 2>&1 &
+	# ip itself, not rig_in: a backgrounded function is a subshell, whose PID ($!) the
+	# cleanup would kill, leaving the server running.
+	ip netns exec "$RIG_NS" /usr/bin/python3 "$RIG_REPO/test/apiserver/run" --port 0 \
+		--port-file "$RIG_TMP/port" >"$RIG_TMP/apiserver.log" 2>&1 &
 	RIG_PIDS+=($!)
 	local i
 	for i in $(seq 100); do [ -s "$RIG_TMP/port" ] && break; sleep 0.1; done

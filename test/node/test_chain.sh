@@ -98,7 +98,8 @@ check "portmap: IPv4 DNAT 8080 -> $V4:80" \
 check "portmap: IPv6 DNAT 8080 -> [$V6]:80" \
 	grep -Eq -- "--dport 8080 .*-j DNAT --to-destination \[$V6\]:80( |$)" <<<"$nat6"
 # ... and it forwards: a connection to the node's port 8080 reaches the pod's port 80.
-in_pod web busybox nc -l -p 80 -e echo hello-from-pod &
+# nsenter itself, not in_pod: a backgrounded function is a subshell, and $! its PID.
+nsenter --net="/var/run/netns/$(pod_ns web)" busybox nc -l -p 80 -e echo hello-from-pod &
 LISTENER=$!
 connect_8080() {
 	[ "$(in_node timeout 2 bash -c 'exec 3<>/dev/tcp/'"$NODE_IPV4"'/8080 && cat <&3' \
