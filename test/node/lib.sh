@@ -374,6 +374,18 @@ allocation_ids() { # container IDs with an allocation record
 		[ -f "$f" ] && jq -r .container_id "$f"
 	done
 }
+# settled_allocation_ids WANT: the sorted IDs with a record (comma-separated), once they
+# equal WANT or after 5 s. The reaper frees a retired attachment's record just after its veth
+# is gone, which is all allocation_ids waits for; a slow (sanitizer) build shows the gap.
+settled_allocation_ids() {
+	local ids i
+	for ((i = 0; i < 100; i++)); do
+		ids=$(allocation_ids | sort | paste -sd,)
+		[ "$ids" != "$1" ] || break
+		sleep 0.05
+	done
+	echo "$ids"
+}
 state_blocks() {
 	wait_reaped
 	jq -r '.blocks | length' "$STATE/blocks.json" 2>/dev/null || echo 0

@@ -80,8 +80,9 @@ check_no_double_use "after new ADDs"
 # --- CNI GC keeps exactly the attachments whose ADD succeeded -------------------------------
 VALID=("${OK_PODS[@]}" "${NEW[@]}")
 check_eq "GC (1.1.0)" "0:" "$(o=$(gc_cni "${VALID[@]}"); echo "$?:$o")"
+WANT_IDS=$(printf '%s\n' "${VALID[@]}" | sort | paste -sd,)
 check_eq "after GC: allocation records = the valid attachments" \
-	"$(printf '%s\n' "${VALID[@]}" | sort | paste -sd,)" "$(allocation_ids | sort | paste -sd,)"
+	"$WANT_IDS" "$(settled_allocation_ids "$WANT_IDS")"
 check_eq "after GC: aliased veths = the valid attachments" \
 	"$(printf '%s\n' "${VALID[@]}" | sort | paste -sd,)" \
 	"$(aliased_veths | awk '{split($2, a, ":"); print a[3]}' | sort | paste -sd,)"

@@ -33,7 +33,7 @@ check_only_live() {
 	want=$(printf '%s\n' "${LIVE[@]}" | sort | paste -sd,)
 	check_eq "$1: aliased veths" "$want" "$(ids_of_aliased)"
 	check_eq "$1: no other veth" "$n" "$(all_veths | wc -l)"
-	check_eq "$1: allocation records" "$want" "$(allocation_ids | sort | paste -sd,)"
+	check_eq "$1: allocation records" "$want" "$(settled_allocation_ids "$want")"
 	check_eq "$1: table 116 IPv4 routes" "$n" "$(table_routes 4 116 | wc -l)"
 	check_eq "$1: table 116 IPv6 routes" "$n" "$(table_routes 6 116 | wc -l)"
 	check_eq "$1: blocks" 1 "$(state_blocks)"

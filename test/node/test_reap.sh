@@ -61,7 +61,7 @@ add_pod p3
 check_eq "ADD p3 [$OUT]" 0 "$RC"
 check "DEL p3" del_pod p3 >/dev/null
 check_eq "GC keeping p2" "0:" "$(o=$(gc_cni p2); echo "$?:$o")"
-check_eq "after GC: records of p2 only" "p2" "$(allocation_ids | paste -sd,)"
+check_eq "after GC: records of p2 only" "p2" "$(settled_allocation_ids p2)"
 check_eq "after GC: veths of p2 only" 1 "$(all_veths | wc -l)"
 check "DEL p2" del_pod p2 >/dev/null
 check_node_empty "after DEL p2"
