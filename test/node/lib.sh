@@ -386,6 +386,26 @@ settled_allocation_ids() {
 	done
 	echo "$ids"
 }
+# settled_allocation_count WANT: the number of records, once it is WANT or after 5 s.
+settled_allocation_count() {
+	local n i
+	for ((i = 0; i < 100; i++)); do
+		n=$(allocation_count)
+		[ "$n" != "$1" ] || break
+		sleep 0.05
+	done
+	echo "$n"
+}
+# record_left_of ID: ID if its allocation record is still there after 5 s, nothing once the
+# reaper has freed it.
+record_left_of() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		allocation_ids | grep -qx "$1" || return 0
+		sleep 0.05
+	done
+	echo "$1"
+}
 state_blocks() {
 	wait_reaped
 	jq -r '.blocks | length' "$STATE/blocks.json" 2>/dev/null || echo 0

@@ -41,7 +41,7 @@ check "DEL f2: the block release could not be written and is left to the GC" \
 	wait_for 10 release_failed
 check "DEL f2 again" del_pod f2 >/dev/null
 check_eq "f2's veth is gone" "" "$(host_veth_of f2)"
-check_eq "f2's record is gone" f1 "$(allocation_ids | paste -sd,)"
+check_eq "f2's record is gone" f1 "$(settled_allocation_ids f1)"
 
 fill
 check "the state directory is full again" full
