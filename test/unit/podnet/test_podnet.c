@@ -108,9 +108,11 @@ static void pod_close(struct pod *p)
 	p->ns = -1;
 }
 
+/* One reply within 3 s, asked for every 0.2 s: the first echo can be lost to neighbour
+ * discovery on a loaded machine. That no address waits for DAD is asserted on its flags. */
 static int ping_from(struct pod *p, const char *dst)
 {
-	char *argv[] = {"/usr/bin/ping", "-c1", "-W1", (char *)dst, NULL};
+	char *argv[] = {"/usr/bin/ping", "-c1", "-w3", "-i0.2", (char *)dst, NULL};
 	return testns_exec(p->ns, argv);
 }
 
