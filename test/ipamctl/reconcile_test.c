@@ -211,6 +211,9 @@ START_TEST(request_reconciler)
 			       "\"coil.cybozu.com/pool\":\"default\",\"coil.cybozu.com/node\":"
 			       "\"node0\",\"coil.cybozu.com/request\":\"%s\"}},\"index\":0}",
 			       kube_obj_uid(br0)));
+	/* The reconciler looks for that block in its cache (as upstream's does), which the block
+	 * watch fills on its own stream: give it time to arrive before the request is reopened. */
+	ck_assert(IPT_CONSISTENTLY(mock_allocations() == 1, 1000));
 	set_status("br-0", "{\"conditions\":[]}");
 	ck_assert(IPT_EVENTUALLY(conditions("br-0") == 1, 5000));
 	status = request_status("br-0");
