@@ -374,38 +374,22 @@ allocation_ids() { # container IDs with an allocation record
 		[ -f "$f" ] && jq -r .container_id "$f"
 	done
 }
-# settled_allocation_ids WANT: the sorted IDs with a record (comma-separated), once they
-# equal WANT or after 5 s. The reaper frees a retired attachment's record just after its veth
-# is gone, which is all allocation_ids waits for; a slow (sanitizer) build shows the gap.
-settled_allocation_ids() {
-	local ids i
+sorted_allocation_ids() { allocation_ids | sort | paste -sd,; }
+record_of() { allocation_ids | grep -x "$1"; } # record_of ID: ID if it has a record
+# settled WANT CMD...: CMD's output once it equals WANT, or its last output after 5 s. The
+# reaper frees a retired attachment's record just after its veth is gone, which is all
+# allocation_ids waits for; a slow (sanitizer) build shows the gap.
+settled() {
+	local want=$1 out i
+	shift
 	for ((i = 0; i < 100; i++)); do
-		ids=$(allocation_ids | sort | paste -sd,)
-		[ "$ids" != "$1" ] || break
+		out=$("$@")
+		[ "$out" != "$want" ] || break
 		sleep 0.05
 	done
-	echo "$ids"
+	echo "$out"
 }
-# settled_allocation_count WANT: the number of records, once it is WANT or after 5 s.
-settled_allocation_count() {
-	local n i
-	for ((i = 0; i < 100; i++)); do
-		n=$(allocation_count)
-		[ "$n" != "$1" ] || break
-		sleep 0.05
-	done
-	echo "$n"
-}
-# record_left_of ID: ID if its allocation record is still there after 5 s, nothing once the
-# reaper has freed it.
-record_left_of() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		allocation_ids | grep -qx "$1" || return 0
-		sleep 0.05
-	done
-	echo "$1"
-}
+settled_allocation_ids() { settled "$1" sorted_allocation_ids; }
 state_blocks() {
 	wait_reaped
 	jq -r '.blocks | length' "$STATE/blocks.json" 2>/dev/null || echo 0

@@ -96,12 +96,12 @@ unaliased=$(($(all_veths | wc -l) - $(aliased_veths | wc -l)))
 for p in "${VALID[@]}"; do pod_works "after GC" "$p"; done
 
 # --- graceful restart with running pods -----------------------------------------------------
-records_before=$(allocation_ids | sort | paste -sd,)
+records_before=$(sorted_allocation_ids)
 stop_daemon
 check_eq "SIGTERM: daemon exit status" 0 "$DAEMON_STATUS"
 start_daemon || die "daemon did not restart after SIGTERM"
 check_eq "after SIGTERM restart: records unchanged" "$records_before" \
-	"$(allocation_ids | sort | paste -sd,)"
+	"$(sorted_allocation_ids)"
 for p in "${VALID[@]}"; do pod_works "after SIGTERM restart" "$p"; done
 
 # Rebuild from the kernel alone: the allocation records are lost, the pods' veths, aliases

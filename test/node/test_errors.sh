@@ -41,7 +41,7 @@ expect_error() {
 
 nothing_of() { # nothing_of LABEL CONTAINER-ID: no veth, no record, no route of that container
 	check_eq "$1: no aliased veth of $2" "" "$(host_veth_of "$2")"
-	check_eq "$1: no allocation record of $2" "" "$(record_left_of "$2")"
+	check_eq "$1: no allocation record of $2" "" "$(settled "" record_of "$2")"
 }
 
 # --- a failed ADD leaves nothing (veth, route, address); runs first so the pool is fresh ---

@@ -37,7 +37,7 @@ check "the reap happens" wait_reaped
 check_eq "after the reap: no veth" "" "$(all_veths)"
 check_eq "after the reap: no eth0 in the pod" "" \
 	"$(ip -n "$(pod_ns p1)" -j link show type veth | jq -r '.[].ifname')"
-check_eq "after the reap: no record" 0 "$(settled_allocation_count 0)"
+check_eq "after the reap: no record" 0 "$(settled 0 allocation_count)"
 
 # --- ADD of the same container right after its DEL ----------------------------------------
 add_pod p2

@@ -37,7 +37,7 @@ record() { # record ID OFFSET NODE-MEMBER: a record of block default-0 at OFFSET
 record foreign 5 ',"node":"another-node"'
 record ghost 6 '' # an older record without node, and without kernel object
 start_daemon || die "daemon did not start with stale records"
-check_eq "only the live pod's record is left" s1 "$(allocation_ids | sort | paste -sd,)"
+check_eq "only the live pod's record is left" s1 "$(sorted_allocation_ids)"
 check "another node's record is discarded as such" \
 	grep -q '"discarding the allocation record of another node"' "$WORK/coild.log"
 check "stale records are released" grep -q \

@@ -76,7 +76,7 @@ check_not "pod eth0 gone" link_exists "$PODNS" eth0
 check_eq "no aliased veth" "" "$(aliased_veths)"
 check_eq "table 116 IPv4 empty" "" "$(table_routes 4 116)"
 check_eq "table 116 IPv6 empty" "" "$(table_routes 6 116)"
-check_eq "no allocation record" 0 "$(settled_allocation_count 0)"
+check_eq "no allocation record" 0 "$(settled 0 allocation_count)"
 chroot_cni DEL "$POD" "$PODNS" >/dev/null
 check_eq "a second DEL exits 0" 0 "$?"
 
